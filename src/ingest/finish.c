@@ -1,0 +1,213 @@
+/* finish.c -- turns loaded rows into the store every report reads.
+ *
+ * R1.6  rows sorted by ts_ms with an LSD radix sort, which is stable, so equal
+ *       timestamps keep input order (first file first, then line).
+ * R2.1  identity = customer; else the customer its visitor is first seen with
+ *       (R1.6 order, anywhere in the input) unless --no-stitch; else visitor.
+ * R1.3  orders: one entry per order id; purchase/return lines without an id
+ *       share one synthetic order per (identity, ts_ms).
+ * Then the by-identity permutation (identity, ts, input order) by a counting
+ * sort over identity ids, stable over the time-sorted rows.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest/run.h"
+
+/* Sorts idx[0..n) by key (uint64) stably.  Returns -1 when out of memory. */
+static int radix_sort_u64(uint64_t *key, uint32_t *idx, size_t n) {
+    if (n < 2) return 0;
+    uint64_t maxk = 0;
+    for (size_t i = 0; i < n; i++) maxk |= key[i];
+    int bits = 0;
+    while (bits < 64 && (maxk >> bits)) bits++;
+    uint64_t *k2 = malloc(n * sizeof *k2);
+    uint32_t *i2 = malloc(n * sizeof *i2);
+    if (!k2 || !i2) { free(k2); free(i2); return -1; }
+    enum { DIGIT = 11, BUCKETS = 1 << DIGIT };
+    size_t *count = malloc(BUCKETS * sizeof *count);
+    if (!count) { free(k2); free(i2); return -1; }
+    uint64_t *ks = key, *kd = k2;
+    uint32_t *is = idx, *id = i2;
+    for (int shift = 0; shift < bits; shift += DIGIT) {
+        memset(count, 0, BUCKETS * sizeof *count);
+        for (size_t i = 0; i < n; i++) count[(ks[i] >> shift) & (BUCKETS - 1)]++;
+        size_t sum = 0;
+        for (size_t b = 0; b < BUCKETS; b++) { size_t c = count[b]; count[b] = sum; sum += c; }
+        for (size_t i = 0; i < n; i++) {
+            size_t d = count[(ks[i] >> shift) & (BUCKETS - 1)]++;
+            kd[d] = ks[i];
+            id[d] = is[i];
+        }
+        uint64_t *tk = ks; ks = kd; kd = tk;
+        uint32_t *ti = is; is = id; id = ti;
+    }
+    if (is != idx) {
+        memcpy(idx, is, n * sizeof *idx);
+        memcpy(key, ks, n * sizeof *key);
+    }
+    free(count);
+    free(k2);
+    free(i2);
+    return 0;
+}
+
+#define PERMUTE(col, T) do { \
+        T *nc_ = malloc((n ? n : 1) * sizeof(T)); \
+        if (!nc_) goto oom; \
+        for (size_t i_ = 0; i_ < n; i_++) nc_[i_] = (col)[perm[i_]]; \
+        free(col); (col) = nc_; } while (0)
+
+cp_result cp_run_finish(cp_run *run, cp_error *err) {
+    cp_events *e = &run->ev;
+    size_t n = e->n;
+    uint32_t *perm = NULL;
+    uint64_t *key = NULL;
+    uint32_t *first_cust = NULL, *order_of_str = NULL;
+    if (run->finished) return CP_OK;
+    if (n >= UINT32_MAX) {
+        if (err) { err->code = CP_EUSAGE; snprintf(err->msg, sizeof err->msg, "more than 4294967294 events in one run"); }
+        return CP_EUSAGE;
+    }
+    perm = malloc((n ? n : 1) * sizeof *perm);
+    key = malloc((n ? n : 1) * sizeof *key);
+    if (!perm || !key) goto oom;
+    for (size_t i = 0; i < n; i++) {
+        perm[i] = (uint32_t)i;
+        key[i] = (uint64_t)e->ts_ms[i]; /* R1.4b range: never negative */
+    }
+    if (radix_sort_u64(key, perm, n) != 0) goto oom;
+    free(key);
+    key = NULL;
+    PERMUTE(e->ts_ms, int64_t); PERMUTE(e->type, uint8_t); PERMUTE(e->flags, uint8_t);
+    PERMUTE(e->rating, uint8_t); PERMUTE(e->file, uint16_t); PERMUTE(e->line, uint32_t);
+    PERMUTE(e->visitor, cp_str); PERMUTE(e->customer, cp_str); PERMUTE(e->ip, cp_str);
+    PERMUTE(e->ua, cp_str); PERMUTE(e->referrer, cp_str); PERMUTE(e->asin, cp_str);
+    PERMUTE(e->tag, cp_str); PERMUTE(e->click_id, cp_str); PERMUTE(e->placement, uint32_t);
+    PERMUTE(e->order, uint32_t); PERMUTE(e->money_micros, int64_t); PERMUTE(e->units, int32_t);
+    run->cap = n;
+
+    /* R2.1 identity */
+    size_t n_str = (size_t)cp_strings_count(run->str) + 1;
+    e->identity = malloc((n ? n : 1) * sizeof *e->identity);
+    if (!e->identity) goto oom;
+    if (!run->opt.no_stitch) {
+        first_cust = calloc(n_str, sizeof *first_cust);
+        if (!first_cust) goto oom;
+        for (size_t i = 0; i < n; i++)
+            if (e->visitor[i] && e->customer[i] && !first_cust[e->visitor[i]])
+                first_cust[e->visitor[i]] = e->customer[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        cp_str id = e->customer[i];
+        if (!id && first_cust && e->visitor[i]) id = first_cust[e->visitor[i]];
+        if (!id) id = e->visitor[i];
+        e->identity[i] = id;
+    }
+    free(first_cust);
+    first_cust = NULL;
+
+    /* R1.3 orders.  order column holds the order string id until here. */
+    order_of_str = calloc(n_str, sizeof *order_of_str); /* string id -> order index + 1 */
+    if (!order_of_str) goto oom;
+    size_t cap_orders = 1024;
+    run->orders = malloc(cap_orders * sizeof *run->orders);
+    if (!run->orders) goto oom;
+    run->n_orders = 0;
+    /* synthetic orders: (identity, ts) -> index, open addressing over rows */
+    size_t syn_cap = 1024;
+    uint32_t *syn = calloc(syn_cap, sizeof *syn);
+    size_t n_syn = 0;
+    if (!syn) goto oom;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t t = e->type[i];
+        if (t != CP_PURCHASE && t != CP_RETURN && t != CP_FEEDBACK) { e->order[i] = CP_NONE; continue; }
+        cp_str os = e->order[i];
+        uint32_t oi;
+        if (os) {
+            oi = order_of_str[os];
+            if (!oi) {
+                if (run->n_orders == cap_orders) {
+                    cap_orders *= 2;
+                    cp_order *no = realloc(run->orders, cap_orders * sizeof *no);
+                    if (!no) { free(syn); goto oom; }
+                    run->orders = no;
+                }
+                run->orders[run->n_orders] = (cp_order){os, e->identity[i], INT64_MAX};
+                oi = order_of_str[os] = (uint32_t)++run->n_orders;
+            }
+        } else if (t == CP_FEEDBACK) {
+            e->order[i] = CP_NONE; /* cannot happen: R1.3 rejects it */
+            continue;
+        } else {
+            if (n_syn * 2 >= syn_cap) {
+                size_t ncap = syn_cap * 2;
+                uint32_t *ns = calloc(ncap, sizeof *ns);
+                if (!ns) { free(syn); goto oom; }
+                for (size_t k = 0; k < syn_cap; k++) {
+                    uint32_t v = syn[k];
+                    if (!v) continue;
+                    cp_order *o = &run->orders[v - 1];
+                    /* the synthetic key is (identity, first line's ts) */
+                    uint64_t h = cp_hash_u64(((uint64_t)o->identity << 32) ^ (uint64_t)o->first_ts_ms);
+                    size_t j = h & (ncap - 1);
+                    while (ns[j]) j = (j + 1) & (ncap - 1);
+                    ns[j] = v;
+                }
+                free(syn);
+                syn = ns;
+                syn_cap = ncap;
+            }
+            uint64_t h = cp_hash_u64(((uint64_t)e->identity[i] << 32) ^ (uint64_t)e->ts_ms[i]);
+            size_t j = h & (syn_cap - 1);
+            oi = 0;
+            for (;; j = (j + 1) & (syn_cap - 1)) {
+                uint32_t v = syn[j];
+                if (!v) break;
+                cp_order *o = &run->orders[v - 1];
+                if (o->identity == e->identity[i] && o->first_ts_ms == e->ts_ms[i]) { oi = v; break; }
+            }
+            if (!oi) {
+                if (run->n_orders == cap_orders) {
+                    cap_orders *= 2;
+                    cp_order *no = realloc(run->orders, cap_orders * sizeof *no);
+                    if (!no) { free(syn); goto oom; }
+                    run->orders = no;
+                }
+                /* first_ts_ms doubles as the synthetic key: every line of a
+                 * synthetic order has the same ts. */
+                run->orders[run->n_orders] = (cp_order){CP_STR_NONE, e->identity[i], e->ts_ms[i]};
+                oi = (uint32_t)++run->n_orders;
+                syn[j] = oi;
+                n_syn++;
+            }
+        }
+        e->order[i] = oi - 1;
+        cp_order *o = &run->orders[oi - 1];
+        if (t == CP_PURCHASE && o->id && e->ts_ms[i] < o->first_ts_ms) o->first_ts_ms = e->ts_ms[i];
+    }
+    free(syn);
+    free(order_of_str);
+    order_of_str = NULL;
+
+    /* by-identity permutation: counting sort over identity ids (stable) */
+    run->by_identity = malloc((n ? n : 1) * sizeof *run->by_identity);
+    size_t *start = calloc(n_str + 1, sizeof *start);
+    if (!run->by_identity || !start) { free(start); goto oom; }
+    for (size_t i = 0; i < n; i++) start[e->identity[i] + 1]++;
+    for (size_t s = 1; s <= n_str; s++) start[s] += start[s - 1];
+    for (size_t i = 0; i < n; i++) run->by_identity[start[e->identity[i]]++] = (uint32_t)i;
+    free(start);
+
+    free(perm);
+    run->finished = true;
+    return CP_OK;
+oom:
+    free(perm);
+    free(key);
+    free(first_cust);
+    free(order_of_str);
+    if (err) { err->code = CP_ENOMEM; snprintf(err->msg, sizeof err->msg, "out of memory while sorting events"); }
+    return CP_ENOMEM;
+}

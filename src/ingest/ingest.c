@@ -1,0 +1,1212 @@
+/* ingest.c -- reads event logs into the columnar store (SPEC R1).
+ *
+ * R1.1  format by content: JSON Lines when the first non-blank line starts
+ *       with '{', CSV (RFC 4180) otherwise; compression by magic (reader.c).
+ * R1.3  required fields per type.   R1.4  rejects with file, line, reason.
+ * R1.4a column mapping: --map, --set, --ts-format, --input-tz, --delimiter,
+ *       --no-header --columns, negative purchase units as returns.
+ * R1.4b reject reasons in order: whole-line first, then fields, then values.
+ * R1.5  money parsed straight into micro-units.
+ *
+ * Hot path: input is read in large blocks; records are found with memchr
+ * (the quote-aware slow path runs only on lines holding a quote); fields are
+ * spans into the block (quoted fields with doubled quotes and JSON strings
+ * with escapes are unescaped into a per-record scratch buffer); strings are
+ * interned once.  No allocation per event except amortised column growth.
+ *
+ * Choices where SPEC is silent are listed in docs/input-format.md.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest/reader.h"
+#include "ingest/run.h"
+#include "util/check.h"
+#include "util/values.h"
+
+#define MAX_RECORD_BYTES (1u << 20) /* R1.4b line_too_long: over 1 MiB */
+#define BLOCK_BYTES (8u << 20)
+#define REJECT_TEXT_CHARS 200
+#define MAX_COLUMNS 4096
+
+const char *const cp_field_names[CP_N_FIELDS] = {
+    "ts", "type", "visitor", "customer", "ip", "ua", "referrer", "asin", "campaign",
+    "ad_group", "keyword", "tag", "click_id", "cost", "order", "units", "price",
+    "amount", "loaded", "rating"};
+
+int cp_field_lookup(const char *name, size_t len) {
+    for (int i = 0; i < CP_N_FIELDS; i++)
+        if (strlen(cp_field_names[i]) == len && memcmp(cp_field_names[i], name, len) == 0) return i;
+    return -1;
+}
+
+static const char *const reason_names[CP_N_REJECT_REASONS] = {
+    "bad_encoding", "line_too_long", "csv_bad_quote", "csv_unterminated_quote",
+    "bad_field_count", "bad_json", "missing_ts", "bad_ts", "missing_type", "bad_type",
+    "click_campaign_and_tag", "click_without_campaign_or_tag", "missing_identity",
+    "missing_campaign", "missing_order", "missing_asin", "bad_cost", "bad_units",
+    "bad_price", "bad_amount", "bad_loaded", "bad_rating"};
+
+const char *cp_reject_reason_name(cp_reject_reason r) {
+    return (unsigned)r < CP_N_REJECT_REASONS ? reason_names[r] : "unknown";
+}
+
+static const char *const type_names[CP_N_EVENT_TYPES] = {
+    "impression", "click", "page_view", "add_to_cart", "purchase", "return", "feedback"};
+
+const char *cp_event_type_name(cp_event_type t) {
+    return (unsigned)t < CP_N_EVENT_TYPES ? type_names[t] : "unknown";
+}
+
+const char *cp_result_name(cp_result r) {
+    switch (r) {
+    case CP_OK: return "CP_OK";
+    case CP_ENOMEM: return "CP_ENOMEM";
+    case CP_EIO: return "CP_EIO";
+    case CP_EUSAGE: return "CP_EUSAGE";
+    case CP_EFORMAT: return "CP_EFORMAT";
+    case CP_EMODEL: return "CP_EMODEL";
+    }
+    return "CP_UNKNOWN";
+}
+
+static cp_result fail(cp_error *err, cp_result code, const char *file, uint64_t line,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static cp_result fail(cp_error *err, cp_result code, const char *file, uint64_t line,
+                      const char *fmt, ...) {
+    if (!err) return code;
+    err->code = code;
+    err->file = file;
+    err->line = line;
+    err->field = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* ---- run lifecycle -------------------------------------------------------- */
+
+static const char *dup_opt(cp_run *run, const char *s) {
+    return s ? cp_arena_strdup(&run->arena, s) : NULL;
+}
+
+/* Splits "a+b+c" into names, unless `whole` should be kept (the caller
+ * decides per file; here we keep both forms: names[0] = whole string when
+ * it has no '+'). */
+static cp_result parse_map(cp_run *run, const char *field, const char *cols, cp_error *err) {
+    int f = cp_field_lookup(field, strlen(field));
+    if (f < 0)
+        return fail(err, CP_EUSAGE, NULL, 0, "--map %s=%s: unknown field '%s' (fields: ts, type, visitor, "
+                    "customer, ip, ua, referrer, asin, campaign, ad_group, keyword, tag, click_id, cost, "
+                    "order, units, price, amount, loaded, rating)", field, cols, field);
+    if (!*cols) return fail(err, CP_EUSAGE, NULL, 0, "--map %s=: no column named", field);
+    size_t n = 1;
+    for (const char *p = cols; *p; p++) n += *p == '+';
+    const char **names = cp_arena_alloc(&run->arena, (n + 1) * sizeof *names);
+    if (!names) return fail(err, CP_ENOMEM, NULL, 0, "out of memory");
+    /* names[0] is the whole text (a column literally named "a+b" wins);
+     * names[1..n] are its parts. */
+    names[0] = cp_arena_strdup(&run->arena, cols);
+    const char *p = cols;
+    for (size_t i = 1; i <= n; i++) {
+        const char *e = strchr(p, '+');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        names[i] = cp_arena_strndup(&run->arena, p, len);
+        p = e ? e + 1 : p + len;
+    }
+    run->src[f].names = names;
+    run->src[f].n_names = n; /* parts; names[0] is the whole */
+    return CP_OK;
+}
+
+cp_run *cp_run_new(const cp_ingest_options *opt, cp_error *err) {
+    cp_run *run = calloc(1, sizeof *run);
+    if (!run) {
+        fail(err, CP_ENOMEM, NULL, 0, "out of memory");
+        return NULL;
+    }
+    run->opt = *opt;
+    run->opt.map = NULL;
+    run->opt.set = NULL;
+    run->opt.ts_format = dup_opt(run, opt->ts_format);
+    run->opt.input_tz = dup_opt(run, opt->input_tz);
+    run->opt.delimiter = dup_opt(run, opt->delimiter);
+    run->opt.columns = dup_opt(run, opt->columns);
+    run->str = cp_strings_new();
+    if (!run->str) {
+        fail(err, CP_ENOMEM, NULL, 0, "out of memory");
+        goto bad;
+    }
+    run->input_tz = cp_tz_open(opt->input_tz);
+    if (!run->input_tz) {
+        fail(err, CP_EUSAGE, NULL, 0, "--input-tz %s: no such time zone in the system's tzdata "
+             "(use an IANA name such as Europe/London)", opt->input_tz);
+        goto bad;
+    }
+    /* Default source of each field: the column of the same name. */
+    for (int f = 0; f < CP_N_FIELDS; f++) {
+        const char **names = cp_arena_alloc(&run->arena, 2 * sizeof *names);
+        if (!names) goto oom;
+        names[0] = names[1] = cp_field_names[f];
+        run->src[f].names = names;
+        run->src[f].n_names = 1;
+    }
+    for (size_t i = 0; i < opt->n_map; i++)
+        if (parse_map(run, opt->map[i].field, opt->map[i].columns, err) != CP_OK) goto bad;
+    for (size_t i = 0; i < opt->n_set; i++) {
+        int f = cp_field_lookup(opt->set[i].field, strlen(opt->set[i].field));
+        if (f < 0) {
+            fail(err, CP_EUSAGE, NULL, 0, "--set %s=%s: unknown field '%s'", opt->set[i].field,
+                 opt->set[i].value, opt->set[i].field);
+            goto bad;
+        }
+        run->src[f].constant = cp_arena_strdup(&run->arena, opt->set[i].value);
+    }
+    const char *d = opt->delimiter;
+    if (d && strcmp(d, "ws") != 0 && strcmp(d, "tab") != 0 && strcmp(d, "\\t") != 0 && strlen(d) != 1) {
+        fail(err, CP_EUSAGE, NULL, 0, "--delimiter %s: give one character, 'tab' or 'ws'", d);
+        goto bad;
+    }
+    if (d && (strcmp(d, "\"") == 0 || strcmp(d, "\n") == 0 || strcmp(d, "\r") == 0)) {
+        fail(err, CP_EUSAGE, NULL, 0, "--delimiter: a quote or line end cannot separate fields");
+        goto bad;
+    }
+    if (opt->no_header && !opt->columns) {
+        fail(err, CP_EUSAGE, NULL, 0, "--no-header needs --columns a,b,c to name the columns");
+        goto bad;
+    }
+    return run;
+oom:
+    fail(err, CP_ENOMEM, NULL, 0, "out of memory");
+bad:
+    cp_run_free(run);
+    return NULL;
+}
+
+void cp_run_free(cp_run *run) {
+    if (!run) return;
+    cp_events *e = &run->ev;
+    free(e->ts_ms); free(e->type); free(e->flags); free(e->rating); free(e->file);
+    free(e->line); free(e->visitor); free(e->customer); free(e->identity); free(e->ip);
+    free(e->ua); free(e->referrer); free(e->asin); free(e->tag); free(e->click_id);
+    free(e->placement); free(e->order); free(e->money_micros); free(e->units);
+    free(run->pl); free(run->pl_slots); free(run->orders); free(run->by_identity);
+    free(run->inputs); free(run->rejects);
+    cp_strings_free(run->str);
+    cp_tz_free(run->input_tz);
+    cp_arena_free(&run->arena);
+    free(run);
+}
+
+/* ---- store growth ---------------------------------------------------------- */
+
+#define GROW(ptr, cap) do { void *np_ = realloc((ptr), (cap) * sizeof *(ptr)); \
+        if (!np_) return -1;                                   \
+        (ptr) = np_; } while (0)
+
+static int grow_events(cp_run *run) {
+    size_t cap = run->cap ? run->cap * 2 : 65536;
+    cp_events *e = &run->ev;
+    GROW(e->ts_ms, cap); GROW(e->type, cap); GROW(e->flags, cap); GROW(e->rating, cap);
+    GROW(e->file, cap); GROW(e->line, cap); GROW(e->visitor, cap); GROW(e->customer, cap);
+    GROW(e->ip, cap); GROW(e->ua, cap); GROW(e->referrer, cap); GROW(e->asin, cap);
+    GROW(e->tag, cap); GROW(e->click_id, cap); GROW(e->placement, cap); GROW(e->order, cap);
+    GROW(e->money_micros, cap); GROW(e->units, cap);
+    run->cap = cap;
+    return 0;
+}
+
+static uint32_t placement_index(cp_run *run, cp_str c, cp_str a, cp_str k) {
+    if (run->n_pl * 2 >= (size_t)run->pl_mask) {
+        uint32_t cap = run->pl_mask ? (run->pl_mask + 1) * 2 : 256;
+        uint32_t *slots = calloc(cap, sizeof *slots);
+        if (!slots) return CP_NONE;
+        for (size_t i = 0; i < run->n_pl; i++) {
+            cp_placement *p = &run->pl[i];
+            uint64_t h = cp_hash_u64(((uint64_t)p->campaign << 32) ^ ((uint64_t)p->ad_group << 16) ^ p->keyword);
+            uint32_t j = (uint32_t)h & (cap - 1);
+            while (slots[j]) j = (j + 1) & (cap - 1);
+            slots[j] = (uint32_t)i + 1;
+        }
+        free(run->pl_slots);
+        run->pl_slots = slots;
+        run->pl_mask = cap - 1;
+    }
+    uint64_t h = cp_hash_u64(((uint64_t)c << 32) ^ ((uint64_t)a << 16) ^ k);
+    uint32_t j = (uint32_t)h & run->pl_mask;
+    for (;; j = (j + 1) & run->pl_mask) {
+        uint32_t v = run->pl_slots[j];
+        if (!v) break;
+        cp_placement *p = &run->pl[v - 1];
+        if (p->campaign == c && p->ad_group == a && p->keyword == k) return v - 1;
+    }
+    if (run->n_pl == run->cap_pl) {
+        size_t cap = run->cap_pl ? run->cap_pl * 2 : 64;
+        cp_placement *np = realloc(run->pl, cap * sizeof *np);
+        if (!np) return CP_NONE;
+        run->pl = np;
+        run->cap_pl = cap;
+    }
+    run->pl[run->n_pl] = (cp_placement){c, a, k};
+    run->pl_slots[j] = (uint32_t)run->n_pl + 1;
+    return (uint32_t)run->n_pl++;
+}
+
+/* ---- per-file parsing state ------------------------------------------------ */
+
+typedef struct span {
+    const char *p;
+    size_t len;
+} span;
+
+typedef struct file_ctx {
+    cp_run *run;
+    const char *path;
+    uint16_t file_idx;
+    cp_input_stats *stats;
+    bool jsonl;
+    char delim;      /* CSV delimiter; 0 = whitespace runs */
+    size_t n_cols;   /* CSV: header field count */
+    /* field -> slot plan: for each field up to 8 slots (joined) */
+    int32_t slot_of[CP_N_FIELDS][8];
+    uint8_t n_slots[CP_N_FIELDS];
+    /* JSONL: needed key names -> slot */
+    const char **key_names;
+    size_t n_keys;
+    uint32_t *key_slots; /* hash -> slot+1 */
+    uint32_t key_mask;
+    /* per-record */
+    span *cols;      /* column/slot values */
+    size_t cap_cols;
+    char *scratch;   /* unescaped text */
+    size_t scratch_len, scratch_cap;
+    cp_error *err;
+} file_ctx;
+
+static bool scratch_reserve(file_ctx *fc, size_t n) {
+    if (fc->scratch_len + n <= fc->scratch_cap) return true;
+    /* Spans already handed out point into scratch; never move it within a
+     * record.  Capacity is sized per record before use (see below). */
+    return false;
+}
+
+/* Ensures scratch can hold `n` bytes for the current record (called at the
+ * start of each record that may unescape). */
+static bool scratch_prepare(file_ctx *fc, size_t n) {
+    fc->scratch_len = 0;
+    if (n <= fc->scratch_cap) return true;
+    size_t cap = fc->scratch_cap ? fc->scratch_cap : 4096;
+    while (cap < n) cap *= 2;
+    char *p = realloc(fc->scratch, cap);
+    if (!p) return false;
+    fc->scratch = p;
+    fc->scratch_cap = cap;
+    return true;
+}
+
+/* ---- UTF-8 validation (R1.4b bad_encoding) ---------------------------------- */
+
+/* True when p[0..len) is valid UTF-8 without NUL bytes. */
+static bool utf8_ok(const unsigned char *p, size_t len) {
+    size_t i = 0;
+    while (i < len) {
+        /* fast path: 8 ASCII bytes, none NUL */
+        if (i + 8 <= len) {
+            uint64_t v;
+            memcpy(&v, p + i, 8);
+            if (!(v & UINT64_C(0x8080808080808080)) &&
+                !((v - UINT64_C(0x0101010101010101)) & ~v & UINT64_C(0x8080808080808080))) {
+                i += 8;
+                continue;
+            }
+        }
+        unsigned c = p[i];
+        if (c == 0) return false;
+        if (c < 0x80) { i++; continue; }
+        size_t n;
+        unsigned min;
+        if (c >= 0xc2 && c <= 0xdf) { n = 1; min = 0x80; }
+        else if (c >= 0xe0 && c <= 0xef) { n = 2; min = 0x800; }
+        else if (c >= 0xf0 && c <= 0xf4) { n = 3; min = 0x10000; }
+        else return false;
+        if (len - i - 1 < n) return false;
+        unsigned cp = c & (0x3f >> n);
+        for (size_t k = 1; k <= n; k++) {
+            unsigned cc = p[i + k];
+            if ((cc & 0xc0) != 0x80) return false;
+            cp = (cp << 6) | (cc & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+/* ---- rejects ----------------------------------------------------------------- */
+
+/* Copies at most REJECT_TEXT_CHARS characters of the raw record; invalid
+ * bytes and NUL become U+FFFD so that rejects.csv is valid UTF-8. */
+static char *reject_text(cp_run *run, const char *p, size_t len) {
+    size_t cap = REJECT_TEXT_CHARS * 4 + 1;
+    char *out = cp_arena_alloc(&run->arena, cap);
+    if (!out) return NULL;
+    size_t o = 0, chars = 0, i = 0;
+    const unsigned char *u = (const unsigned char *)p;
+    while (i < len && chars < REJECT_TEXT_CHARS) {
+        unsigned c = u[i];
+        size_t n = 0;
+        if (c >= 0x01 && c < 0x80) n = 1;
+        else if (c >= 0xc2 && c <= 0xdf) n = 2;
+        else if (c >= 0xe0 && c <= 0xef) n = 3;
+        else if (c >= 0xf0 && c <= 0xf4) n = 4;
+        if (n > 1 && (i + n > len || !utf8_ok(u + i, n))) n = 0;
+        if (n == 0) {
+            memcpy(out + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+        } else {
+            memcpy(out + o, p + i, n);
+            o += n;
+            i += n;
+        }
+        chars++;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static int add_reject(file_ctx *fc, uint64_t line, cp_reject_reason reason, int field,
+                      const char *rec, size_t rec_len) {
+    cp_run *run = fc->run;
+    if (run->n_rejects == run->cap_rejects) {
+        size_t cap = run->cap_rejects ? run->cap_rejects * 2 : 256;
+        cp_reject *r = realloc(run->rejects, cap * sizeof *r);
+        if (!r) return -1;
+        run->rejects = r;
+        run->cap_rejects = cap;
+    }
+    char *text = reject_text(run, rec, rec_len);
+    if (!text) return -1;
+    run->rejects[run->n_rejects++] = (cp_reject){
+        .file = fc->file_idx, .reason = (uint8_t)reason, .line = line,
+        .field = field >= 0 ? cp_field_names[field] : NULL, .text = text};
+    run->reject_counts[reason]++;
+    run->rejected++;
+    fc->stats->rejected++;
+    return 0;
+}
+
+/* ---- values -> event (R1.3, R1.4b fields and values) ------------------------- */
+
+static int parse_type(span v) {
+    for (int t = 0; t < CP_N_EVENT_TYPES; t++)
+        if (strlen(type_names[t]) == v.len && memcmp(type_names[t], v.p, v.len) == 0) return t;
+    return -1;
+}
+
+static bool parse_loaded(span v, bool *out) {
+    if (v.len == 1 && (v.p[0] == '0' || v.p[0] == '1')) { *out = v.p[0] == '1'; return true; }
+    if (v.len == 4 && strncasecmp(v.p, "true", 4) == 0) { *out = true; return true; }
+    if (v.len == 5 && strncasecmp(v.p, "false", 5) == 0) { *out = false; return true; }
+    return false;
+}
+
+/* Validates one record's field values and appends the event.  Returns 0 on
+ * success, 1 when rejected, -1 when out of memory. */
+static int accept_event(file_ctx *fc, const span *f, uint64_t line, const char *rec, size_t rec_len) {
+    cp_run *run = fc->run;
+#define REJECT(reason, field) return add_reject(fc, line, (reason), (field), rec, rec_len) < 0 ? -1 : 1
+#define HAS(x) (f[x].len > 0)
+    /* fields (R1.4b order) */
+    int64_t ts;
+    if (!HAS(CP_F_TS)) REJECT(CP_R_MISSING_TS, CP_F_TS);
+    bool ts_ok = false;
+    if (run->opt.ts_format)
+        ts_ok = cp_parse_ts_format(f[CP_F_TS].p, f[CP_F_TS].len, run->opt.ts_format, run->input_tz, &ts);
+    if (!ts_ok) ts_ok = cp_parse_ts(f[CP_F_TS].p, f[CP_F_TS].len, run->input_tz, &ts);
+    if (!ts_ok) REJECT(CP_R_BAD_TS, CP_F_TS);
+    if (!HAS(CP_F_TYPE)) REJECT(CP_R_MISSING_TYPE, CP_F_TYPE);
+    int type = parse_type(f[CP_F_TYPE]);
+    if (type < 0) REJECT(CP_R_BAD_TYPE, CP_F_TYPE);
+    bool has_identity = HAS(CP_F_VISITOR) || HAS(CP_F_CUSTOMER);
+    switch (type) {
+    case CP_CLICK:
+        if (HAS(CP_F_CAMPAIGN) && HAS(CP_F_TAG)) REJECT(CP_R_CLICK_CAMPAIGN_AND_TAG, CP_F_TAG);
+        if (!HAS(CP_F_CAMPAIGN) && !HAS(CP_F_TAG)) REJECT(CP_R_CLICK_WITHOUT_CAMPAIGN_OR_TAG, CP_F_CAMPAIGN);
+        if (!has_identity) REJECT(CP_R_MISSING_IDENTITY, CP_F_VISITOR);
+        break;
+    case CP_IMPRESSION:
+        if (!HAS(CP_F_CAMPAIGN)) REJECT(CP_R_MISSING_CAMPAIGN, CP_F_CAMPAIGN);
+        break;
+    case CP_FEEDBACK:
+        if (!has_identity) REJECT(CP_R_MISSING_IDENTITY, CP_F_VISITOR);
+        if (!HAS(CP_F_ORDER)) REJECT(CP_R_MISSING_ORDER, CP_F_ORDER);
+        break;
+    default:
+        if (!HAS(CP_F_ASIN)) REJECT(CP_R_MISSING_ASIN, CP_F_ASIN);
+        if (!has_identity) REJECT(CP_R_MISSING_IDENTITY, CP_F_VISITOR);
+        break;
+    }
+    /* values: every value present is checked, whatever the type */
+    int64_t cost = 0, price = 0, amount = 0, units = 1;
+    if (HAS(CP_F_COST) && (!cp_parse_decimal_micros(f[CP_F_COST].p, f[CP_F_COST].len, &cost) || cost < 0))
+        REJECT(CP_R_BAD_COST, CP_F_COST);
+    if (HAS(CP_F_UNITS)) {
+        if (!cp_parse_int(f[CP_F_UNITS].p, f[CP_F_UNITS].len, &units) || units == 0 ||
+            (units < 0 && type != CP_PURCHASE))
+            REJECT(CP_R_BAD_UNITS, CP_F_UNITS);
+    }
+    if (HAS(CP_F_PRICE) && (!cp_parse_decimal_micros(f[CP_F_PRICE].p, f[CP_F_PRICE].len, &price) || price < 0))
+        REJECT(CP_R_BAD_PRICE, CP_F_PRICE);
+    bool negated = type == CP_PURCHASE && units < 0; /* R1.4a: a return */
+    if (HAS(CP_F_AMOUNT)) {
+        if (!cp_parse_decimal_micros(f[CP_F_AMOUNT].p, f[CP_F_AMOUNT].len, &amount))
+            REJECT(CP_R_BAD_AMOUNT, CP_F_AMOUNT);
+        if (negated) amount = -amount;
+        if (amount < 0) REJECT(CP_R_BAD_AMOUNT, CP_F_AMOUNT);
+    }
+    bool loaded = true;
+    if (HAS(CP_F_LOADED) && !parse_loaded(f[CP_F_LOADED], &loaded)) REJECT(CP_R_BAD_LOADED, CP_F_LOADED);
+    int64_t rating = 0;
+    if (HAS(CP_F_RATING)) {
+        if (!cp_parse_int(f[CP_F_RATING].p, f[CP_F_RATING].len, &rating) || rating < 1 || rating > 5)
+            REJECT(CP_R_BAD_RATING, CP_F_RATING);
+    } else if (type == CP_FEEDBACK) {
+        REJECT(CP_R_BAD_RATING, CP_F_RATING);
+    }
+    if (negated) {
+        type = CP_RETURN;
+        units = -units;
+    }
+    int64_t money = 0;
+    uint8_t flags = 0;
+    if (type == CP_PURCHASE || type == CP_RETURN) {
+        if (HAS(CP_F_AMOUNT)) {
+            money = amount;
+            flags |= CP_EV_HAS_AMOUNT;
+        } else if (HAS(CP_F_PRICE)) {
+            /* units * price; a line total beyond 10^12 (the bound on amount)
+             * is rejected as bad_price (docs/input-format.md). */
+            __int128 total = (__int128)units * price;
+            if (total > (__int128)1000000000000 * 1000000) REJECT(CP_R_BAD_PRICE, CP_F_PRICE);
+            money = (int64_t)total;
+        }
+    } else if (type == CP_IMPRESSION || type == CP_CLICK) {
+        money = cost;
+        if (HAS(CP_F_COST)) flags |= CP_EV_HAS_COST;
+    }
+    if (type == CP_PAGE_VIEW && loaded) flags |= CP_EV_LOADED;
+    if (negated) flags |= CP_EV_FROM_NEG;
+#undef REJECT
+
+    /* append */
+    if (run->ev.n == run->cap && grow_events(run) != 0) return -1;
+    size_t i = run->ev.n;
+    cp_events *e = &run->ev;
+    int oom = 0;
+#define INTERN(x) cp_strings_intern(run->str, f[x].p, f[x].len, &oom)
+    e->ts_ms[i] = ts;
+    e->type[i] = (uint8_t)type;
+    e->flags[i] = flags;
+    e->rating[i] = type == CP_FEEDBACK ? (uint8_t)rating : 0;
+    e->file[i] = fc->file_idx;
+    e->line[i] = (uint32_t)line;
+    e->visitor[i] = INTERN(CP_F_VISITOR);
+    e->customer[i] = INTERN(CP_F_CUSTOMER);
+    e->ip[i] = INTERN(CP_F_IP);
+    e->ua[i] = INTERN(CP_F_UA);
+    e->referrer[i] = INTERN(CP_F_REFERRER);
+    e->asin[i] = INTERN(CP_F_ASIN);
+    e->tag[i] = INTERN(CP_F_TAG);
+    e->click_id[i] = INTERN(CP_F_CLICK_ID);
+    e->order[i] = (type == CP_PURCHASE || type == CP_RETURN || type == CP_FEEDBACK) ? INTERN(CP_F_ORDER) : 0;
+    e->placement[i] = CP_NONE;
+    if (HAS(CP_F_CAMPAIGN)) {
+        cp_str c = INTERN(CP_F_CAMPAIGN), a = INTERN(CP_F_AD_GROUP), k = INTERN(CP_F_KEYWORD);
+        e->placement[i] = placement_index(run, c, a, k);
+        if (e->placement[i] == CP_NONE) oom = 1;
+    }
+    e->money_micros[i] = money;
+    e->units[i] = (type == CP_PURCHASE || type == CP_RETURN) ? (int32_t)units : 0;
+#undef INTERN
+#undef HAS
+    if (oom) return -1;
+    if (e->ua[i]) run->has_ua = true;
+    e->n++;
+    run->accepted++;
+    fc->stats->accepted++;
+    return 0;
+}
+
+/* Builds the field spans of a record from its column spans (R1.4a). */
+static void resolve_fields(file_ctx *fc, span *f) {
+    cp_run *run = fc->run;
+    for (int k = 0; k < CP_N_FIELDS; k++) {
+        if (run->src[k].constant) {
+            f[k].p = run->src[k].constant;
+            f[k].len = strlen(run->src[k].constant);
+            continue;
+        }
+        size_t ns = fc->n_slots[k];
+        if (ns == 0) { f[k].p = ""; f[k].len = 0; continue; }
+        if (ns == 1) {
+            int32_t s = fc->slot_of[k][0];
+            f[k] = s >= 0 ? fc->cols[s] : (span){"", 0};
+            continue;
+        }
+        /* joined: values with '|'; all empty = absent */
+        size_t total = 0;
+        bool any = false;
+        for (size_t j = 0; j < ns; j++) {
+            int32_t s = fc->slot_of[k][j];
+            if (s >= 0) { total += fc->cols[s].len; any |= fc->cols[s].len > 0; }
+            total++;
+        }
+        if (!any || !scratch_reserve(fc, total)) { f[k].p = ""; f[k].len = 0; continue; }
+        char *out = fc->scratch + fc->scratch_len;
+        size_t o = 0;
+        for (size_t j = 0; j < ns; j++) {
+            if (j) out[o++] = '|';
+            int32_t s = fc->slot_of[k][j];
+            if (s >= 0 && fc->cols[s].len) {
+                memcpy(out + o, fc->cols[s].p, fc->cols[s].len);
+                o += fc->cols[s].len;
+            }
+        }
+        fc->scratch_len += o;
+        f[k].p = out;
+        f[k].len = o;
+    }
+}
+
+/* ---- CSV ----------------------------------------------------------------------- */
+
+static inline bool is_ws(char c) { return c == ' ' || c == '\t'; }
+
+/* Finds the end of the CSV record starting at p (RFC 4180: a quoted field may
+ * hold line ends).  On return *rec_len is the record's length without its line
+ * end, *consumed the bytes up to and including the line end, *newlines the
+ * physical line ends inside the record, and the result says whether quoting
+ * is intact.  Returns false ("need more") when the block ends before the
+ * record does and more input may follow. */
+typedef enum { REC_OK, REC_BAD_QUOTE, REC_UNTERMINATED } rec_status;
+
+static bool csv_find_record(const char *p, size_t avail, bool eof, char delim, size_t *rec_len,
+                            size_t *consumed, uint64_t *newlines, rec_status *st) {
+    const char *nl = memchr(p, '\n', avail);
+    size_t line_len = nl ? (size_t)(nl - p) : avail;
+    if (!nl && !eof) {
+        /* we may still decide early if no quote: but the record is incomplete */
+        return false;
+    }
+    if (!memchr(p, '"', line_len)) { /* fast path: one physical line */
+        *rec_len = line_len;
+        *consumed = nl ? line_len + 1 : line_len;
+        *newlines = 0;
+        *st = REC_OK;
+        if (line_len > 0 && p[line_len - 1] == '\r') (*rec_len)--;
+        return true;
+    }
+    /* slow path: quote-aware state machine */
+    size_t i = 0;
+    uint64_t nls = 0;
+    bool field_start = true;
+    if (delim == 0) while (i < avail && is_ws(p[i])) i++;
+    for (;;) {
+        if (i >= avail) {
+            if (!eof) return false;
+            *rec_len = avail;
+            *consumed = avail;
+            *newlines = nls;
+            *st = REC_OK;
+            if (avail > 0 && p[avail - 1] == '\r') (*rec_len)--;
+            return true;
+        }
+        char c = p[i];
+        if (field_start && c == '"') {
+            /* quoted field */
+            i++;
+            for (;;) {
+                const char *q = memchr(p + i, '"', avail - i);
+                if (!q) {
+                    if (!eof) return false;
+                    for (size_t k = i; k < avail; k++) nls += p[k] == '\n';
+                    *rec_len = avail;
+                    *consumed = avail;
+                    *newlines = nls;
+                    *st = REC_UNTERMINATED;
+                    return true;
+                }
+                for (const char *k = p + i; k < q; k++) nls += *k == '\n';
+                i = (size_t)(q - p) + 1;
+                if (i < avail && p[i] == '"') { i++; continue; } /* escaped quote */
+                if (i >= avail && !eof) return false;
+                break;
+            }
+            /* after the closing quote: delimiter, line end or end of input */
+            if (i >= avail) continue;
+            char d = p[i];
+            bool is_delim = delim ? d == delim : is_ws(d);
+            if (is_delim) {
+                if (delim == 0) while (i < avail && is_ws(p[i])) i++;
+                else i++;
+                field_start = true;
+                continue;
+            }
+            if (d == '\n' || (d == '\r' && i + 1 < avail && p[i + 1] == '\n') ||
+                (d == '\r' && i + 1 == avail && eof))
+                continue; /* handled at the top of the loop as a line end */
+            if (d == '\r' && i + 1 >= avail && !eof) return false;
+            goto bad_quote;
+        }
+        if (c == '\n') {
+            *rec_len = i;
+            *consumed = i + 1;
+            *newlines = nls;
+            *st = REC_OK;
+            if (i > 0 && p[i - 1] == '\r') (*rec_len)--;
+            return true;
+        }
+        if (c == '\r' && i + 1 < avail && p[i + 1] == '\n') { i++; continue; }
+        if (c == '"') goto bad_quote;
+        bool is_delim = delim ? c == delim : is_ws(c);
+        if (is_delim) {
+            if (delim == 0) while (i < avail && is_ws(p[i])) i++;
+            else i++;
+            field_start = true;
+            continue;
+        }
+        field_start = false;
+        i++;
+    }
+bad_quote: {
+        /* after a quoting error the record ends at the end of its physical
+         * line (docs/input-format.md) */
+        const char *e = memchr(p + i, '\n', avail - i);
+        if (!e && !eof) return false;
+        size_t end = e ? (size_t)(e - p) : avail;
+        for (size_t k = 0; k < i; k++) nls += p[k] == '\n';
+        /* nls counted in quoted parts already; recount precisely */
+        nls = 0;
+        for (size_t k = 0; k < end; k++) nls += p[k] == '\n';
+        *rec_len = end;
+        *consumed = e ? end + 1 : end;
+        *newlines = nls;
+        *st = REC_BAD_QUOTE;
+        if (end > 0 && p[end - 1] == '\r') (*rec_len)--;
+        return true;
+    }
+}
+
+/* Splits a record with intact quoting into column spans.  Returns the field
+ * count (may exceed cap: extra fields are counted, not stored). */
+static size_t csv_split(file_ctx *fc, const char *p, size_t len) {
+    size_t n = 0, i = 0;
+    char delim = fc->delim;
+    if (delim == 0) {
+        while (i < len && is_ws(p[i])) i++;
+        while (len > i && is_ws(p[len - 1])) len--;
+        if (i == len) return 0;
+    }
+    for (;;) {
+        span v;
+        if (i < len && p[i] == '"') {
+            size_t start = ++i;
+            bool esc = false;
+            for (;;) {
+                const char *q = memchr(p + i, '"', len - i);
+                size_t qi = (size_t)(q - p);
+                if (qi + 1 < len && p[qi + 1] == '"') { esc = true; i = qi + 2; continue; }
+                i = qi + 1;
+                break;
+            }
+            size_t inner = i - 1 - start;
+            if (!esc) {
+                v = (span){p + start, inner};
+            } else {
+                char *out = fc->scratch + fc->scratch_len;
+                size_t o = 0;
+                for (size_t k = start; k < start + inner; k++) {
+                    out[o++] = p[k];
+                    if (p[k] == '"') k++;
+                }
+                fc->scratch_len += o;
+                v = (span){out, o};
+            }
+        } else {
+            size_t start = i;
+            if (delim) {
+                const char *d = memchr(p + i, delim, len - i);
+                i = d ? (size_t)(d - p) : len;
+            } else {
+                while (i < len && !is_ws(p[i])) i++;
+            }
+            v = (span){p + start, i - start};
+        }
+        if (n < fc->cap_cols) fc->cols[n] = v;
+        n++;
+        if (i >= len) break;
+        /* at a delimiter */
+        if (delim) i++;
+        else while (i < len && is_ws(p[i])) i++;
+        if (delim && i == len) { /* trailing delimiter: one more empty field */
+            if (n < fc->cap_cols) fc->cols[n] = (span){p + len, 0};
+            n++;
+            break;
+        }
+    }
+    return n;
+}
+
+static bool blank(const char *p, size_t len) {
+    for (size_t i = 0; i < len; i++)
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r') return false;
+    return true;
+}
+
+/* Maps the header's column names to field slots (R1.4a).  A --map naming a
+ * column the header lacks is a usage error. */
+static cp_result plan_csv(file_ctx *fc, span *names, size_t n) {
+    cp_run *run = fc->run;
+    for (int k = 0; k < CP_N_FIELDS; k++) {
+        fc->n_slots[k] = 0;
+        if (run->src[k].constant) continue;
+        const char *const *nm = run->src[k].names;
+        size_t parts = run->src[k].n_names;
+        bool mapped = nm[0] != cp_field_names[k]; /* --map given */
+        /* whole name first (a column literally named "a+b") */
+        int32_t whole = -1;
+        for (size_t c = 0; c < n; c++)
+            if (strlen(nm[0]) == names[c].len && memcmp(nm[0], names[c].p, names[c].len) == 0) { whole = (int32_t)c; break; }
+        if (whole >= 0 || parts == 1) {
+            if (whole < 0 && mapped)
+                return fail(fc->err, CP_EUSAGE, fc->path, 1, "%s: --map %s=%s: the header has no column '%s'",
+                            fc->path, cp_field_names[k], nm[0], nm[0]);
+            if (whole >= 0) { fc->slot_of[k][0] = whole; fc->n_slots[k] = 1; }
+            continue;
+        }
+        if (parts > 8)
+            return fail(fc->err, CP_EUSAGE, fc->path, 1, "--map %s: at most 8 columns can be joined", cp_field_names[k]);
+        for (size_t j = 0; j < parts; j++) {
+            int32_t col = -1;
+            for (size_t c = 0; c < n; c++)
+                if (strlen(nm[j + 1]) == names[c].len && memcmp(nm[j + 1], names[c].p, names[c].len) == 0) { col = (int32_t)c; break; }
+            if (col < 0)
+                return fail(fc->err, CP_EUSAGE, fc->path, 1, "%s: --map %s=%s: the header has no column '%s'",
+                            fc->path, cp_field_names[k], nm[0], nm[j + 1]);
+            fc->slot_of[k][j] = col;
+        }
+        fc->n_slots[k] = (uint8_t)parts;
+    }
+    return CP_OK;
+}
+
+/* ---- JSON Lines -------------------------------------------------------------------- */
+
+static inline const char *json_ws(const char *p, const char *e) {
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) p++;
+    return p;
+}
+
+static int hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Parses a JSON string at *pp (which points at the opening quote); unescapes
+ * into scratch when needed. */
+static bool json_string(file_ctx *fc, const char **pp, const char *e, span *out) {
+    const char *p = *pp + 1, *start = p;
+    bool esc = false;
+    while (p < e && *p != '"') {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20) return false;
+        if (c == '\\') { esc = true; p += 2; continue; }
+        p++;
+    }
+    if (p >= e) return false;
+    const char *end = p;
+    *pp = end + 1;
+    if (!esc) { *out = (span){start, (size_t)(end - start)}; return true; }
+    char *o = fc->scratch + fc->scratch_len;
+    size_t n = 0;
+    for (p = start; p < end; p++) {
+        if (*p != '\\') { o[n++] = *p; continue; }
+        p++;
+        switch (*p) {
+        case '"': o[n++] = '"'; break;
+        case '\\': o[n++] = '\\'; break;
+        case '/': o[n++] = '/'; break;
+        case 'b': o[n++] = '\b'; break;
+        case 'f': o[n++] = '\f'; break;
+        case 'n': o[n++] = '\n'; break;
+        case 'r': o[n++] = '\r'; break;
+        case 't': o[n++] = '\t'; break;
+        case 'u': {
+            if (end - p < 5) return false;
+            unsigned cp = 0;
+            for (int k = 1; k <= 4; k++) {
+                int h = hexval(p[k]);
+                if (h < 0) return false;
+                cp = cp << 4 | (unsigned)h;
+            }
+            p += 4;
+            if (cp >= 0xd800 && cp <= 0xdbff) { /* surrogate pair */
+                if (end - p < 7 || p[1] != '\\' || p[2] != 'u') return false;
+                unsigned lo = 0;
+                for (int k = 3; k <= 6; k++) {
+                    int h = hexval(p[k]);
+                    if (h < 0) return false;
+                    lo = lo << 4 | (unsigned)h;
+                }
+                if (lo < 0xdc00 || lo > 0xdfff) return false;
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                p += 6;
+            } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+                return false;
+            }
+            if (cp == 0) return false; /* NUL inside a value: bad_json */
+            if (cp < 0x80) o[n++] = (char)cp;
+            else if (cp < 0x800) { o[n++] = (char)(0xc0 | cp >> 6); o[n++] = (char)(0x80 | (cp & 0x3f)); }
+            else if (cp < 0x10000) {
+                o[n++] = (char)(0xe0 | cp >> 12); o[n++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+                o[n++] = (char)(0x80 | (cp & 0x3f));
+            } else {
+                o[n++] = (char)(0xf0 | cp >> 18); o[n++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+                o[n++] = (char)(0x80 | ((cp >> 6) & 0x3f)); o[n++] = (char)(0x80 | (cp & 0x3f));
+            }
+            break;
+        }
+        default: return false;
+        }
+    }
+    fc->scratch_len += n;
+    *out = (span){o, n};
+    return true;
+}
+
+/* JSON number grammar; the value is its text. */
+static bool json_number(const char **pp, const char *e, span *out) {
+    const char *p = *pp, *s = p;
+    if (p < e && *p == '-') p++;
+    if (p >= e) return false;
+    if (*p == '0') p++;
+    else if (*p >= '1' && *p <= '9') while (p < e && *p >= '0' && *p <= '9') p++;
+    else return false;
+    if (p < e && *p == '.') {
+        p++;
+        if (p >= e || *p < '0' || *p > '9') return false;
+        while (p < e && *p >= '0' && *p <= '9') p++;
+    }
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < e && (*p == '+' || *p == '-')) p++;
+        if (p >= e || *p < '0' || *p > '9') return false;
+        while (p < e && *p >= '0' && *p <= '9') p++;
+    }
+    *out = (span){s, (size_t)(p - s)};
+    *pp = p;
+    return true;
+}
+
+static int32_t key_slot(const file_ctx *fc, const char *p, size_t len) {
+    uint32_t h = (uint32_t)cp_hash_bytes(p, len);
+    for (uint32_t i = h & fc->key_mask;; i = (i + 1) & fc->key_mask) {
+        uint32_t v = fc->key_slots[i];
+        if (!v) return -1;
+        const char *nm = fc->key_names[v - 1];
+        if (strlen(nm) == len && memcmp(nm, p, len) == 0) return (int32_t)(v - 1);
+    }
+}
+
+/* Parses one flat JSON object into slot values.  False = bad_json. */
+static bool json_record(file_ctx *fc, const char *p, size_t len) {
+    const char *e = p + len;
+    for (size_t i = 0; i < fc->n_keys; i++) fc->cols[i] = (span){"", 0};
+    p = json_ws(p, e);
+    if (p >= e || *p != '{') return false;
+    p = json_ws(p + 1, e);
+    if (p < e && *p == '}') return json_ws(p + 1, e) == e;
+    for (;;) {
+        if (p >= e || *p != '"') return false;
+        span key, val = {"", 0};
+        if (!json_string(fc, &p, e, &key)) return false;
+        p = json_ws(p, e);
+        if (p >= e || *p != ':') return false;
+        p = json_ws(p + 1, e);
+        if (p >= e) return false;
+        char c = *p;
+        if (c == '"') {
+            if (!json_string(fc, &p, e, &val)) return false;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            if (!json_number(&p, e, &val)) return false;
+        } else if (e - p >= 4 && memcmp(p, "true", 4) == 0) {
+            val = (span){p, 4}; p += 4;
+        } else if (e - p >= 5 && memcmp(p, "false", 5) == 0) {
+            val = (span){p, 5}; p += 5;
+        } else if (e - p >= 4 && memcmp(p, "null", 4) == 0) {
+            p += 4; /* null = absent */
+        } else {
+            return false; /* object, array or garbage: not flat */
+        }
+        int32_t s = key_slot(fc, key.p, key.len);
+        if (s >= 0) fc->cols[s] = val; /* a repeated key: the last wins */
+        p = json_ws(p, e);
+        if (p < e && *p == ',') { p = json_ws(p + 1, e); continue; }
+        if (p < e && *p == '}') return json_ws(p + 1, e) == e;
+        return false;
+    }
+}
+
+static cp_result plan_jsonl(file_ctx *fc) {
+    cp_run *run = fc->run;
+    size_t total = 0;
+    for (int k = 0; k < CP_N_FIELDS; k++) total += 1 + run->src[k].n_names;
+    fc->key_names = cp_arena_alloc(&run->arena, total * sizeof *fc->key_names);
+    uint32_t cap = 64;
+    while (cap < total * 2) cap *= 2;
+    fc->key_slots = cp_arena_alloc(&run->arena, cap * sizeof *fc->key_slots);
+    if (!fc->key_names || !fc->key_slots) return fail(fc->err, CP_ENOMEM, fc->path, 0, "out of memory");
+    memset(fc->key_slots, 0, cap * sizeof *fc->key_slots);
+    fc->key_mask = cap - 1;
+    fc->n_keys = 0;
+    for (int k = 0; k < CP_N_FIELDS; k++) {
+        fc->n_slots[k] = 0;
+        if (run->src[k].constant) continue;
+        const char *const *nm = run->src[k].names;
+        size_t parts = run->src[k].n_names;
+        const char *const *list = parts == 1 ? nm : nm + 1;
+        if (parts > 8) parts = 8;
+        for (size_t j = 0; j < parts; j++) {
+            const char *name = list[j];
+            int32_t s = key_slot(fc, name, strlen(name));
+            if (s < 0) {
+                s = (int32_t)fc->n_keys;
+                fc->key_names[fc->n_keys++] = name;
+                uint32_t h = (uint32_t)cp_hash_bytes(name, strlen(name));
+                uint32_t i = h & fc->key_mask;
+                while (fc->key_slots[i]) i = (i + 1) & fc->key_mask;
+                fc->key_slots[i] = (uint32_t)s + 1;
+            }
+            fc->slot_of[k][j] = s;
+        }
+        fc->n_slots[k] = (uint8_t)parts;
+    }
+    return CP_OK;
+}
+
+/* ---- the record loop ----------------------------------------------------------------- */
+
+/* Handles one record.  Returns 0, or -1 when out of memory. */
+static int handle_record(file_ctx *fc, const char *rec, size_t len, uint64_t line, rec_status st) {
+    cp_run *run = fc->run;
+    fc->stats->lines++;
+    if (blank(rec, len) && st == REC_OK) {
+        fc->stats->blank_lines++;
+        return 0;
+    }
+    /* whole-line reasons, in R1.4b order */
+    if (!utf8_ok((const unsigned char *)rec, len)) return add_reject(fc, line, CP_R_BAD_ENCODING, -1, rec, len) < 0 ? -1 : 0;
+    if (len > MAX_RECORD_BYTES) return add_reject(fc, line, CP_R_LINE_TOO_LONG, -1, rec, len) < 0 ? -1 : 0;
+    if (!scratch_prepare(fc, len * 4 + 64)) return -1;
+    if (fc->jsonl) {
+        if (!json_record(fc, rec, len)) return add_reject(fc, line, CP_R_BAD_JSON, -1, rec, len) < 0 ? -1 : 0;
+    } else {
+        if (st == REC_BAD_QUOTE) return add_reject(fc, line, CP_R_CSV_BAD_QUOTE, -1, rec, len) < 0 ? -1 : 0;
+        if (st == REC_UNTERMINATED) return add_reject(fc, line, CP_R_CSV_UNTERMINATED_QUOTE, -1, rec, len) < 0 ? -1 : 0;
+        size_t n = csv_split(fc, rec, len);
+        if (n != fc->n_cols) return add_reject(fc, line, CP_R_BAD_FIELD_COUNT, -1, rec, len) < 0 ? -1 : 0;
+    }
+    span f[CP_N_FIELDS];
+    resolve_fields(fc, f);
+    (void)run;
+    return accept_event(fc, f, line, rec, len) < 0 ? -1 : 0;
+}
+
+static cp_result setup_header(file_ctx *fc, const char *rec, size_t len, rec_status st) {
+    cp_run *run = fc->run;
+    if (st != REC_OK)
+        return fail(fc->err, CP_EUSAGE, fc->path, 1, "%s: line 1: the header breaks CSV quoting", fc->path);
+    /* names from the header, or from --columns */
+    span names[MAX_COLUMNS];
+    size_t n;
+    if (run->opt.columns) {
+        n = 0;
+        const char *p = run->opt.columns;
+        while (n < MAX_COLUMNS) {
+            const char *c = strchr(p, ',');
+            size_t l = c ? (size_t)(c - p) : strlen(p);
+            names[n++] = (span){p, l};
+            if (!c) break;
+            p = c + 1;
+        }
+    } else {
+        if (!scratch_prepare(fc, len + 64)) return fail(fc->err, CP_ENOMEM, fc->path, 0, "out of memory");
+        span *save = fc->cols;
+        size_t save_cap = fc->cap_cols;
+        fc->cols = names;
+        fc->cap_cols = MAX_COLUMNS;
+        n = csv_split(fc, rec, len);
+        fc->cols = save;
+        fc->cap_cols = save_cap;
+        if (n > MAX_COLUMNS)
+            return fail(fc->err, CP_EUSAGE, fc->path, 1, "%s: more than %d columns", fc->path, MAX_COLUMNS);
+        /* keep the names: they point into the block or scratch */
+        for (size_t i = 0; i < n; i++) {
+            names[i].p = cp_arena_strndup(&run->arena, names[i].p, names[i].len);
+            if (!names[i].p) return fail(fc->err, CP_ENOMEM, fc->path, 0, "out of memory");
+        }
+    }
+    fc->n_cols = n;
+    fc->cap_cols = n;
+    fc->cols = cp_arena_alloc(&run->arena, (n + 1) * sizeof *fc->cols);
+    if (!fc->cols) return fail(fc->err, CP_ENOMEM, fc->path, 0, "out of memory");
+    return plan_csv(fc, names, n);
+}
+
+cp_result cp_run_load(cp_run *run, const char *path, cp_error *err) {
+    if (run->finished) return fail(err, CP_EUSAGE, path, 0, "cp_run_load after cp_run_finish");
+    if (run->n_inputs >= UINT16_MAX) return fail(err, CP_EUSAGE, path, 0, "too many input files (at most 65535)");
+    if (run->n_inputs == run->cap_inputs) {
+        size_t cap = run->cap_inputs ? run->cap_inputs * 2 : 8;
+        cp_input_stats *in = realloc(run->inputs, cap * sizeof *in);
+        if (!in) return fail(err, CP_ENOMEM, path, 0, "out of memory");
+        run->inputs = in;
+        run->cap_inputs = cap;
+    }
+    cp_input_stats *stats = &run->inputs[run->n_inputs];
+    memset(stats, 0, sizeof *stats);
+    stats->path = cp_arena_strdup(&run->arena, path);
+    if (!stats->path) return fail(err, CP_ENOMEM, path, 0, "out of memory");
+    path = stats->path;
+
+    cp_reader *rd = cp_reader_open(path, err);
+    if (!rd) return err ? err->code : CP_EIO;
+
+    file_ctx fc = {.run = run, .path = path, .file_idx = (uint16_t)run->n_inputs, .stats = stats, .err = err};
+    const char *d = run->opt.delimiter;
+    fc.delim = !d ? ',' : strcmp(d, "ws") == 0 ? 0 : (strcmp(d, "tab") == 0 || strcmp(d, "\\t") == 0) ? '\t' : d[0];
+    run->n_inputs++; /* counted even when it fails: the summary names it */
+
+    cp_result result = CP_OK;
+    size_t cap = BLOCK_BYTES;
+    char *buf = malloc(cap);
+    if (!buf) { result = fail(err, CP_ENOMEM, path, 0, "out of memory"); goto done; }
+    size_t have = 0, pos = 0;
+    bool eof = false, started = false, header_done = false;
+    uint64_t line = 1; /* physical line of the next record */
+    uint64_t next_progress = 64u << 20;
+
+    for (;;) {
+        /* refill: keep the unconsumed tail at the front */
+        if (!eof) {
+            if (pos > 0) {
+                memmove(buf, buf + pos, have - pos);
+                have -= pos;
+                pos = 0;
+            }
+            if (have == cap) { /* one record larger than the block: grow */
+                size_t ncap = cap * 2;
+                char *nb = realloc(buf, ncap);
+                if (!nb) { result = fail(err, CP_ENOMEM, path, line, "out of memory"); goto done; }
+                buf = nb;
+                cap = ncap;
+            }
+            ssize_t r = cp_reader_read(rd, buf + have, cap - have, err);
+            if (r < 0) { result = err ? err->code : CP_EFORMAT; goto done; }
+            if (r == 0) eof = true;
+            have += (size_t)r;
+            stats->bytes += (uint64_t)r;
+            if (run->opt.on_progress && stats->bytes >= next_progress) {
+                run->opt.on_progress(run->opt.progress_user, path, stats->bytes);
+                next_progress = stats->bytes + (64u << 20);
+            }
+        }
+        if (!started) {
+            /* R1.1: a UTF-8 BOM is accepted; the format is told by the first
+             * non-blank line */
+            if (have < 3 && !eof) continue;
+            if (have >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) pos = 3;
+            size_t k = pos;
+            while (k < have && (buf[k] == ' ' || buf[k] == '\t' || buf[k] == '\r' || buf[k] == '\n')) k++;
+            if (k == have && !eof) continue;
+            started = true;
+            fc.jsonl = k < have && buf[k] == '{';
+            if (fc.jsonl) {
+                header_done = true;
+                if ((result = plan_jsonl(&fc)) != CP_OK) goto done;
+                fc.cols = cp_arena_alloc(&run->arena, (fc.n_keys + 1) * sizeof *fc.cols);
+                if (!fc.cols) { result = fail(err, CP_ENOMEM, path, 0, "out of memory"); goto done; }
+                fc.cap_cols = fc.n_keys;
+            } else if (run->opt.no_header) {
+                header_done = true;
+                if ((result = setup_header(&fc, "", 0, REC_OK)) != CP_OK) goto done;
+            }
+        }
+        /* records */
+        while (pos < have) {
+            const char *rec = buf + pos;
+            size_t avail = have - pos, rec_len, consumed;
+            uint64_t nls;
+            rec_status st;
+            if (fc.jsonl) {
+                const char *nl = memchr(rec, '\n', avail);
+                if (!nl && !eof) break;
+                rec_len = nl ? (size_t)(nl - rec) : avail;
+                consumed = nl ? rec_len + 1 : rec_len;
+                nls = 0;
+                st = REC_OK;
+                if (rec_len > 0 && rec[rec_len - 1] == '\r') rec_len--;
+            } else if (!csv_find_record(rec, avail, eof, fc.delim, &rec_len, &consumed, &nls, &st)) {
+                break;
+            }
+            pos += consumed;
+            if (!header_done) {
+                if (blank(rec, rec_len) && st == REC_OK) { line += 1 + nls; continue; }
+                if ((result = setup_header(&fc, rec, rec_len, st)) != CP_OK) goto done;
+                header_done = true;
+            } else if (handle_record(&fc, rec, rec_len, line, st) != 0) {
+                result = fail(err, CP_ENOMEM, path, line, "out of memory");
+                goto done;
+            }
+            line += 1 + nls;
+        }
+        if (eof && pos >= have) break;
+    }
+done:
+    free(buf);
+    free(fc.scratch);
+    cp_reader_close(rd);
+    return result;
+}
+
+/* ---- accessors ------------------------------------------------------------------------- */
+
+const cp_events *cp_run_events(const cp_run *run) { return &run->ev; }
+const cp_strings *cp_run_strings(const cp_run *run) { return run->str; }
+const uint32_t *cp_run_by_identity(const cp_run *run) { return run->by_identity; }
+const cp_placement *cp_run_placements(const cp_run *run, size_t *n) { if (n) *n = run->n_pl; return run->pl; }
+const cp_order *cp_run_orders(const cp_run *run, size_t *n) { if (n) *n = run->n_orders; return run->orders; }
+const cp_input_stats *cp_run_inputs(const cp_run *run, size_t *n) { if (n) *n = run->n_inputs; return run->inputs; }
+const cp_reject *cp_run_rejects(const cp_run *run, size_t *n) { if (n) *n = run->n_rejects; return run->rejects; }
+uint64_t cp_run_accepted(const cp_run *run) { return run->accepted; }
+uint64_t cp_run_rejected(const cp_run *run) { return run->rejected; }
+void cp_run_rejects_by_reason(const cp_run *run, uint64_t counts[CP_N_REJECT_REASONS]) {
+    memcpy(counts, run->reject_counts, sizeof run->reject_counts);
+}
+bool cp_run_has_user_agents(const cp_run *run) { return run->has_ua; }
+
+size_t cp_run_memory_bytes(const cp_run *run) {
+    /* per event: the columns as allocated (capacity), strings, tables */
+    size_t per = sizeof(int64_t) * 2 + 1 + 1 + 1 + 2 + 4 + 4 * 11 + 4 + 4;
+    return run->cap * per + cp_strings_memory_bytes(run->str) + run->cap_pl * sizeof(cp_placement) +
+           run->n_orders * sizeof(cp_order) + (run->by_identity ? run->ev.n * 4 : 0) +
+           run->cap_rejects * sizeof(cp_reject) + run->arena.used_bytes;
+}

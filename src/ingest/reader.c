@@ -1,0 +1,229 @@
+/* reader.c -- plain, gzip and zstd backends of cp_reader (see reader.h). */
+#include "ingest/reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#define RAW_CAP (1u << 20)
+
+struct cp_reader {
+    int fd;
+    bool own_fd;
+    const char *path;
+    cp_compression comp;
+    unsigned char *raw;   /* compressed input buffer */
+    size_t raw_len, raw_pos;
+    bool raw_eof;
+    z_stream z;
+    bool z_init, z_ended; /* z_ended: the last member ended exactly at EOF */
+    ZSTD_DCtx *zd;
+    size_t zstd_last;     /* last ZSTD_decompressStream hint; 0 = frame done */
+};
+
+static void set_err(cp_error *err, cp_result code, const char *path, const char *what) {
+    if (!err) return;
+    err->code = code;
+    err->file = path;
+    err->line = 0;
+    err->field = NULL;
+    snprintf(err->msg, sizeof err->msg, "%s: %s", path, what);
+}
+
+/* Fills raw from the fd; returns -1 on error. */
+static int raw_fill(cp_reader *r, cp_error *err) {
+    if (r->raw_pos < r->raw_len || r->raw_eof) return 0;
+    for (;;) {
+        ssize_t n = read(r->fd, r->raw, RAW_CAP);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            set_err(err, CP_EIO, r->path, strerror(errno));
+            return -1;
+        }
+        r->raw_len = (size_t)n;
+        r->raw_pos = 0;
+        if (n == 0) r->raw_eof = true;
+        return 0;
+    }
+}
+
+cp_reader *cp_reader_open(const char *path, cp_error *err) {
+    cp_reader *r = calloc(1, sizeof *r);
+    if (!r) {
+        set_err(err, CP_ENOMEM, path, "out of memory");
+        return NULL;
+    }
+    r->path = path;
+    if (strcmp(path, "-") == 0) {
+        r->fd = 0;
+    } else {
+        r->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (r->fd < 0) {
+            char what[200];
+            snprintf(what, sizeof what, "cannot open: %s", strerror(errno));
+            set_err(err, CP_EIO, path, what);
+            free(r);
+            return NULL;
+        }
+        r->own_fd = true;
+    }
+    r->raw = malloc(RAW_CAP);
+    if (!r->raw) {
+        set_err(err, CP_ENOMEM, path, "out of memory");
+        cp_reader_close(r);
+        return NULL;
+    }
+    /* Peek at the magic bytes: read until we have 4 bytes or EOF. */
+    while (r->raw_len < 4 && !r->raw_eof) {
+        ssize_t n = read(r->fd, r->raw + r->raw_len, RAW_CAP - r->raw_len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            char what[200];
+            snprintf(what, sizeof what, "cannot read: %s", strerror(errno));
+            set_err(err, CP_EIO, path, what);
+            cp_reader_close(r);
+            return NULL;
+        }
+        if (n == 0) r->raw_eof = true;
+        r->raw_len += (size_t)n;
+    }
+    const unsigned char *m = r->raw;
+    if (r->raw_len >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
+        r->comp = CP_COMP_GZIP;
+        if (inflateInit2(&r->z, 16 + MAX_WBITS) != Z_OK) {
+            set_err(err, CP_ENOMEM, path, "cannot start gzip decoder");
+            cp_reader_close(r);
+            return NULL;
+        }
+        r->z_init = true;
+    } else if (r->raw_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
+        r->comp = CP_COMP_ZSTD;
+        r->zd = ZSTD_createDCtx();
+        if (!r->zd) {
+            set_err(err, CP_ENOMEM, path, "cannot start zstd decoder");
+            cp_reader_close(r);
+            return NULL;
+        }
+    }
+    return r;
+}
+
+cp_compression cp_reader_compression(const cp_reader *r) { return r->comp; }
+
+static ssize_t read_plain(cp_reader *r, unsigned char *buf, size_t cap, cp_error *err) {
+    if (r->raw_pos < r->raw_len) { /* bytes peeked at open */
+        size_t n = r->raw_len - r->raw_pos;
+        if (n > cap) n = cap;
+        memcpy(buf, r->raw + r->raw_pos, n);
+        r->raw_pos += n;
+        return (ssize_t)n;
+    }
+    if (r->raw_eof) return 0;
+    for (;;) {
+        ssize_t n = read(r->fd, buf, cap);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            set_err(err, CP_EIO, r->path, strerror(errno));
+            return -1;
+        }
+        if (n == 0) r->raw_eof = true;
+        return n;
+    }
+}
+
+static ssize_t read_gzip(cp_reader *r, unsigned char *buf, size_t cap, cp_error *err) {
+    size_t out = 0;
+    while (out < cap) {
+        if (raw_fill(r, err) != 0) return -1;
+        if (r->raw_pos == r->raw_len) { /* end of input */
+            if (!r->z_ended) {
+                set_err(err, CP_EFORMAT, r->path, "cannot decompress: gzip data ends early");
+                return -1;
+            }
+            break;
+        }
+        if (r->z_ended) { /* another member follows */
+            if (inflateReset(&r->z) != Z_OK) {
+                set_err(err, CP_EFORMAT, r->path, "cannot decompress gzip member");
+                return -1;
+            }
+            r->z_ended = false;
+        }
+        r->z.next_in = r->raw + r->raw_pos;
+        r->z.avail_in = (uInt)(r->raw_len - r->raw_pos);
+        r->z.next_out = buf + out;
+        size_t want = cap - out;
+        if (want > UINT32_MAX) want = UINT32_MAX;
+        r->z.avail_out = (uInt)want;
+        int rc = inflate(&r->z, Z_NO_FLUSH);
+        size_t used_in = (size_t)(r->z.next_in - (r->raw + r->raw_pos));
+        r->raw_pos += used_in;
+        out += want - r->z.avail_out;
+        if (rc == Z_STREAM_END) {
+            r->z_ended = true;
+        } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+            char what[200];
+            snprintf(what, sizeof what, "cannot decompress gzip: %s", r->z.msg ? r->z.msg : "corrupt data");
+            set_err(err, CP_EFORMAT, r->path, what);
+            return -1;
+        } else if (rc == Z_BUF_ERROR && used_in == 0 && r->z.avail_out == want) {
+            /* no progress: needs more input */
+            if (r->raw_eof) {
+                set_err(err, CP_EFORMAT, r->path, "cannot decompress: gzip data ends early");
+                return -1;
+            }
+        }
+        if (out > 0 && r->raw_pos == r->raw_len) break; /* hand back what we have */
+    }
+    return (ssize_t)out;
+}
+
+static ssize_t read_zstd(cp_reader *r, unsigned char *buf, size_t cap, cp_error *err) {
+    ZSTD_outBuffer ob = {buf, cap, 0};
+    while (ob.pos < ob.size) {
+        if (raw_fill(r, err) != 0) return -1;
+        if (r->raw_pos == r->raw_len) {
+            if (r->zstd_last != 0) {
+                set_err(err, CP_EFORMAT, r->path, "cannot decompress: zstd data ends early");
+                return -1;
+            }
+            break;
+        }
+        ZSTD_inBuffer ib = {r->raw, r->raw_len, r->raw_pos};
+        size_t rc = ZSTD_decompressStream(r->zd, &ob, &ib);
+        r->raw_pos = ib.pos;
+        if (ZSTD_isError(rc)) {
+            char what[200];
+            snprintf(what, sizeof what, "cannot decompress zstd: %s", ZSTD_getErrorName(rc));
+            set_err(err, CP_EFORMAT, r->path, what);
+            return -1;
+        }
+        r->zstd_last = rc;
+        if (ob.pos > 0 && r->raw_pos == r->raw_len) break;
+    }
+    return (ssize_t)ob.pos;
+}
+
+ssize_t cp_reader_read(cp_reader *r, void *buf, size_t cap, cp_error *err) {
+    switch (r->comp) {
+    case CP_COMP_GZIP: return read_gzip(r, buf, cap, err);
+    case CP_COMP_ZSTD: return read_zstd(r, buf, cap, err);
+    default: return read_plain(r, buf, cap, err);
+    }
+}
+
+void cp_reader_close(cp_reader *r) {
+    if (!r) return;
+    if (r->z_init) inflateEnd(&r->z);
+    if (r->zd) ZSTD_freeDCtx(r->zd);
+    if (r->own_fd) close(r->fd);
+    free(r->raw);
+    free(r);
+}

@@ -1,0 +1,28 @@
+/* reader.h -- one small byte-stream interface with three backends, chosen by
+ * the input's magic bytes, never its name (R1.1): plain, gzip (every member of
+ * a multi-member file, read to its end) and zstd (every frame).  Standard
+ * input is "-".  In the style of redis' ae.c: one interface, several
+ * implementations. */
+#ifndef CLICKPATH_READER_H
+#define CLICKPATH_READER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "clickpath/clickpath.h"
+
+typedef struct cp_reader cp_reader;
+
+typedef enum cp_compression { CP_COMP_NONE = 0, CP_COMP_GZIP, CP_COMP_ZSTD } cp_compression;
+
+/* Opens path ("-" = stdin) and detects compression.  On failure fills err
+ * (code CP_EIO, naming the file) and returns NULL. */
+cp_reader *cp_reader_open(const char *path, cp_error *err);
+cp_compression cp_reader_compression(const cp_reader *r);
+/* Reads up to cap decompressed bytes into buf.  Returns the count, 0 at the
+ * end, or -1 with err filled (CP_EIO for read errors, CP_EFORMAT for data
+ * that cannot be decompressed). */
+ssize_t cp_reader_read(cp_reader *r, void *buf, size_t cap, cp_error *err);
+void cp_reader_close(cp_reader *r); /* accepts NULL */
+
+#endif
