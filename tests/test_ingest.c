@@ -1,0 +1,620 @@
+/* test_ingest.c -- R1 (events, rejects, mapping, order) and R2 (identity).
+ * Every expectation is worked out by hand from SPEC.md in the comment above
+ * it. */
+#include "clickpath/events.h"
+#include "testutil.h"
+
+#include <zlib.h>
+#include <zstd.h>
+
+#define HDR "ts,type,visitor,customer,asin,campaign,tag,cost,units,price,amount,loaded,rating,order,ua\n"
+
+static cp_run *load_text(const char *text, const cp_ingest_options *opt) { return cp_test_run_text(text, opt); }
+
+static const cp_reject *reject_at(const cp_run *run, size_t i) {
+    size_t n;
+    const cp_reject *r = cp_run_rejects(run, &n);
+    assert_true(i < n);
+    return &r[i];
+}
+
+static void assert_reject(const cp_run *run, size_t i, uint64_t line, const char *reason, const char *field) {
+    const cp_reject *r = reject_at(run, i);
+    assert_int_equal(r->line, line);
+    assert_string_equal(cp_reject_reason_name((cp_reject_reason)r->reason), reason);
+    if (field) assert_string_equal(r->field, field);
+    else assert_null(r->field);
+}
+
+/* One record, expected to be rejected with `reason` on `field`. */
+static void assert_single_reject(const char *text, const char *reason, const char *field) {
+    cp_run *run = load_text(text, NULL);
+    assert_int_equal(cp_run_accepted(run), 0);
+    assert_int_equal(cp_run_rejected(run), 1);
+    assert_reject(run, 0, 2, reason, field);
+    cp_run_free(run);
+}
+
+/* R1.4: lines = accepted + rejected + blank, the header not counted. */
+static void r1_4_lines_add_up(void **state) {
+    (void)state;
+    /* 2 good, 1 blank, 1 bad field count, 1 blank with CR only */
+    cp_run *run = load_text(HDR
+        "2024-03-01T12:00:00Z,page_view,v1,,A1,,,,,,,,,,\n"
+        "\n"
+        "x,y\n"
+        "\r\n"
+        "2024-03-01T12:00:01Z,page_view,v1,,A1,,,,,,,,,,\n", NULL);
+    size_t n;
+    const cp_input_stats *in = cp_run_inputs(run, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(in[0].lines, 5);
+    assert_int_equal(in[0].accepted, 2);
+    assert_int_equal(in[0].rejected, 1);
+    assert_int_equal(in[0].blank_lines, 2);
+    assert_reject(run, 0, 4, "bad_field_count", NULL); /* header is line 1 */
+    cp_run_free(run);
+}
+
+/* R1.4b whole-line reasons come first, in order: bad_encoding beats
+ * everything (this line also has a bad field count). */
+static void r1_4b_bad_encoding_first(void **state) {
+    (void)state;
+    assert_single_reject(HDR "\xff,x\n", "bad_encoding", NULL);
+}
+
+static void r1_4b_nul_byte_is_bad_encoding(void **state) {
+    (void)state;
+    char text[] = HDR "2024-03-01T12:00:00Z,page_view,v1,,A@,,,,,,,,,,\n";
+    char *at = strchr(text + strlen(HDR), '@');
+    /* cp_test_run_text takes a C string; write the NUL through a file */
+    *at = 'X';
+    cp_ingest_options o = {0};
+    cp_error err = {0};
+    cp_run *run = cp_run_new(&o, &err);
+    char path[64];
+    assert_non_null(cp_test_tmpfile(path, sizeof path, text));
+    FILE *f = fopen(path, "r+b");
+    fseek(f, (long)(at - text), SEEK_SET);
+    fputc(0, f);
+    fclose(f);
+    assert_int_equal(cp_run_load(run, path, &err), CP_OK);
+    unlink(path);
+    assert_int_equal(cp_run_rejected(run), 1);
+    assert_reject(run, 0, 2, "bad_encoding", NULL);
+    cp_run_free(run);
+}
+
+static void r1_4b_overlong_utf8_is_bad_encoding(void **state) {
+    (void)state;
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,page_view,\xc0\xaf,,A1,,,,,,,,,,\n", "bad_encoding", NULL);
+}
+
+/* A record over 1 MiB is line_too_long (after bad_encoding). */
+static void r1_4b_line_over_1mib(void **state) {
+    (void)state;
+    size_t big = (1u << 20) + 10;
+    char *text = malloc(strlen(HDR) + big + 256);
+    strcpy(text, HDR "2024-03-01T12:00:00Z,page_view,v1,,A1,,,,,,,,,,");
+    size_t len = strlen(text);
+    memset(text + len, 'u', big);
+    strcpy(text + len + big, "\n2024-03-01T12:00:00Z,page_view,v1,,A1,,,,,,,,,,\n");
+    cp_run *run = load_text(text, NULL);
+    free(text);
+    assert_int_equal(cp_run_rejected(run), 1);
+    assert_int_equal(cp_run_accepted(run), 1);
+    assert_reject(run, 0, 2, "line_too_long", NULL);
+    /* the reject text keeps at most 200 characters */
+    assert_int_equal(strlen(reject_at(run, 0)->text), 200);
+    cp_run_free(run);
+}
+
+static void r1_4b_quote_inside_unquoted_field(void **state) {
+    (void)state;
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,page_view,v\"1,,A1,,,,,,,,,,\n", "csv_bad_quote", NULL);
+}
+
+static void r1_4b_text_after_closing_quote(void **state) {
+    (void)state;
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,page_view,\"v1\"x,,A1,,,,,,,,,,\n", "csv_bad_quote", NULL);
+}
+
+/* An open quote runs to the end of the file: one reject at its first line. */
+static void r1_4b_unterminated_quote_to_eof(void **state) {
+    (void)state;
+    cp_run *run = load_text(HDR
+        "2024-03-01T12:00:00Z,page_view,\"v1,,A1,,,,,,,,,,\n"
+        "2024-03-01T12:00:00Z,page_view,v1,,A1,,,,,,,,,,\n", NULL);
+    assert_int_equal(cp_run_accepted(run), 0);
+    assert_int_equal(cp_run_rejected(run), 1);
+    assert_reject(run, 0, 2, "csv_unterminated_quote", NULL);
+    cp_run_free(run);
+}
+
+/* A quoted field may hold a line end: the record counts at its first line,
+ * and the next record's line number is physical (R1.4). */
+static void r1_4_multiline_record_line_numbers(void **state) {
+    (void)state;
+    cp_run *run = load_text(HDR
+        "2024-03-01T12:00:00Z,page_view,v1,,A1,,,,,,,,,,\"Mozilla\nwith newline\"\n"
+        "2024-03-01T12:00:01Z,bogus,v1,,A1,,,,,,,,,,\n", NULL);
+    assert_int_equal(cp_run_accepted(run), 1);
+    assert_reject(run, 0, 4, "bad_type", "type");
+    const cp_events *e = cp_run_events(run);
+    assert_string_equal(cp_str_c(cp_run_strings(run), e->ua[0]), "Mozilla\nwith newline");
+    cp_run_free(run);
+}
+
+static void r1_4b_doubled_quotes_unescape(void **state) {
+    (void)state;
+    cp_run *run = load_text(HDR "2024-03-01T12:00:00Z,page_view,\"v\"\"1\",,A1,,,,,,,,,,\n", NULL);
+    assert_int_equal(cp_run_accepted(run), 1);
+    assert_string_equal(cp_str_c(cp_run_strings(run), cp_run_events(run)->visitor[0]), "v\"1");
+    cp_run_free(run);
+}
+
+static void r1_4b_bad_json_nested(void **state) {
+    (void)state;
+    cp_run *run = load_text("{\"ts\":\"2024-03-01T12:00:00Z\",\"type\":\"page_view\",\"visitor\":\"v\",\"asin\":\"A\"}\n"
+                            "{\"ts\":\"2024-03-01T12:00:00Z\",\"type\":{\"x\":1}}\n"
+                            "{\"ts\":\"2024-03-01T12:00:00Z\"\n"
+                            "[1,2]\n", NULL);
+    assert_int_equal(cp_run_accepted(run), 1);
+    assert_int_equal(cp_run_rejected(run), 3);
+    assert_reject(run, 0, 2, "bad_json", NULL);
+    assert_reject(run, 1, 3, "bad_json", NULL);
+    assert_reject(run, 2, 4, "bad_json", NULL);
+    cp_run_free(run);
+}
+
+/* Field reasons, each alone on a line, in R1.4b order. */
+static void r1_4b_field_reasons(void **state) {
+    (void)state;
+    assert_single_reject(HDR ",page_view,v1,,A1,,,,,,,,,,\n", "missing_ts", "ts");
+    assert_single_reject(HDR "2024-02-30T00:00:00Z,page_view,v1,,A1,,,,,,,,,,\n", "bad_ts", "ts");
+    assert_single_reject(HDR "1969-12-31T23:59:59Z,page_view,v1,,A1,,,,,,,,,,\n", "bad_ts", "ts");
+    assert_single_reject(HDR "2100-01-01T00:00:00Z,page_view,v1,,A1,,,,,,,,,,\n", "bad_ts", "ts");
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,,v1,,A1,,,,,,,,,,\n", "missing_type", "type");
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,view,v1,,A1,,,,,,,,,,\n", "bad_type", "type");
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,click,v1,,A1,C,T,,,,,,,,\n", "click_campaign_and_tag", "tag");
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,click,v1,,A1,,,,,,,,,,\n", "click_without_campaign_or_tag", "campaign");
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,click,,,A1,C,,,,,,,,,\n", "missing_identity", "visitor");
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,impression,v1,,A1,,,,,,,,,,\n", "missing_campaign", "campaign");
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,feedback,,,,,,,,,,,4,o1,\n", "missing_identity", "visitor");
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,feedback,v1,,,,,,,,,,4,,\n", "missing_order", "order");
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,purchase,v1,,,,,,,,,,,o1,\n", "missing_asin", "asin");
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,add_to_cart,,,A1,,,,,,,,,,\n", "missing_identity", "visitor");
+}
+
+/* Value reasons (R1.4b): every value present is checked, whatever the type. */
+static void r1_4b_value_reasons(void **state) {
+    (void)state;
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,click,v1,,A1,C,,-0.10,,,,,,,\n", "bad_cost", "cost");
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,click,v1,,A1,C,,1e309,,,,,,,\n", "bad_cost", "cost");
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,click,v1,,A1,C,,NaN,,,,,,,\n", "bad_cost", "cost");
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,click,v1,,A1,C,,1000000000000.01,,,,,,,\n", "bad_cost", "cost");
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,click,v1,,A1,C,,0.0000001,,,,,,,\n", "bad_cost", "cost");
+    /* cost on a page view is still checked */
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,page_view,v1,,A1,,,abc,,,,,,,\n", "bad_cost", "cost");
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,purchase,v1,,A1,,,,0,,,,,o1,\n", "bad_units", "units");
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,purchase,v1,,A1,,,,1.5,,,,,o1,\n", "bad_units", "units");
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,return,v1,,A1,,,,-1,,,,,o1,\n", "bad_units", "units");
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,purchase,v1,,A1,,,,1000000001,,,,,o1,\n", "bad_units", "units");
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,purchase,v1,,A1,,,,1,-2,,,,o1,\n", "bad_price", "price");
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,purchase,v1,,A1,,,,1,,-5,,,o1,\n", "bad_amount", "amount");
+    /* R1.4a: negative units negate the amount first: -2 units, amount 5 -> -5 */
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,purchase,v1,,A1,,,,-2,,5,,,o1,\n", "bad_amount", "amount");
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,page_view,v1,,A1,,,,,,,yes,,,\n", "bad_loaded", "loaded");
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,feedback,v1,,,,,,,,,,6,o1,\n", "bad_rating", "rating");
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,feedback,v1,,,,,,,,,,,o1,\n", "bad_rating", "rating");
+    /* the first failing value wins: cost before units */
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,purchase,v1,,A1,,,-1,0,,,,,o1,\n", "bad_cost", "cost");
+}
+
+/* Values are not trimmed: " 1" is not a number (R1.4b). */
+static void r1_4b_values_not_trimmed(void **state) {
+    (void)state;
+    assert_single_reject(HDR "2024-03-01T12:00:00Z,purchase,v1,,A1,,,,1, 2,,,,o1,\n", "bad_price", "price");
+}
+
+/* R1.4b accepted cases: BOM, CRLF, empty file, header only. */
+static void r1_4b_bom_crlf_empty(void **state) {
+    (void)state;
+    cp_run *run = load_text("\xef\xbb\xbf" "ts,type,visitor,asin\r\n2024-03-01T12:00:00Z,page_view,v1,A1\r\n", NULL);
+    assert_int_equal(cp_run_accepted(run), 1);
+    assert_string_equal(cp_str_c(cp_run_strings(run), cp_run_events(run)->asin[0]), "A1");
+    cp_run_free(run);
+    run = load_text("", NULL);
+    assert_int_equal(cp_run_accepted(run) + cp_run_rejected(run), 0);
+    cp_run_free(run);
+    run = load_text("ts,type,visitor,asin\n", NULL);
+    assert_int_equal(cp_run_accepted(run) + cp_run_rejected(run), 0);
+    cp_run_free(run);
+}
+
+/* R1.2: epoch seconds and milliseconds, offsets, fractions truncated. */
+static void r1_2_timestamp_forms(void **state) {
+    (void)state;
+    cp_run *run = load_text("ts,type,visitor,asin\n"
+                            "1709294400,page_view,v,A\n"            /* 2024-03-01T12:00:00Z */
+                            "1709294400123,page_view,v,A\n"         /* +123 ms */
+                            "2024-03-01T20:00:00.9999+08:00,page_view,v,A\n" /* 12:00:00.999Z */
+                            "2024-03-01 12:00:01,page_view,v,A\n", NULL);
+    const cp_events *e = cp_run_events(run);
+    assert_int_equal(e->n, 4);
+    assert_int_equal(e->ts_ms[0], INT64_C(1709294400000));
+    assert_int_equal(e->ts_ms[1], INT64_C(1709294400123));
+    assert_int_equal(e->ts_ms[2], INT64_C(1709294400999));
+    assert_int_equal(e->ts_ms[3], INT64_C(1709294401000));
+    cp_run_free(run);
+}
+
+/* R1.6: equal timestamps keep input order (file, then line). */
+static void r1_6_equal_timestamps_keep_input_order(void **state) {
+    (void)state;
+    cp_run *run = load_text("ts,type,visitor,asin\n"
+                            "2024-03-01T12:00:01Z,page_view,late,A\n"
+                            "2024-03-01T12:00:00Z,page_view,first,A\n"
+                            "2024-03-01T12:00:00Z,page_view,second,A\n", NULL);
+    const cp_events *e = cp_run_events(run);
+    const cp_strings *s = cp_run_strings(run);
+    assert_string_equal(cp_str_c(s, e->visitor[0]), "first");
+    assert_string_equal(cp_str_c(s, e->visitor[1]), "second");
+    assert_string_equal(cp_str_c(s, e->visitor[2]), "late");
+    assert_int_equal(e->line[0], 3);
+    cp_run_free(run);
+}
+
+/* R1.3: purchases without order join the identity's lines of the same ts;
+ * R1.5: amount is the line total, else units x price, exactly. */
+static void r1_3_orderless_lines_share_an_order(void **state) {
+    (void)state;
+    cp_run *run = load_text(HDR
+        "2024-03-01T12:00:00Z,purchase,v1,,A1,,,,3,0.10,,,,,\n"     /* 0.30 */
+        "2024-03-01T12:00:00Z,purchase,v1,,A2,,,,1,,7.665,,,,\n"     /* amount */
+        "2024-03-01T12:00:01Z,purchase,v1,,A1,,,,1,1,,,,,\n"         /* other ts */
+        "2024-03-01T12:00:00Z,purchase,v2,,A1,,,,1,1,,,,,\n", NULL); /* other identity */
+    const cp_events *e = cp_run_events(run);
+    size_t n_orders;
+    cp_run_orders(run, &n_orders);
+    assert_int_equal(n_orders, 3);
+    assert_int_equal(e->order[0], e->order[1]);
+    assert_true(e->order[2] != e->order[0]);
+    assert_int_equal(e->money_micros[0], 300000);
+    assert_int_equal(e->money_micros[1], 7665000);
+    cp_run_free(run);
+}
+
+/* R1.4a: a negative purchase is a return of that many units, amount negated. */
+static void r1_4a_negative_purchase_is_return(void **state) {
+    (void)state;
+    cp_run *run = load_text(HDR "2024-03-01T12:00:00Z,purchase,v1,,A1,,,,-2,,-19.98,,,C1,\n"
+                                "2024-03-01T12:00:00Z,purchase,v1,,A1,,,,-3,2.5,,,,C2,\n", NULL);
+    const cp_events *e = cp_run_events(run);
+    assert_int_equal(e->n, 2);
+    assert_int_equal(e->type[0], CP_RETURN);
+    assert_int_equal(e->units[0], 2);
+    assert_int_equal(e->money_micros[0], 19980000);
+    assert_int_equal(e->type[1], CP_RETURN);
+    assert_int_equal(e->money_micros[1], 7500000); /* 3 x 2.5 */
+    cp_run_free(run);
+}
+
+/* R1.4a: --map (joined), --set, --ts-format, --input-tz. */
+static void r1_4a_mapping(void **state) {
+    (void)state;
+    cp_map_entry map[] = {{"visitor", "ip+device"}, {"ts", "when"}, {"asin", "sku"}};
+    cp_set_entry set[] = {{"type", "page_view"}};
+    cp_ingest_options o = {.map = map, .n_map = 3, .set = set, .n_set = 1,
+                           .ts_format = "%m/%d/%Y %H:%M", .input_tz = "America/Los_Angeles"};
+    cp_run *run = load_text("ip,device,when,sku\n1.2.3.4,7,03/10/2024 01:30,S1\n,,03/10/2024 12:00,S1\n", &o);
+    const cp_events *e = cp_run_events(run);
+    assert_int_equal(e->n, 1);
+    /* 01:30 PST (UTC-8) = 09:30Z */
+    assert_int_equal(e->ts_ms[0], INT64_C(1710063000000));
+    assert_string_equal(cp_str_c(cp_run_strings(run), e->visitor[0]), "1.2.3.4|7");
+    /* both joined columns empty: the identity is absent */
+    assert_reject(run, 0, 3, "missing_identity", "visitor");
+    cp_run_free(run);
+}
+
+/* A --map naming a column the header lacks is a usage error (R1.4b). */
+static void r1_4b_map_missing_column_is_usage_error(void **state) {
+    (void)state;
+    cp_map_entry map[] = {{"visitor", "nope"}};
+    cp_ingest_options o = {.map = map, .n_map = 1};
+    cp_error err = {0};
+    cp_run *run = cp_run_new(&o, &err);
+    char path[64];
+    cp_test_tmpfile(path, sizeof path, "ts,type\n");
+    assert_int_equal(cp_run_load(run, path, &err), CP_EUSAGE);
+    assert_non_null(strstr(err.msg, "nope"));
+    unlink(path);
+    cp_run_free(run);
+}
+
+static void r1_4b_header_breaking_quotes_is_usage_error(void **state) {
+    (void)state;
+    cp_ingest_options o = {0};
+    cp_error err = {0};
+    cp_run *run = cp_run_new(&o, &err);
+    char path[64];
+    cp_test_tmpfile(path, sizeof path, "ts,\"type\n");
+    assert_int_equal(cp_run_load(run, path, &err), CP_EUSAGE);
+    unlink(path);
+    cp_run_free(run);
+}
+
+static void r1_4b_unopenable_file_names_it(void **state) {
+    (void)state;
+    cp_ingest_options o = {0};
+    cp_error err = {0};
+    cp_run *run = cp_run_new(&o, &err);
+    assert_int_equal(cp_run_load(run, "/nonexistent/events.csv", &err), CP_EIO);
+    assert_non_null(strstr(err.msg, "/nonexistent/events.csv"));
+    cp_run_free(run);
+}
+
+/* R1.4a: --delimiter ws, --no-header --columns. */
+static void r1_4a_whitespace_and_no_header(void **state) {
+    (void)state;
+    cp_ingest_options o = {.delimiter = "ws", .no_header = true, .columns = "visitor,ts,units,amount",
+                           .ts_format = "%Y%m%d",
+                           .set = (cp_set_entry[]){{"type", "purchase"}, {"asin", "CD"}}, .n_set = 2};
+    cp_run *run = load_text(" 00001  19970101 1 11.77\r\n\t00002 19970112\t2  \t89.00 \r\n", &o);
+    const cp_events *e = cp_run_events(run);
+    assert_int_equal(e->n, 2);
+    assert_int_equal(e->ts_ms[0], INT64_C(852076800000)); /* 1997-01-01T00:00:00Z */
+    assert_int_equal(e->money_micros[1], 89000000);
+    assert_int_equal(e->units[1], 2);
+    size_t n;
+    assert_int_equal(cp_run_inputs(run, &n)[0].lines, 2); /* no header: both lines are records */
+    cp_run_free(run);
+}
+
+/* R2.1: a visitor first seen with a customer takes that identity for all
+ * its events, even earlier ones; --no-stitch keeps the visitor. */
+static void r2_1_stitching(void **state) {
+    (void)state;
+    const char *text = "ts,type,visitor,customer,asin\n"
+                       "2024-03-01T10:00:00Z,page_view,phone,,A\n"
+                       "2024-03-01T11:00:00Z,page_view,phone,alice,A\n"
+                       "2024-03-01T12:00:00Z,page_view,phone,bob,A\n"
+                       "2024-03-01T13:00:00Z,page_view,laptop,,A\n";
+    cp_run *run = load_text(text, NULL);
+    const cp_events *e = cp_run_events(run);
+    const cp_strings *s = cp_run_strings(run);
+    assert_string_equal(cp_str_c(s, e->identity[0]), "alice"); /* stitched back */
+    assert_string_equal(cp_str_c(s, e->identity[1]), "alice");
+    assert_string_equal(cp_str_c(s, e->identity[2]), "bob");   /* customer wins */
+    assert_string_equal(cp_str_c(s, e->identity[3]), "laptop");
+    cp_run_free(run);
+    cp_ingest_options o = {.no_stitch = true};
+    run = load_text(text, &o);
+    e = cp_run_events(run);
+    assert_string_equal(cp_str_c(cp_run_strings(run), e->identity[0]), "phone");
+    cp_run_free(run);
+}
+
+/* The by-identity permutation is sorted by (identity, ts, input order). */
+static void r2_by_identity_order(void **state) {
+    (void)state;
+    cp_run *run = load_text("ts,type,visitor,asin\n"
+                            "2024-03-01T12:00:02Z,page_view,b,A\n"
+                            "2024-03-01T12:00:01Z,page_view,a,A\n"
+                            "2024-03-01T12:00:00Z,page_view,b,A\n"
+                            "2024-03-01T12:00:03Z,page_view,a,A\n", NULL);
+    const cp_events *e = cp_run_events(run);
+    const uint32_t *p = cp_run_by_identity(run);
+    for (size_t i = 1; i < e->n; i++) {
+        if (e->identity[p[i]] == e->identity[p[i - 1]]) assert_true(e->ts_ms[p[i]] >= e->ts_ms[p[i - 1]]);
+    }
+    /* each identity's rows are contiguous: two runs of two */
+    assert_int_equal(e->identity[p[0]], e->identity[p[1]]);
+    assert_int_equal(e->identity[p[2]], e->identity[p[3]]);
+    cp_run_free(run);
+}
+
+/* R1.1: the same events as CSV, JSON Lines, gzip (two members) and zstd give
+ * the same store. */
+static void write_bytes(const char *path, const void *p, size_t n) {
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(p, 1, n, f), n);
+    fclose(f);
+}
+
+static void r1_1_formats_and_compression_agree(void **state) {
+    (void)state;
+    const char *csv = "ts,type,visitor,customer,asin,cost,campaign,ua\n"
+                      "2024-03-01T12:00:00Z,click,v1,,A1,0.25,C,\"Mozilla, 5.0\"\n"
+                      "2024-03-01T12:00:01Z,page_view,v1,c1,A1,,,x\n";
+    const char *jsonl = "{\"ts\":\"2024-03-01T12:00:00Z\",\"type\":\"click\",\"visitor\":\"v1\",\"asin\":\"A1\",\"cost\":0.25,\"campaign\":\"C\",\"ua\":\"Mozilla, 5.0\"}\n"
+                        "{\"ts\":\"2024-03-01T12:00:01Z\",\"type\":\"page_view\",\"visitor\":\"v1\",\"customer\":\"c1\",\"asin\":\"A1\",\"ua\":\"x\",\"extra\":null}\n";
+    cp_run *a = load_text(csv, NULL);
+    cp_run *b = load_text(jsonl, NULL);
+    /* gzip with two members, and zstd, under names that say nothing */
+    char gz[] = "/tmp/cp_test_gzXXXXXX", zs[] = "/tmp/cp_test_zsXXXXXX";
+    close(mkstemp(gz));
+    close(mkstemp(zs));
+    gzFile g = gzopen(gz, "wb");
+    size_t half = strlen(csv) / 2;
+    gzwrite(g, csv, (unsigned)half);
+    gzclose(g);
+    g = gzopen(gz, "ab");
+    gzwrite(g, csv + half, (unsigned)(strlen(csv) - half));
+    gzclose(g);
+    char zbuf[1024];
+    size_t zn = ZSTD_compress(zbuf, sizeof zbuf, jsonl, strlen(jsonl), 3);
+    assert_false(ZSTD_isError(zn));
+    write_bytes(zs, zbuf, zn);
+    cp_ingest_options o = {0};
+    cp_error err = {0};
+    cp_run *c = cp_run_new(&o, &err);
+    assert_int_equal(cp_run_load(c, gz, &err), CP_OK);
+    assert_int_equal(cp_run_finish(c, &err), CP_OK);
+    cp_run *d = cp_run_new(&o, &err);
+    assert_int_equal(cp_run_load(d, zs, &err), CP_OK);
+    assert_int_equal(cp_run_finish(d, &err), CP_OK);
+    unlink(gz);
+    unlink(zs);
+    cp_run *runs[] = {a, b, c, d};
+    for (int r = 1; r < 4; r++) {
+        const cp_events *x = cp_run_events(runs[0]), *y = cp_run_events(runs[r]);
+        assert_int_equal(x->n, 2);
+        assert_int_equal(y->n, 2);
+        for (size_t i = 0; i < 2; i++) {
+            assert_int_equal(x->ts_ms[i], y->ts_ms[i]);
+            assert_int_equal(x->type[i], y->type[i]);
+            assert_int_equal(x->money_micros[i], y->money_micros[i]);
+            assert_string_equal(cp_str_c(cp_run_strings(runs[0]), x->identity[i]),
+                                cp_str_c(cp_run_strings(runs[r]), y->identity[i]));
+            assert_string_equal(cp_str_c(cp_run_strings(runs[0]), x->ua[i]),
+                                cp_str_c(cp_run_strings(runs[r]), y->ua[i]));
+        }
+    }
+    for (int r = 0; r < 4; r++) cp_run_free(runs[r]);
+}
+
+/* A truncated gzip file cannot be decompressed: an error naming the file. */
+static void r1_4b_truncated_gzip_is_an_error(void **state) {
+    (void)state;
+    char gz[] = "/tmp/cp_test_gzXXXXXX";
+    close(mkstemp(gz));
+    gzFile g = gzopen(gz, "wb");
+    for (int i = 0; i < 2000; i++) gzprintf(g, "2024-03-01T12:00:00Z,page_view,v%d,A\n", i);
+    gzclose(g);
+    truncate(gz, 200);
+    cp_ingest_options o = {0};
+    cp_error err = {0};
+    cp_run *run = cp_run_new(&o, &err);
+    assert_int_equal(cp_run_load(run, gz, &err), CP_EFORMAT);
+    assert_non_null(strstr(err.msg, gz));
+    unlink(gz);
+    cp_run_free(run);
+}
+
+/* Real data (shared/data README): the Online Retail export through the
+ * column mapping.  541,909 rows; the only rejects are the two "Adjust bad
+ * debt" rows with a negative UnitPrice (bad_price); 4,372 customers. */
+static void real_online_retail_loads(void **state) {
+    (void)state;
+    cp_map_entry map[] = {{"order", "InvoiceNo"}, {"asin", "StockCode"}, {"units", "Quantity"},
+                          {"ts", "InvoiceDate"}, {"price", "UnitPrice"}, {"customer", "CustomerID"},
+                          {"visitor", "InvoiceNo"}};
+    cp_set_entry set[] = {{"type", "purchase"}};
+    cp_ingest_options o = {.map = map, .n_map = 7, .set = set, .n_set = 1, .input_tz = "Europe/London"};
+    cp_error err = {0};
+    cp_run *run = cp_run_new(&o, &err);
+    const char *path = CP_SHARED_DATA("online-retail/online_retail.csv.gz");
+    assert_int_equal(cp_run_load(run, path, &err), CP_OK);
+    assert_int_equal(cp_run_finish(run, &err), CP_OK);
+    size_t n;
+    const cp_input_stats *in = cp_run_inputs(run, &n);
+    assert_int_equal(in[0].lines, 541909);
+    assert_int_equal(cp_run_rejected(run), 2);
+    assert_reject(run, 0, 299985, "bad_price", "price");
+    /* distinct CustomerID values among accepted events */
+    const cp_events *e = cp_run_events(run);
+    const cp_strings *s = cp_run_strings(run);
+    uint8_t *seen = calloc(cp_strings_count(s) + 1, 1);
+    size_t customers = 0, returns = 0;
+    int64_t units_bought = 0, units_returned = 0, net_micros = 0;
+    for (size_t i = 0; i < e->n; i++) {
+        if (e->customer[i] && !seen[e->customer[i]]) { seen[e->customer[i]] = 1; customers++; }
+        if (e->type[i] == CP_RETURN) { returns++; units_returned += e->units[i]; net_micros -= e->money_micros[i]; }
+        else { units_bought += e->units[i]; net_micros += e->money_micros[i]; }
+    }
+    free(seen);
+    assert_int_equal(customers, 4372);
+    /* README: 10,624 rows have a negative Quantity; all load as returns */
+    assert_int_equal(returns, 10624);
+    /* README: sum of Quantity x UnitPrice over all rows is 9,747,747.934; the
+     * two rejected rows are 1 x -11,062.06 each, so the accepted rows sum to
+     * 9,747,747.934 + 22,124.12 = 9,769,872.054 */
+    assert_int_equal(net_micros, INT64_C(9769872054000));
+    (void)units_bought; (void)units_returned;
+    /* 2010-12-01 08:26:00 UK time is GMT in winter: 08:26Z */
+    assert_int_equal(e->ts_ms[0], INT64_C(1291191960000));
+    cp_run_free(run);
+}
+
+/* CDNOW: the BTYD sample (6,919 rows, 2,357 customers) and the full master
+ * log through --delimiter ws (69,659 rows, 23,570 customers), zero rejects. */
+static size_t distinct_identities(const cp_run *run) {
+    const cp_events *e = cp_run_events(run);
+    uint8_t *seen = calloc(cp_strings_count(cp_run_strings(run)) + 1, 1);
+    size_t n = 0;
+    for (size_t i = 0; i < e->n; i++)
+        if (!seen[e->identity[i]]) { seen[e->identity[i]] = 1; n++; }
+    free(seen);
+    return n;
+}
+
+static void real_cdnow_loads(void **state) {
+    (void)state;
+    cp_map_entry map[] = {{"customer", "masterid"}, {"ts", "date"}, {"units", "cds"}, {"amount", "sales"}};
+    cp_set_entry set[] = {{"type", "purchase"}, {"asin", "CD"}};
+    cp_ingest_options o = {.map = map, .n_map = 4, .set = set, .n_set = 2, .ts_format = "%Y%m%d"};
+    cp_error err = {0};
+    cp_run *run = cp_run_new(&o, &err);
+    assert_int_equal(cp_run_load(run, CP_SHARED_DATA("cdnow/cdnowElog.csv"), &err), CP_OK);
+    assert_int_equal(cp_run_finish(run, &err), CP_OK);
+    assert_int_equal(cp_run_accepted(run), 6919);
+    assert_int_equal(cp_run_rejected(run), 0);
+    assert_int_equal(distinct_identities(run), 2357);
+    cp_run_free(run);
+
+    cp_map_entry map2[] = {{"customer", "customer_id"}, {"ts", "date"}, {"units", "number_of_cds"},
+                           {"amount", "dollar_value"}};
+    cp_ingest_options o2 = {.map = map2, .n_map = 4, .set = set, .n_set = 2, .ts_format = "%Y%m%d",
+                            .delimiter = "ws"};
+    run = cp_run_new(&o2, &err);
+    assert_int_equal(cp_run_load(run, CP_SHARED_DATA("cdnow/CDNOW_master.txt"), &err), CP_OK);
+    assert_int_equal(cp_run_finish(run, &err), CP_OK);
+    assert_int_equal(cp_run_accepted(run), 69659);
+    assert_int_equal(cp_run_rejected(run), 0);
+    assert_int_equal(distinct_identities(run), 23570);
+    /* README: 80 rows have a dollar value of 0.00 */
+    const cp_events *e = cp_run_events(run);
+    size_t zero = 0;
+    for (size_t i = 0; i < e->n; i++) zero += e->money_micros[i] == 0;
+    assert_int_equal(zero, 80);
+    cp_run_free(run);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(r1_4_lines_add_up),
+        cmocka_unit_test(r1_4b_bad_encoding_first),
+        cmocka_unit_test(r1_4b_nul_byte_is_bad_encoding),
+        cmocka_unit_test(r1_4b_overlong_utf8_is_bad_encoding),
+        cmocka_unit_test(r1_4b_line_over_1mib),
+        cmocka_unit_test(r1_4b_quote_inside_unquoted_field),
+        cmocka_unit_test(r1_4b_text_after_closing_quote),
+        cmocka_unit_test(r1_4b_unterminated_quote_to_eof),
+        cmocka_unit_test(r1_4_multiline_record_line_numbers),
+        cmocka_unit_test(r1_4b_doubled_quotes_unescape),
+        cmocka_unit_test(r1_4b_bad_json_nested),
+        cmocka_unit_test(r1_4b_field_reasons),
+        cmocka_unit_test(r1_4b_value_reasons),
+        cmocka_unit_test(r1_4b_values_not_trimmed),
+        cmocka_unit_test(r1_4b_bom_crlf_empty),
+        cmocka_unit_test(r1_2_timestamp_forms),
+        cmocka_unit_test(r1_6_equal_timestamps_keep_input_order),
+        cmocka_unit_test(r1_3_orderless_lines_share_an_order),
+        cmocka_unit_test(r1_4a_negative_purchase_is_return),
+        cmocka_unit_test(r1_4a_mapping),
+        cmocka_unit_test(r1_4b_map_missing_column_is_usage_error),
+        cmocka_unit_test(r1_4b_header_breaking_quotes_is_usage_error),
+        cmocka_unit_test(r1_4b_unopenable_file_names_it),
+        cmocka_unit_test(r1_4a_whitespace_and_no_header),
+        cmocka_unit_test(r2_1_stitching),
+        cmocka_unit_test(r2_by_identity_order),
+        cmocka_unit_test(r1_1_formats_and_compression_agree),
+        cmocka_unit_test(r1_4b_truncated_gzip_is_an_error),
+        cmocka_unit_test(real_online_retail_loads),
+        cmocka_unit_test(real_cdnow_loads),
+    };
+    return cmocka_run_group_tests_name("ingest (R1, R2)", tests, NULL, NULL);
+}
