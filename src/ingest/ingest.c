@@ -281,6 +281,8 @@ typedef struct file_ctx {
     uint32_t *key_slots; /* hash -> slot+1 */
     uint32_t key_mask;
     /* per-record */
+    bool quotes_in_record; /* the record holds a quote: csv_split checks */
+    cp_str last[CP_N_FIELDS]; /* last interned value per field (cache) */
     span *cols;      /* column/slot values */
     size_t cap_cols;
     char *scratch;   /* unescaped text */
@@ -416,6 +418,22 @@ static bool parse_loaded(span v, bool *out) {
     return false;
 }
 
+/* Interns a field value, reusing the previous record's id for the same field
+ * when the bytes are equal: consecutive events of one visitor share the user
+ * agent, address and identity, and a memcmp is cheaper than a hash probe. */
+static inline cp_str intern_cached(file_ctx *fc, int field, span v, int *oom) {
+    if (v.len == 0) return CP_STR_NONE;
+    cp_str last = fc->last[field];
+    if (last) {
+        size_t len;
+        const char *p = cp_strings_get(fc->run->str, last, &len);
+        if (len == v.len && memcmp(p, v.p, len) == 0) return last;
+    }
+    cp_str id = cp_strings_intern(fc->run->str, v.p, v.len, oom);
+    fc->last[field] = id;
+    return id;
+}
+
 /* Validates one record's field values and appends the event.  Returns 0 on
  * success, 1 when rejected, -1 when out of memory. */
 static int accept_event(file_ctx *fc, const span *f, uint64_t line, const char *rec, size_t rec_len) {
@@ -509,7 +527,7 @@ static int accept_event(file_ctx *fc, const span *f, uint64_t line, const char *
     size_t i = run->ev.n;
     cp_events *e = &run->ev;
     int oom = 0;
-#define INTERN(x) cp_strings_intern(run->str, f[x].p, f[x].len, &oom)
+#define INTERN(x) intern_cached(fc, (x), f[x], &oom)
     e->ts_ms[i] = ts;
     e->type[i] = (uint8_t)type;
     e->flags[i] = flags;
@@ -604,7 +622,15 @@ static bool csv_find_record(const char *p, size_t avail, bool eof, char delim, s
         /* we may still decide early if no quote: but the record is incomplete */
         return false;
     }
-    if (!memchr(p, '"', line_len)) { /* fast path: one physical line */
+    /* Fast path: the line end is outside quotes when the line holds an even
+     * number of quote characters (each open/close and each doubled quote
+     * adds to the count in pairs).  Quoting errors inside such a line are
+     * found by csv_split; a record with a quoting error ends at its physical
+     * line end anyway. */
+    size_t quotes = 0;
+    for (const char *q = memchr(p, '"', line_len); q; q = memchr(q + 1, '"', line_len - (size_t)(q + 1 - p)))
+        quotes++;
+    if (quotes % 2 == 0) {
         *rec_len = line_len;
         *consumed = nl ? line_len + 1 : line_len;
         *newlines = 0;
@@ -703,8 +729,10 @@ bad_quote: {
     }
 }
 
-/* Splits a record with intact quoting into column spans.  Returns the field
- * count (may exceed cap: extra fields are counted, not stored). */
+/* Splits a record into column spans.  Returns the field count (may exceed
+ * cap: extra fields are counted, not stored), or SIZE_MAX when the quoting is
+ * broken (a quote inside an unquoted field, anything but a delimiter after a
+ * closing quote, or a quoted field that does not close). */
 static size_t csv_split(file_ctx *fc, const char *p, size_t len) {
     size_t n = 0, i = 0;
     char delim = fc->delim;
@@ -720,11 +748,13 @@ static size_t csv_split(file_ctx *fc, const char *p, size_t len) {
             bool esc = false;
             for (;;) {
                 const char *q = memchr(p + i, '"', len - i);
+                if (!q) return SIZE_MAX; /* unterminated within the record */
                 size_t qi = (size_t)(q - p);
                 if (qi + 1 < len && p[qi + 1] == '"') { esc = true; i = qi + 2; continue; }
                 i = qi + 1;
                 break;
             }
+            if (i < len && (delim ? p[i] != delim : !is_ws(p[i]))) return SIZE_MAX;
             size_t inner = i - 1 - start;
             if (!esc) {
                 v = (span){p + start, inner};
@@ -747,6 +777,7 @@ static size_t csv_split(file_ctx *fc, const char *p, size_t len) {
                 while (i < len && !is_ws(p[i])) i++;
             }
             v = (span){p + start, i - start};
+            if (fc->quotes_in_record && memchr(v.p, '"', v.len)) return SIZE_MAX;
         }
         if (n < fc->cap_cols) fc->cols[n] = v;
         n++;
@@ -1021,7 +1052,9 @@ static int handle_record(file_ctx *fc, const char *rec, size_t len, uint64_t lin
     } else {
         if (st == REC_BAD_QUOTE) return add_reject(fc, line, CP_R_CSV_BAD_QUOTE, -1, rec, len) < 0 ? -1 : 0;
         if (st == REC_UNTERMINATED) return add_reject(fc, line, CP_R_CSV_UNTERMINATED_QUOTE, -1, rec, len) < 0 ? -1 : 0;
+        fc->quotes_in_record = memchr(rec, '"', len) != NULL;
         size_t n = csv_split(fc, rec, len);
+        if (n == SIZE_MAX) return add_reject(fc, line, CP_R_CSV_BAD_QUOTE, -1, rec, len) < 0 ? -1 : 0;
         if (n != fc->n_cols) return add_reject(fc, line, CP_R_BAD_FIELD_COUNT, -1, rec, len) < 0 ? -1 : 0;
     }
     span f[CP_N_FIELDS];
@@ -1053,8 +1086,11 @@ static cp_result setup_header(file_ctx *fc, const char *rec, size_t len, rec_sta
         size_t save_cap = fc->cap_cols;
         fc->cols = names;
         fc->cap_cols = MAX_COLUMNS;
+        fc->quotes_in_record = memchr(rec, '"', len) != NULL;
         n = csv_split(fc, rec, len);
         fc->cols = save;
+        if (n == SIZE_MAX)
+            return fail(fc->err, CP_EUSAGE, fc->path, 1, "%s: line 1: the header breaks CSV quoting", fc->path);
         fc->cap_cols = save_cap;
         if (n > MAX_COLUMNS)
             return fail(fc->err, CP_EUSAGE, fc->path, 1, "%s: more than %d columns", fc->path, MAX_COLUMNS);
