@@ -43,7 +43,7 @@ $(BUILD)/libclickpath.a: $(LIB_OBJ)
 $(BUILD)/clickpath: $(CLI_OBJ) $(BUILD)/libclickpath.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libclickpath.a $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libclickpath.a
+$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/libclickpath.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(XCFLAGS) -DCP_SOURCE_DIR='"$(CURDIR)"' -o $@ $< $(BUILD)/libclickpath.a -lcmocka $(LDLIBS)
 

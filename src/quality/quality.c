@@ -1,0 +1,386 @@
+/* quality.c -- traffic quality (SPEC R3) and the click_id links of R4.3.
+ *
+ * cp_quality_build fills, for one finished run:
+ *   status      R3.1: every click valid or invalid with the first reason of
+ *               bot, blocked_ip, flood, duplicate; R3.2: impressions bot or
+ *               blocked_ip (an impression without a user agent is valid).
+ *   ua_rule_on  R3.1.1: an empty user agent is a bot only when some accepted
+ *               event of the input carries one.
+ *   click_of    R4.3: a click_id belongs to the first click carrying it.
+ *   landing_pv  R4.3: a click's landing page view is the first loaded page
+ *               view carrying its id (set on the first click of an id only).
+ * cp_quality_write writes invalid_clicks.csv (R8) and the "quality" summary.
+ *
+ * Cost: the bot list and the blocklist are consulted once per distinct user
+ * agent / address string (verdicts cached by cp_str id).  Flood groups clicks
+ * by address with a counting sort (stable, so R1.6 order survives) and slides
+ * a window; duplicates use one open-addressing table keyed by (identity,
+ * target).  Everything is O(events + strings).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clickpath/report.h"
+#include "quality/quality.h"
+#include "report/table.h"
+#include "util/values.h"
+
+static cp_result oom(cp_error *err) {
+    if (err) {
+        err->code = CP_ENOMEM;
+        err->file = NULL;
+        err->line = 0;
+        err->field = NULL;
+        snprintf(err->msg, sizeof err->msg, "out of memory in the traffic-quality stage");
+    }
+    return CP_ENOMEM;
+}
+
+uint32_t cp_quality_landing(const cp_report_ctx *ctx, uint32_t click_row) {
+    uint32_t f = ctx->click_of ? ctx->click_of[click_row] : CP_NONE;
+    if (f == CP_NONE || !ctx->landing_pv) return CP_NONE;
+    return ctx->landing_pv[f];
+}
+
+/* Verdict caches per string id: 0 = not computed, 1 = no, 2 = yes. */
+enum { V_UNKNOWN = 0, V_NO = 1, V_YES = 2 };
+
+/* ---- R3.1.4 duplicate: open addressing on (identity, target) ------------ */
+typedef struct dedup_slot {
+    uint32_t identity, campaign, ad_group, keyword, asin; /* campaign 0 = off-site: ad_group = tag */
+    uint32_t used;
+    int64_t last_valid_ms;
+} dedup_slot;
+
+static uint64_t mix64(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static uint64_t dedup_hash(const dedup_slot *k) {
+    uint64_t h = mix64((uint64_t)k->identity << 32 | k->campaign);
+    h = mix64(h ^ ((uint64_t)k->ad_group << 32 | k->keyword));
+    return mix64(h ^ k->asin);
+}
+
+static bool dedup_eq(const dedup_slot *a, const dedup_slot *b) {
+    return a->identity == b->identity && a->campaign == b->campaign &&
+           a->ad_group == b->ad_group && a->keyword == b->keyword && a->asin == b->asin;
+}
+
+static cp_result load_lists(const cp_report_options *opt, cp_botlist *bots,
+                            cp_cidr_set *blocked, cp_error *err) {
+    cp_result rc = opt->bot_list_path ? cp_botlist_load(bots, opt->bot_list_path, err)
+                                      : cp_botlist_builtin(bots, err);
+    if (rc != CP_OK) return rc;
+    memset(blocked, 0, sizeof *blocked);
+    if (opt->ip_blocklist_path) {
+        rc = cp_cidr_set_load(blocked, opt->ip_blocklist_path, err);
+        if (rc != CP_OK) { cp_botlist_free(bots); return rc; }
+    }
+    return CP_OK;
+}
+
+cp_result cp_quality_build(cp_report_ctx *ctx, cp_error *err) {
+    const cp_events *ev = ctx->ev;
+    const cp_strings *str = ctx->str;
+    const cp_report_options *opt = ctx->opt;
+    size_t n = ev->n;
+    uint32_t n_str = cp_strings_count(str);
+    cp_result rc;
+
+    cp_botlist bots;
+    cp_cidr_set blocked;
+    rc = load_lists(opt, &bots, &blocked, err);
+    if (rc != CP_OK) return rc;
+
+    ctx->ua_rule_on = cp_run_has_user_agents(ctx->run);
+    uint8_t *status = calloc(n ? n : 1, 1);
+    uint32_t *click_of = malloc((n ? n : 1) * sizeof *click_of);
+    uint32_t *landing = malloc((n ? n : 1) * sizeof *landing);
+    uint8_t *ua_verdict = calloc((size_t)n_str + 1, 1);
+    uint8_t *ip_verdict = calloc((size_t)n_str + 1, 1);
+    uint32_t *first_click = malloc(((size_t)n_str + 1) * sizeof *first_click);
+    uint32_t *group_start = NULL, *grouped = NULL;
+    dedup_slot *table = NULL;
+    if (!status || !click_of || !landing || !ua_verdict || !ip_verdict || !first_click) {
+        rc = oom(err);
+        goto done;
+    }
+
+    /* R3.1.1 bot, R3.1.2 blocked_ip; R3.2 the same for impressions. */
+    size_t n_clicks = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t t = ev->type[i];
+        if (t != CP_CLICK && t != CP_IMPRESSION) continue;
+        if (t == CP_CLICK) n_clicks++;
+        cp_str ua = ev->ua[i];
+        if (ua == CP_STR_NONE) {
+            /* An impression without a user agent is valid (R3.2). */
+            if (t == CP_CLICK && ctx->ua_rule_on) { status[i] = CP_CLICK_BOT; continue; }
+        } else {
+            if (ua_verdict[ua] == V_UNKNOWN) {
+                size_t len;
+                const char *s = cp_strings_get(str, ua, &len);
+                ua_verdict[ua] = cp_botlist_match(&bots, s, len) ? V_YES : V_NO;
+            }
+            if (ua_verdict[ua] == V_YES) { status[i] = CP_CLICK_BOT; continue; }
+        }
+        cp_str ip = ev->ip[i];
+        if (ip != CP_STR_NONE && blocked.n) {
+            if (ip_verdict[ip] == V_UNKNOWN) {
+                size_t len;
+                const char *s = cp_strings_get(str, ip, &len);
+                ip_verdict[ip] = cp_cidr_set_contains(&blocked, s, len) ? V_YES : V_NO;
+            }
+            if (ip_verdict[ip] == V_YES) status[i] = CP_CLICK_BLOCKED_IP;
+        }
+    }
+
+    /* R3.1.3 flood.  Group clicks by address (the identity when there is no
+     * ip) with a counting sort over string ids: bucket ip for an address,
+     * n_str + 1 + identity for an identity, so the two never mix.  Within a
+     * group rows stay in R1.6 order, so timestamps do not decrease and the
+     * clicks in (t - window, t] at or before click k are k - j + 1 for the
+     * first j whose ts > t - window. */
+    if (n_clicks > 0) {
+        size_t n_buckets = 2 * ((size_t)n_str + 1);
+        group_start = calloc(n_buckets + 1, sizeof *group_start);
+        grouped = malloc(n_clicks * sizeof *grouped);
+        if (!group_start || !grouped) { rc = oom(err); goto done; }
+        for (size_t i = 0; i < n; i++) {
+            if (ev->type[i] != CP_CLICK) continue;
+            size_t b = ev->ip[i] != CP_STR_NONE ? ev->ip[i] : (size_t)n_str + 1 + ev->identity[i];
+            group_start[b + 1]++;
+        }
+        for (size_t b = 0; b < n_buckets; b++) group_start[b + 1] += group_start[b];
+        /* Fill using group_start as cursors, then restore by shifting. */
+        for (size_t i = 0; i < n; i++) {
+            if (ev->type[i] != CP_CLICK) continue;
+            size_t b = ev->ip[i] != CP_STR_NONE ? ev->ip[i] : (size_t)n_str + 1 + ev->identity[i];
+            grouped[group_start[b]++] = (uint32_t)i;
+        }
+        /* After filling, group_start[b] is the end of bucket b = start of b+1. */
+        int64_t window = opt->flood_window_ms;
+        uint32_t limit = opt->flood_clicks;
+        size_t g0 = 0;
+        while (g0 < n_clicks) {
+            const cp_str *key_col = ev->ip[grouped[g0]] != CP_STR_NONE ? ev->ip : ev->identity;
+            bool by_ip = ev->ip[grouped[g0]] != CP_STR_NONE;
+            size_t g1 = g0 + 1;
+            while (g1 < n_clicks) {
+                uint32_t r = grouped[g1];
+                bool r_ip = ev->ip[r] != CP_STR_NONE;
+                if (r_ip != by_ip || key_col[r] != key_col[grouped[g0]]) break;
+                g1++;
+            }
+            size_t j = g0;
+            for (size_t k = g0; k < g1; k++) {
+                int64_t t = ev->ts_ms[grouped[k]];
+                while (j < k && ev->ts_ms[grouped[j]] <= t - window) j++;
+                uint64_t count = k - j + 1;
+                if (count > limit && status[grouped[k]] == CP_CLICK_VALID)
+                    status[grouped[k]] = CP_CLICK_FLOOD;
+            }
+            g0 = g1;
+        }
+        free(group_start);
+        group_start = NULL;
+        free(grouped);
+        grouped = NULL;
+    }
+
+    /* R3.1.4 duplicate, anchored on the last *valid* click of (identity,
+     * target): an invalid click never moves the anchor. */
+    if (n_clicks > 0) {
+        size_t cap = 16;
+        while (cap < 2 * n_clicks) cap *= 2;
+        table = calloc(cap, sizeof *table);
+        if (!table) { rc = oom(err); goto done; }
+        const cp_placement *pl = cp_run_placements(ctx->run, NULL);
+        for (size_t i = 0; i < n; i++) {
+            if (ev->type[i] != CP_CLICK || status[i] != CP_CLICK_VALID) continue;
+            dedup_slot k = {0};
+            k.identity = ev->identity[i];
+            if (ev->placement[i] != CP_NONE) {
+                const cp_placement *p = &pl[ev->placement[i]];
+                k.campaign = p->campaign;
+                k.ad_group = p->ad_group;
+                k.keyword = p->keyword;
+                k.asin = ev->asin[i];
+            } else {
+                k.ad_group = ev->tag[i];
+            }
+            size_t h = (size_t)dedup_hash(&k) & (cap - 1);
+            while (table[h].used && !dedup_eq(&table[h], &k)) h = (h + 1) & (cap - 1);
+            int64_t t = ev->ts_ms[i];
+            if (table[h].used) {
+                int64_t gap_ms = t - table[h].last_valid_ms;
+                /* Less than the window is a duplicate; exactly the window
+                 * counts again. */
+                if (gap_ms < opt->dedup_window_ms) { status[i] = CP_CLICK_DUPLICATE; continue; }
+            } else {
+                table[h] = k;
+                table[h].used = 1;
+            }
+            table[h].last_valid_ms = t;
+        }
+        free(table);
+        table = NULL;
+    }
+
+    /* R4.3 click_id links.  first_click: per click_id string, the first
+     * click row in R1.6 order. */
+    for (size_t s = 0; s <= n_str; s++) first_click[s] = CP_NONE;
+    for (size_t i = 0; i < n; i++) {
+        landing[i] = CP_NONE;
+        cp_str c = ev->click_id[i];
+        if (ev->type[i] == CP_CLICK && c != CP_STR_NONE && first_click[c] == CP_NONE)
+            first_click[c] = (uint32_t)i;
+    }
+    for (size_t i = 0; i < n; i++) {
+        cp_str c = ev->click_id[i];
+        uint32_t f = c != CP_STR_NONE ? first_click[c] : CP_NONE;
+        click_of[i] = f;
+        if (f != CP_NONE && ev->type[i] == CP_PAGE_VIEW && (ev->flags[i] & CP_EV_LOADED) &&
+            landing[f] == CP_NONE)
+            landing[f] = (uint32_t)i;
+    }
+
+    ctx->status = status;
+    ctx->click_of = click_of;
+    ctx->landing_pv = landing;
+    status = NULL;
+    click_of = NULL;
+    landing = NULL;
+    rc = CP_OK;
+done:
+    free(status);
+    free(click_of);
+    free(landing);
+    free(ua_verdict);
+    free(ip_verdict);
+    free(first_click);
+    free(group_start);
+    free(grouped);
+    free(table);
+    cp_botlist_free(&bots);
+    cp_cidr_set_free(&blocked);
+    return rc;
+}
+
+/* ---- writer --------------------------------------------------------------- */
+
+cp_result cp_quality_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
+    static const char *const cols[] = {"file", "line", "ts", "identity", "ip", "target", "reason"};
+    const cp_events *ev = ctx->ev;
+    const cp_strings *str = ctx->str;
+    size_t n_inputs = 0;
+    const cp_input_stats *inputs = cp_run_inputs(ctx->run, &n_inputs);
+    const cp_placement *pl = cp_run_placements(ctx->run, NULL);
+
+    cp_table *t = cp_table_open(ctx->opt->out_dir, "invalid_clicks", ctx->opt->format, cols,
+                                sizeof cols / sizeof cols[0], err);
+    if (!t) return err ? err->code : CP_EIO;
+
+    uint64_t clicks = 0, by_reason[CP_N_CLICK_STATUS] = {0}, bounced = 0;
+    uint64_t impressions = 0, invalid_impressions = 0;
+    int64_t invalid_cost = 0, spend = 0;
+    cp_buf target = {0};
+    for (size_t i = 0; i < ev->n; i++) {
+        uint8_t ty = ev->type[i];
+        if (ty == CP_IMPRESSION) {
+            impressions++;
+            if (ctx->status[i] != CP_CLICK_VALID) {
+                invalid_impressions++;
+                invalid_cost += ev->money_micros[i];
+            } else {
+                spend += ev->money_micros[i];
+            }
+            continue;
+        }
+        if (ty != CP_CLICK) continue;
+        clicks++;
+        uint8_t st = ctx->status[i];
+        by_reason[st]++;
+        if (st == CP_CLICK_VALID) {
+            spend += ev->money_micros[i];
+            if (cp_quality_landing(ctx, (uint32_t)i) == CP_NONE) bounced++; /* R3.4 */
+            continue;
+        }
+        invalid_cost += ev->money_micros[i];
+        cp_table_cstr(t, ev->file[i] < n_inputs ? inputs[ev->file[i]].path : NULL);
+        cp_table_int(t, ev->line[i]);
+        cp_table_ts(t, ev->ts_ms[i]);
+        cp_table_sid(t, str, ev->identity[i]);
+        cp_table_sid(t, str, ev->ip[i]);
+        target.len = 0;
+        size_t len;
+        const char *s;
+        if (ev->placement[i] != CP_NONE) {
+            const cp_placement *p = &pl[ev->placement[i]];
+            cp_buf_puts(&target, "ad:");
+            s = cp_strings_get(str, p->campaign, &len);
+            cp_buf_put(&target, s, len);
+            cp_buf_put(&target, "|", 1);
+            s = cp_strings_get(str, p->ad_group, &len);
+            cp_buf_put(&target, s, len);
+            cp_buf_put(&target, "|", 1);
+            s = cp_strings_get(str, p->keyword, &len);
+            cp_buf_put(&target, s, len);
+            cp_buf_put(&target, "|", 1);
+            s = cp_strings_get(str, ev->asin[i], &len);
+            cp_buf_put(&target, s, len);
+        } else {
+            cp_buf_puts(&target, "tag:");
+            s = cp_strings_get(str, ev->tag[i], &len);
+            cp_buf_put(&target, s, len);
+        }
+        cp_table_str(t, target.oom ? "" : target.p, target.oom ? 0 : target.len);
+        cp_table_cstr(t, cp_click_status_name((cp_click_status)st));
+        cp_table_end_row(t);
+    }
+    bool buf_oom = target.oom;
+    cp_buf_free(&target);
+    cp_result rc = cp_table_close(t, err);
+    if (rc != CP_OK) return rc;
+    if (buf_oom) return oom(err);
+
+    uint64_t invalid = clicks - by_reason[CP_CLICK_VALID];
+    cp_summary_begin(sum, "quality");
+    cp_summary_int(sum, "clicks", (int64_t)clicks);
+    cp_summary_int(sum, "valid_clicks", (int64_t)by_reason[CP_CLICK_VALID]);
+    cp_summary_int(sum, "invalid_clicks", (int64_t)invalid);
+    cp_summary_begin(sum, "invalid_by_reason");
+    for (int s = CP_CLICK_BOT; s < CP_N_CLICK_STATUS; s++)
+        cp_summary_int(sum, cp_click_status_name((cp_click_status)s), (int64_t)by_reason[s]);
+    cp_summary_end(sum);
+    cp_summary_money(sum, "invalid_cost", invalid_cost);
+    cp_summary_money(sum, "spend", spend);
+    cp_summary_int(sum, "bounced_clicks", (int64_t)bounced);
+    cp_summary_int(sum, "impressions", (int64_t)impressions);
+    cp_summary_int(sum, "invalid_impressions", (int64_t)invalid_impressions);
+    cp_summary_bool(sum, "ua_rule_on", ctx->ua_rule_on);
+    cp_summary_end(sum);
+
+    char money[48];
+    cp_fmt_money(money, invalid_cost);
+    cp_summary_human(sum,
+                     "clicks: %llu valid, %llu invalid (bot %llu, blocked_ip %llu, flood %llu, "
+                     "duplicate %llu), invalid cost %s, bounced %llu",
+                     (unsigned long long)by_reason[CP_CLICK_VALID], (unsigned long long)invalid,
+                     (unsigned long long)by_reason[CP_CLICK_BOT],
+                     (unsigned long long)by_reason[CP_CLICK_BLOCKED_IP],
+                     (unsigned long long)by_reason[CP_CLICK_FLOOD],
+                     (unsigned long long)by_reason[CP_CLICK_DUPLICATE], money,
+                     (unsigned long long)bounced);
+    if (!ctx->ua_rule_on)
+        cp_summary_human(sum, "no event carries a user agent: the empty-user-agent bot rule "
+                              "(R3.1.1) is off");
+    return CP_OK;
+}

@@ -1,0 +1,425 @@
+/* business.c -- the business report (SPEC R4.4, R8): business_asin.csv and
+ * business_daily.csv, and the "business" summary.
+ *
+ * business_asin: per (day, ASIN) and per ASIN for the whole period
+ *   sessions by source  R4.4: a session counts once per ASIN it viewed, with
+ *                       the session's source, on the day of the session's
+ *                       first page view of that ASIN;
+ *   page views by source  the page view's own source (R4.3), its own day;
+ *   add_to_carts, units_ordered, ordered_sales, order_items (purchase lines),
+ *   units_returned, refunds: each event on its own day (R8);
+ *   session_pct = ASIN sessions / account sessions of the same day (all
+ *   sessions for the whole period); unit_session_pct = units / sessions.
+ * business_daily: per day and whole period
+ *   sessions by source, dated by the session's start (R4.4); page views by
+ *   source; bounced_clicks: valid sponsored and off-site clicks with no loaded
+ *   page view (R3.4) on the click's day; units and sales of purchase lines on
+ *   their own day; orders: an order counts once, on the day of its first
+ *   purchase line (as R10.6 dates an order), so the days add up to the
+ *   whole-period figure.
+ * Rows exist only for keys with some non-zero figure; whole-period rows come
+ * first, then days, each sorted by date then ASIN bytes (R8).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clickpath/report.h"
+#include "quality/quality.h"
+#include "report/table.h"
+#include "util/values.h"
+
+static cp_result oom(cp_error *err) {
+    if (err) {
+        err->code = CP_ENOMEM;
+        err->file = NULL;
+        err->line = 0;
+        err->field = NULL;
+        snprintf(err->msg, sizeof err->msg, "out of memory in the business report");
+    }
+    return CP_ENOMEM;
+}
+
+typedef struct asin_row {
+    int32_t day;      /* INT32_MIN for the whole period */
+    cp_str asin;
+    int64_t sessions[CP_N_SOURCES];
+    int64_t page_views[CP_N_SOURCES];
+    int64_t add_to_carts, units, sales_micros, order_items, units_returned, refunds_micros;
+} asin_row;
+
+typedef struct day_row {
+    int64_t sessions[CP_N_SOURCES];
+    int64_t page_views[CP_N_SOURCES];
+    int64_t bounced_clicks, units, sales_micros, orders;
+} day_row;
+
+typedef struct asin_table {
+    asin_row *rows;
+    size_t n, cap;
+    uint32_t *slots; /* row index + 1; 0 = empty */
+    size_t n_slots;  /* power of two */
+    bool oom;
+} asin_table;
+
+static uint64_t mix64(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static bool table_grow(asin_table *t) {
+    size_t ns = t->n_slots ? t->n_slots * 2 : 1024;
+    uint32_t *slots = calloc(ns, sizeof *slots);
+    if (!slots) return false;
+    for (size_t r = 0; r < t->n; r++) {
+        uint64_t key = (uint64_t)(uint32_t)t->rows[r].day << 32 | t->rows[r].asin;
+        size_t h = (size_t)mix64(key) & (ns - 1);
+        while (slots[h]) h = (h + 1) & (ns - 1);
+        slots[h] = (uint32_t)r + 1;
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->n_slots = ns;
+    return true;
+}
+
+/* The row of (day, asin), created zeroed when missing; NULL when out of
+ * memory (t->oom set). */
+static asin_row *table_get(asin_table *t, int32_t day, cp_str asin) {
+    if (t->oom) return NULL;
+    if ((t->n + 1) * 2 > t->n_slots && !table_grow(t)) { t->oom = true; return NULL; }
+    uint64_t key = (uint64_t)(uint32_t)day << 32 | asin;
+    size_t h = (size_t)mix64(key) & (t->n_slots - 1);
+    while (t->slots[h]) {
+        asin_row *r = &t->rows[t->slots[h] - 1];
+        if (r->day == day && r->asin == asin) return r;
+        h = (h + 1) & (t->n_slots - 1);
+    }
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 1024;
+        asin_row *nr = realloc(t->rows, nc * sizeof *nr);
+        if (!nr) { t->oom = true; return NULL; }
+        t->rows = nr;
+        t->cap = nc;
+    }
+    asin_row *r = &t->rows[t->n];
+    memset(r, 0, sizeof *r);
+    r->day = day;
+    r->asin = asin;
+    t->slots[h] = (uint32_t)++t->n;
+    return r;
+}
+
+typedef struct str_key {
+    const char *p;
+    size_t len;
+    cp_str id;
+} str_key;
+
+static int str_key_cmp(const void *a, const void *b) {
+    const str_key *x = a, *y = b;
+    size_t m = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->p, y->p, m);
+    if (c) return c;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+typedef struct sort_key {
+    uint64_t key;
+    uint32_t row;
+} sort_key;
+
+static int sort_key_cmp(const void *a, const void *b) {
+    const sort_key *x = a, *y = b;
+    return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static void write_asin_row(cp_table *t, const cp_strings *str, const asin_row *r,
+                           int64_t account_sessions) {
+    if (r->day == INT32_MIN) cp_table_empty(t);
+    else cp_table_day(t, r->day);
+    cp_table_sid(t, str, r->asin);
+    int64_t s = r->sessions[0] + r->sessions[1] + r->sessions[2];
+    int64_t pv = r->page_views[0] + r->page_views[1] + r->page_views[2];
+    cp_table_int(t, s);
+    for (int k = 0; k < CP_N_SOURCES; k++) cp_table_int(t, r->sessions[k]);
+    cp_table_ratio(t, s, account_sessions);
+    cp_table_int(t, pv);
+    for (int k = 0; k < CP_N_SOURCES; k++) cp_table_int(t, r->page_views[k]);
+    cp_table_int(t, r->add_to_carts);
+    cp_table_int(t, r->units);
+    cp_table_money(t, r->sales_micros);
+    cp_table_int(t, r->order_items);
+    cp_table_ratio(t, r->units, s);
+    cp_table_int(t, r->units_returned);
+    cp_table_money(t, r->refunds_micros);
+    cp_table_end_row(t);
+}
+
+static void write_day_row(cp_table *t, int32_t day, bool whole, const day_row *d) {
+    if (whole) cp_table_empty(t);
+    else cp_table_day(t, day);
+    cp_table_int(t, d->sessions[0] + d->sessions[1] + d->sessions[2]);
+    for (int k = 0; k < CP_N_SOURCES; k++) cp_table_int(t, d->sessions[k]);
+    cp_table_int(t, d->page_views[0] + d->page_views[1] + d->page_views[2]);
+    for (int k = 0; k < CP_N_SOURCES; k++) cp_table_int(t, d->page_views[k]);
+    cp_table_int(t, d->bounced_clicks);
+    cp_table_int(t, d->units);
+    cp_table_money(t, d->sales_micros);
+    cp_table_int(t, d->orders);
+    cp_table_end_row(t);
+}
+
+static bool day_row_nonzero(const day_row *d) {
+    for (int k = 0; k < CP_N_SOURCES; k++)
+        if (d->sessions[k] || d->page_views[k]) return true;
+    return d->bounced_clicks || d->units || d->sales_micros || d->orders;
+}
+
+static void day_row_add(day_row *a, const day_row *b) {
+    for (int k = 0; k < CP_N_SOURCES; k++) {
+        a->sessions[k] += b->sessions[k];
+        a->page_views[k] += b->page_views[k];
+    }
+    a->bounced_clicks += b->bounced_clicks;
+    a->units += b->units;
+    a->sales_micros += b->sales_micros;
+    a->orders += b->orders;
+}
+
+static void asin_row_add(asin_row *a, const asin_row *b) {
+    for (int k = 0; k < CP_N_SOURCES; k++) {
+        a->sessions[k] += b->sessions[k];
+        a->page_views[k] += b->page_views[k];
+    }
+    a->add_to_carts += b->add_to_carts;
+    a->units += b->units;
+    a->sales_micros += b->sales_micros;
+    a->order_items += b->order_items;
+    a->units_returned += b->units_returned;
+    a->refunds_micros += b->refunds_micros;
+}
+
+cp_result cp_business_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
+    static const char *const asin_cols[] = {
+        "date", "asin", "sessions", "sessions_sponsored", "sessions_external",
+        "sessions_organic", "session_pct", "page_views", "page_views_sponsored",
+        "page_views_external", "page_views_organic", "add_to_carts", "units_ordered",
+        "ordered_sales", "order_items", "unit_session_pct", "units_returned", "refunds"};
+    static const char *const daily_cols[] = {
+        "date", "sessions", "sessions_sponsored", "sessions_external", "sessions_organic",
+        "page_views", "page_views_sponsored", "page_views_external", "page_views_organic",
+        "bounced_clicks", "units", "sales", "orders"};
+    const cp_events *ev = ctx->ev;
+    const cp_strings *str = ctx->str;
+    const cp_tz *tz = ctx->opt->tz;
+    size_t n = ev->n;
+    uint32_t n_str = cp_strings_count(str);
+    cp_result rc = CP_OK;
+
+    /* Day range: rows are in time order, so the first and last rows bound
+     * it; one day of slack either side covers zones whose day number can
+     * step back at a transition. */
+    int32_t min_day = 0, n_days = 1;
+    if (n > 0) {
+        min_day = cp_tz_day(tz, ev->ts_ms[0]) - 1;
+        n_days = cp_tz_day(tz, ev->ts_ms[n - 1]) + 2 - min_day;
+        if (n_days < 1) n_days = 1;
+    }
+    day_row *days = calloc((size_t)n_days, sizeof *days);
+    uint32_t *last_sess = malloc(((size_t)n_str + 1) * sizeof *last_sess);
+    asin_table at = {0};
+    asin_row *whole = NULL;
+    str_key *asins = NULL;
+    sort_key *order = NULL;
+    uint32_t *rank = NULL;
+    cp_table *t = NULL;
+    if (!days || !last_sess) { rc = oom(err); goto done; }
+    for (size_t s = 0; s <= n_str; s++) last_sess[s] = CP_NONE;
+
+#define DAY_OF(ts) (cp_tz_day(tz, (ts)))
+#define DAY_IDX(d) ((size_t)((d) - min_day) < (size_t)n_days ? (size_t)((d) - min_day) : 0)
+
+    /* Sessions and ASIN sessions (R4.4), page views.  Page views grouped by
+     * session with a stable counting sort (rows are in R1.6 order), so each
+     * session's page views come in time order and the first page view of
+     * an ASIN in a session is met first. */
+    for (uint32_t s = 0; s < ctx->n_sessions; s++) {
+        const cp_session *se = &ctx->sessions[s];
+        days[DAY_IDX(DAY_OF(ev->ts_ms[se->first_pv]))].sessions[se->source]++;
+    }
+    {
+        uint32_t ns = ctx->n_sessions;
+        size_t n_pv = 0;
+        uint32_t *start = calloc((size_t)ns + 1, sizeof *start);
+        if (!start) { rc = oom(err); goto done; }
+        for (uint32_t s = 0; s < ns; s++) {
+            start[s + 1] = start[s] + ctx->sessions[s].n_page_views;
+        }
+        n_pv = start[ns];
+        uint32_t *pv = malloc((n_pv ? n_pv : 1) * sizeof *pv);
+        if (!pv) { free(start); rc = oom(err); goto done; }
+        for (size_t i = 0; i < n; i++)
+            if (ctx->session_of[i] != CP_NONE) pv[start[ctx->session_of[i]]++] = (uint32_t)i;
+        free(start);
+        for (size_t k = 0; k < n_pv; k++) {
+            uint32_t i = pv[k];
+            uint32_t s = ctx->session_of[i];
+            cp_str asin = ev->asin[i];
+            int32_t day = DAY_OF(ev->ts_ms[i]);
+            asin_row *r = table_get(&at, day, asin);
+            if (!r) { free(pv); rc = oom(err); goto done; }
+            r->page_views[ctx->pv_source[i]]++;
+            days[DAY_IDX(day)].page_views[ctx->pv_source[i]]++;
+            if (last_sess[asin] != s) {
+                /* First page view of this ASIN in this session. */
+                last_sess[asin] = s;
+                r->sessions[ctx->sessions[s].source]++;
+            }
+        }
+        free(pv);
+    }
+
+    /* Carts, purchases, returns on their own day; bounced clicks on the
+     * click's day (R3.4). */
+    for (size_t i = 0; i < n; i++) {
+        uint8_t ty = ev->type[i];
+        if (ty == CP_CLICK) {
+            if (ctx->status[i] == CP_CLICK_VALID && cp_quality_landing(ctx, (uint32_t)i) == CP_NONE)
+                days[DAY_IDX(DAY_OF(ev->ts_ms[i]))].bounced_clicks++;
+            continue;
+        }
+        if (ty != CP_ADD_TO_CART && ty != CP_PURCHASE && ty != CP_RETURN) continue;
+        int32_t day = DAY_OF(ev->ts_ms[i]);
+        asin_row *r = table_get(&at, day, ev->asin[i]);
+        if (!r) { rc = oom(err); goto done; }
+        if (ty == CP_ADD_TO_CART) {
+            r->add_to_carts++;
+        } else if (ty == CP_PURCHASE) {
+            r->units += ev->units[i];
+            r->sales_micros += ev->money_micros[i];
+            r->order_items++;
+            day_row *d = &days[DAY_IDX(day)];
+            d->units += ev->units[i];
+            d->sales_micros += ev->money_micros[i];
+        } else {
+            r->units_returned += ev->units[i];
+            r->refunds_micros += ev->money_micros[i];
+        }
+    }
+    {
+        size_t n_orders = 0;
+        const cp_order *ords = cp_run_orders(ctx->run, &n_orders);
+        for (size_t o = 0; o < n_orders; o++)
+            if (ords[o].first_ts_ms != INT64_MAX)
+                days[DAY_IDX(DAY_OF(ords[o].first_ts_ms))].orders++;
+    }
+
+    /* Whole-period rows per ASIN = sums of its day rows (every figure is
+     * dated exactly once).  ASINs sorted by bytes. */
+    size_t n_asins = 0;
+    for (size_t r = 0; r < at.n; r++) {
+        if (last_sess[at.rows[r].asin] != CP_NONE - 1) {
+            last_sess[at.rows[r].asin] = CP_NONE - 1; /* reuse as "seen" mark */
+            n_asins++;
+        }
+    }
+    asins = malloc((n_asins ? n_asins : 1) * sizeof *asins);
+    whole = calloc(n_asins ? n_asins : 1, sizeof *whole);
+    rank = malloc(((size_t)n_str + 1) * sizeof *rank);
+    order = malloc((at.n ? at.n : 1) * sizeof *order);
+    if (!asins || !whole || !rank || !order) { rc = oom(err); goto done; }
+    {
+        size_t k = 0;
+        for (size_t r = 0; r < at.n; r++) {
+            cp_str a = at.rows[r].asin;
+            if (last_sess[a] == CP_NONE - 1) {
+                last_sess[a] = CP_NONE;
+                asins[k].p = cp_strings_get(str, a, &asins[k].len);
+                asins[k].id = a;
+                k++;
+            }
+        }
+    }
+    qsort(asins, n_asins, sizeof *asins, str_key_cmp);
+    for (size_t k = 0; k < n_asins; k++) {
+        rank[asins[k].id] = (uint32_t)k;
+        whole[k].day = INT32_MIN;
+        whole[k].asin = asins[k].id;
+    }
+    for (size_t r = 0; r < at.n; r++) {
+        asin_row_add(&whole[rank[at.rows[r].asin]], &at.rows[r]);
+        order[r].key = (uint64_t)(uint32_t)(at.rows[r].day - min_day) << 32 | rank[at.rows[r].asin];
+        order[r].row = (uint32_t)r;
+    }
+    qsort(order, at.n, sizeof *order, sort_key_cmp);
+
+    day_row total = {0};
+    for (int32_t d = 0; d < n_days; d++) day_row_add(&total, &days[d]);
+    int64_t all_sessions = total.sessions[0] + total.sessions[1] + total.sessions[2];
+
+    t = cp_table_open(ctx->opt->out_dir, "business_asin", ctx->opt->format, asin_cols,
+                      sizeof asin_cols / sizeof asin_cols[0], err);
+    if (!t) { rc = err ? err->code : CP_EIO; goto done; }
+    for (size_t k = 0; k < n_asins; k++) write_asin_row(t, str, &whole[k], all_sessions);
+    for (size_t k = 0; k < at.n; k++) {
+        const asin_row *r = &at.rows[order[k].row];
+        const day_row *d = &days[DAY_IDX(r->day)];
+        write_asin_row(t, str, r, d->sessions[0] + d->sessions[1] + d->sessions[2]);
+    }
+    rc = cp_table_close(t, err);
+    t = NULL;
+    if (rc != CP_OK) goto done;
+
+    t = cp_table_open(ctx->opt->out_dir, "business_daily", ctx->opt->format, daily_cols,
+                      sizeof daily_cols / sizeof daily_cols[0], err);
+    if (!t) { rc = err ? err->code : CP_EIO; goto done; }
+    write_day_row(t, 0, true, &total);
+    for (int32_t d = 0; d < n_days; d++)
+        if (day_row_nonzero(&days[d])) write_day_row(t, min_day + d, false, &days[d]);
+    rc = cp_table_close(t, err);
+    t = NULL;
+    if (rc != CP_OK) goto done;
+
+    {
+        int64_t pv = total.page_views[0] + total.page_views[1] + total.page_views[2];
+        cp_summary_begin(sum, "business");
+        cp_summary_int(sum, "sessions", all_sessions);
+        cp_summary_int(sum, "sessions_sponsored", total.sessions[CP_SRC_SPONSORED]);
+        cp_summary_int(sum, "sessions_external", total.sessions[CP_SRC_EXTERNAL]);
+        cp_summary_int(sum, "sessions_organic", total.sessions[CP_SRC_ORGANIC]);
+        cp_summary_int(sum, "page_views", pv);
+        cp_summary_int(sum, "bounced_clicks", total.bounced_clicks);
+        cp_summary_int(sum, "units", total.units);
+        cp_summary_money(sum, "sales", total.sales_micros);
+        cp_summary_int(sum, "orders", total.orders);
+        cp_summary_int(sum, "asins", (int64_t)n_asins);
+        cp_summary_end(sum);
+        char money[48];
+        cp_fmt_money(money, total.sales_micros);
+        cp_summary_human(sum, "sessions: %lld (sponsored %lld, external %lld, organic %lld), "
+                              "page views %lld",
+                         (long long)all_sessions, (long long)total.sessions[CP_SRC_SPONSORED],
+                         (long long)total.sessions[CP_SRC_EXTERNAL],
+                         (long long)total.sessions[CP_SRC_ORGANIC], (long long)pv);
+        cp_summary_human(sum, "orders: %lld, units %lld, sales %s", (long long)total.orders,
+                         (long long)total.units, money);
+    }
+#undef DAY_OF
+#undef DAY_IDX
+done:
+    if (t) cp_table_close(t, NULL);
+    free(days);
+    free(last_sess);
+    free(at.rows);
+    free(at.slots);
+    free(whole);
+    free(asins);
+    free(order);
+    free(rank);
+    return rc;
+}

@@ -1,0 +1,304 @@
+/* test_business.c -- the business report (SPEC R4.4, R8) and the
+ * diagnostics of R9.1.  Every expected cell is derived by hand in the comment
+ * above it. */
+#include "clickpath/events.h"
+#include "clickpath/report.h"
+#include "testutil.h"
+#include "traffic_ctx.h"
+
+static char *write_and_read(tctx *t, const char *name) {
+    cp_summary *sum = cp_summary_new();
+    cp_error err = {0};
+    cp_result rc = strcmp(name, "diagnostics.csv") == 0 ? cp_diagnostics_write(&t->ctx, sum, &err)
+                                                        : cp_business_write(&t->ctx, sum, &err);
+    assert_int_equal(rc, CP_OK);
+    cp_summary_free(sum);
+    return tctx_read(t, name);
+}
+
+/* True when a line of csv starts with prefix. */
+static int has_line(const char *csv, const char *prefix) {
+    size_t n = strlen(prefix);
+    for (const char *p = csv; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        if (strncmp(p, prefix, n) == 0) return 1;
+    print_message("no line starting with '%s' in:\n%s", prefix, csv);
+    return 0;
+}
+
+#define ASIN_HEADER                                                                               \
+    "date,asin,sessions,sessions_sponsored,sessions_external,sessions_organic,session_pct,"      \
+    "page_views,page_views_sponsored,page_views_external,page_views_organic,add_to_carts,"      \
+    "units_ordered,ordered_sales,order_items,unit_session_pct,units_returned,refunds\n"
+#define DAILY_HEADER                                                                              \
+    "date,sessions,sessions_sponsored,sessions_external,sessions_organic,page_views,"           \
+    "page_views_sponsored,page_views_external,page_views_organic,bounced_clicks,units,sales,"   \
+    "orders\n"
+
+static void r4_4_asin_session_dated_by_its_first_page_view_across_midnight(void **state) {
+    (void)state;
+    /* One organic session (fixed:24h) from 03-01 23:30 UTC: A1 at 23:30,
+     * A2 at 00:30 (03-02), A1 again at 00:40.
+     * Account sessions by start: 03-01 1, 03-02 0.
+     * A1: its first page view in the session is 03-01 -> session on 03-01;
+     *     page views 03-01 1, 03-02 1.  On 03-02: 0 sessions and 0 account
+     *     sessions: session_pct and unit_session_pct empty (0/0).
+     * A2: session on 03-02 (1/0 account sessions: empty pct),
+     *     unit_session_pct 0/1 = 0.000000.
+     * Whole period: A1 1 session 2 page views, A2 1 session 1 page view,
+     * session_pct 1/1 each. */
+    tctx t;
+    tctx_defaults(&t, NULL);
+    tctx_build(&t,
+               "ts,type,visitor,asin\n"
+               "2024-03-01T23:30:00Z,page_view,v1,A1\n"
+               "2024-03-02T00:30:00Z,page_view,v1,A2\n"
+               "2024-03-02T00:40:00Z,page_view,v1,A1\n",
+               NULL);
+    char *csv = write_and_read(&t, "business_asin.csv");
+    assert_string_equal(csv, ASIN_HEADER
+                        ",A1,1,0,0,1,1.000000,2,0,0,2,0,0,0.00,0,0.000000,0,0.00\n"
+                        ",A2,1,0,0,1,1.000000,1,0,0,1,0,0,0.00,0,0.000000,0,0.00\n"
+                        "2024-03-01,A1,1,0,0,1,1.000000,1,0,0,1,0,0,0.00,0,0.000000,0,0.00\n"
+                        "2024-03-02,A1,0,0,0,0,,1,0,0,1,0,0,0.00,0,,0,0.00\n"
+                        "2024-03-02,A2,1,0,0,1,,1,0,0,1,0,0,0.00,0,0.000000,0,0.00\n");
+    free(csv);
+    csv = tctx_read(&t, "business_daily.csv");
+    assert_string_equal(csv, DAILY_HEADER
+                        ",1,0,0,1,3,0,0,3,0,0,0.00,0\n"
+                        "2024-03-01,1,0,0,1,1,0,0,1,0,0,0.00,0\n"
+                        "2024-03-02,0,0,0,0,2,0,0,2,0,0,0.00,0\n");
+    free(csv);
+    tctx_free(&t);
+}
+
+static void r4_4_days_follow_dst_changes_in_los_angeles(void **state) {
+    (void)state;
+    /* --tz America/Los_Angeles; one page view per visitor (one session each).
+     * Spring forward 2024-03-10 02:00 PST -> PDT:
+     *   03-10T07:59:59Z = 03-09 23:59:59 PST   -> 2024-03-09
+     *   03-10T08:00:00Z = 03-10 00:00 PST      -> 2024-03-10
+     *   03-11T06:59:59Z = 03-10 23:59:59 PDT   -> 2024-03-10 (a 23 h day)
+     *   03-11T07:00:00Z = 03-11 00:00 PDT      -> 2024-03-11 (UTC-8 all year
+     *                                             would say 03-10 23:00)
+     * Fall back 2024-11-03 02:00 PDT -> PST:
+     *   11-03T06:59:59Z = 11-02 23:59:59 PDT   -> 2024-11-02
+     *   11-04T07:59:59Z = 11-03 23:59:59 PST   -> 2024-11-03 (a 25 h day)
+     *   11-04T08:00:00Z = 11-04 00:00 PST      -> 2024-11-04
+     * Days: 03-09 1, 03-10 2, 03-11 1, 11-02 1, 11-03 1, 11-04 1; total 7. */
+    tctx t;
+    tctx_defaults(&t, "America/Los_Angeles");
+    tctx_build(&t,
+               "ts,type,visitor,asin\n"
+               "2024-03-10T07:59:59Z,page_view,v1,A1\n"
+               "2024-03-10T08:00:00Z,page_view,v2,A1\n"
+               "2024-03-11T06:59:59Z,page_view,v3,A1\n"
+               "2024-03-11T07:00:00Z,page_view,v4,A1\n"
+               "2024-11-03T06:59:59Z,page_view,v5,A1\n"
+               "2024-11-04T07:59:59Z,page_view,v6,A1\n"
+               "2024-11-04T08:00:00Z,page_view,v7,A1\n",
+               NULL);
+    char *csv = write_and_read(&t, "business_daily.csv");
+    assert_string_equal(csv, DAILY_HEADER
+                        ",7,0,0,7,7,0,0,7,0,0,0.00,0\n"
+                        "2024-03-09,1,0,0,1,1,0,0,1,0,0,0.00,0\n"
+                        "2024-03-10,2,0,0,2,2,0,0,2,0,0,0.00,0\n"
+                        "2024-03-11,1,0,0,1,1,0,0,1,0,0,0.00,0\n"
+                        "2024-11-02,1,0,0,1,1,0,0,1,0,0,0.00,0\n"
+                        "2024-11-03,1,0,0,1,1,0,0,1,0,0,0.00,0\n"
+                        "2024-11-04,1,0,0,1,1,0,0,1,0,0,0.00,0\n");
+    free(csv);
+    tctx_free(&t);
+}
+
+/* A small store day (UTC, fixed:24h, no user agents):
+ *  L2  03-01 10:00    sponsored click v1 c1 A1 k1            valid
+ *  L3  03-01 10:00:05 page view v1 A1 k1                     landing; starts S(v1), sponsored
+ *  L4  03-01 10:05    page view v1 A2 (organic page view)     in S(v1)
+ *  L5  03-01 10:06    add_to_cart v1 A1
+ *  L6  03-01 10:07    purchase v1 A1 o1 2 x 10.50 = 21.00
+ *  L7  03-01 10:07    purchase v1 A2 o1 amount 5.25 (1 unit)
+ *  L8  03-01 11:00    off-site click v2 t1 A3 k2             valid
+ *  L9  03-01 11:00:02 page view v2 A3 k2 unloaded            -> L8 bounced (unloaded)
+ *  L10 03-02 09:00    sponsored click v3 c1 A1 k3            valid, bounced (no page view)
+ *  L11 03-02 12:00    return v1 A1 o1 1 unit, 10.50
+ *  L12 03-02 13:00    page view v2 A3 (organic)              starts S(v2), organic
+ *  L13 03-02 14:00    off-site click v4 t1 A3 k4             valid
+ *  L14 03-02 14:00:03 page view v4 A3 k4                     landing; starts S(v4), external */
+static const char store_text[] =
+    "ts,type,visitor,campaign,tag,asin,click_id,loaded,order,units,price,amount\n"
+    "2024-03-01T10:00:00Z,click,v1,c1,,A1,k1,,,,,\n"
+    "2024-03-01T10:00:05Z,page_view,v1,,,A1,k1,,,,,\n"
+    "2024-03-01T10:05:00Z,page_view,v1,,,A2,,,,,,\n"
+    "2024-03-01T10:06:00Z,add_to_cart,v1,,,A1,,,,,,\n"
+    "2024-03-01T10:07:00Z,purchase,v1,,,A1,,,o1,2,10.50,\n"
+    "2024-03-01T10:07:00Z,purchase,v1,,,A2,,,o1,1,,5.25\n"
+    "2024-03-01T11:00:00Z,click,v2,,t1,A3,k2,,,,,\n"
+    "2024-03-01T11:00:02Z,page_view,v2,,,A3,k2,0,,,,\n"
+    "2024-03-02T09:00:00Z,click,v3,c1,,A1,k3,,,,,\n"
+    "2024-03-02T12:00:00Z,return,v1,,,A1,,,o1,1,,10.50\n"
+    "2024-03-02T13:00:00Z,page_view,v2,,,A3,,,,,,\n"
+    "2024-03-02T14:00:00Z,click,v4,,t1,A3,k4,,,,,\n"
+    "2024-03-02T14:00:03Z,page_view,v4,,,A3,,,,,,\n";
+
+static void r8_business_asin_figures(void **state) {
+    (void)state;
+    /* (store_text, but L14 carries no k4 here: see the daily test for the
+     * external session; here S(v4) is organic.)
+     * Account sessions: S(v1) 03-01 sponsored; S(v2), S(v4) 03-02 organic: 3.
+     * A1: S(v1) on 03-01 (sponsored); 1 page view (L3, sponsored); 1 cart;
+     *     2 units, 21.00, 1 line; pct 1/3 whole, 1/1 on 03-01;
+     *     unit_session_pct 2/1 = 2.000000.  Return on 03-02: 1 unit, 10.50;
+     *     that row: 0 sessions, pct 0/2 = 0.000000, unit pct 0/0 empty.
+     * A2: S(v1) (its source, sponsored) on 03-01; page view L4 organic;
+     *     1 unit 5.25; pct 1/3 and 1/1; unit pct 1/1.
+     * A3: S(v2) and S(v4) on 03-02, both organic; 2 page views; pct 2/3
+     *     whole (0.666667), 2/2 on 03-02; unit pct 0/2 = 0.000000. */
+    tctx t;
+    tctx_defaults(&t, NULL);
+    tctx_build(&t, store_text, NULL);
+    char *csv = write_and_read(&t, "business_asin.csv");
+    assert_string_equal(csv, ASIN_HEADER
+                        ",A1,1,1,0,0,0.333333,1,1,0,0,1,2,21.00,1,2.000000,1,10.50\n"
+                        ",A2,1,1,0,0,0.333333,1,0,0,1,0,1,5.25,1,1.000000,0,0.00\n"
+                        ",A3,2,0,0,2,0.666667,2,0,0,2,0,0,0.00,0,0.000000,0,0.00\n"
+                        "2024-03-01,A1,1,1,0,0,1.000000,1,1,0,0,1,2,21.00,1,2.000000,0,0.00\n"
+                        "2024-03-01,A2,1,1,0,0,1.000000,1,0,0,1,0,1,5.25,1,1.000000,0,0.00\n"
+                        "2024-03-02,A1,0,0,0,0,0.000000,0,0,0,0,0,0,0.00,0,,1,10.50\n"
+                        "2024-03-02,A3,2,0,0,2,1.000000,2,0,0,2,0,0,0.00,0,0.000000,0,0.00\n");
+    free(csv);
+    tctx_free(&t);
+}
+
+static char *store_with_external_landing(void) {
+    /* store_text with L14 carrying k4 (S(v4) external). */
+    const char *old = "2024-03-02T14:00:03Z,page_view,v4,,,A3,,,,,,\n";
+    const char *neu = "2024-03-02T14:00:03Z,page_view,v4,,,A3,k4,,,,,\n";
+    char *s = malloc(sizeof store_text + 8);
+    assert_non_null(s);
+    strcpy(s, store_text);
+    char *p = strstr(s, old);
+    assert_non_null(p);
+    strcpy(p, neu);
+    return s;
+}
+
+static void r8_business_daily_figures(void **state) {
+    (void)state;
+    /* store_text with L14 carrying k4.
+     * Sessions by start: 03-01 S(v1) sponsored; 03-02 S(v2) organic, S(v4)
+     * external.  Page views: 03-01 L3 sponsored, L4 organic; 03-02 L12
+     * organic, L14 external.  Bounced valid clicks by click day: L8 03-01,
+     * L10 03-02.  Purchases 03-01: 3 units, 21.00 + 5.25 = 26.25; order o1
+     * (first line 03-01): 1.  The return is not in this file. */
+    char *text = store_with_external_landing();
+    tctx t;
+    tctx_defaults(&t, NULL);
+    tctx_build(&t, text, NULL);
+    free(text);
+    char *csv = write_and_read(&t, "business_daily.csv");
+    assert_string_equal(csv, DAILY_HEADER
+                        ",3,1,1,1,4,1,1,2,2,3,26.25,1\n"
+                        "2024-03-01,1,1,0,0,2,1,0,1,1,3,26.25,1\n"
+                        "2024-03-02,2,0,1,1,2,0,1,1,1,0,0.00,0\n");
+    free(csv);
+    tctx_free(&t);
+}
+
+static void r9_1_decomposition_on_store_day(void **state) {
+    (void)state;
+    /* sponsored: valid L2, L10 = 2 = started 1 (L3 starts S(v1)) + bounced 1
+     * (L10, no page view) + in open session 0.  Sessions sponsored 1, from
+     * L2's landing.  Page views sponsored 1: clicks per page view 2/1 =
+     * 2.000000 > 1.5: FLAG.
+     * external: valid L8, L13 = 2 = started 1 (L14) + bounced 1 (L8, its
+     * page view unloaded) + 0.  Page views external 1: 2.000000, FLAG.
+     * account: 3 sessions, 4 page views, 1 unloaded, 4/3 = 1.333333. */
+    char *text = store_with_external_landing();
+    tctx t;
+    tctx_defaults(&t, NULL);
+    tctx_build(&t, text, NULL);
+    free(text);
+    char *csv = write_and_read(&t, "diagnostics.csv");
+    assert_true(has_line(csv, "scope,metric,value,note\n"));
+    assert_true(has_line(csv, "sponsored,valid_clicks,2,"));
+    assert_true(has_line(csv, "sponsored,sessions_started_by_click,1,"));
+    assert_true(has_line(csv, "sponsored,bounced_clicks,1,"));
+    assert_true(has_line(csv, "sponsored,clicks_in_open_session,0,"));
+    assert_true(has_line(csv, "sponsored,decomposition_exact,true,"));
+    assert_true(has_line(csv, "sponsored,bounced_clicks_unloaded_page_view,0,"));
+    assert_true(has_line(csv, "sponsored,bounced_clicks_no_page_view,1,"));
+    assert_true(has_line(csv, "sponsored,sessions,1,"));
+    assert_true(has_line(csv, "sponsored,sessions_from_valid_click_landing,1,"));
+    assert_true(has_line(csv, "sponsored,page_views,1,"));
+    assert_true(has_line(csv, "sponsored,clicks_per_page_view,2.000000,FLAG "));
+    assert_true(has_line(csv, "external,valid_clicks,2,"));
+    assert_true(has_line(csv, "external,bounced_clicks_unloaded_page_view,1,"));
+    assert_true(has_line(csv, "external,bounced_clicks_no_page_view,0,"));
+    assert_true(has_line(csv, "external,sessions_started_by_click,1,"));
+    assert_true(has_line(csv, "external,clicks_per_page_view,2.000000,FLAG "));
+    assert_true(has_line(csv, "account,sessions,3,"));
+    assert_true(has_line(csv, "account,page_views,4,"));
+    assert_true(has_line(csv, "account,unloaded_page_views,1,"));
+    assert_true(has_line(csv, "account,page_views_per_session,1.333333,1.333333 page views"));
+    free(csv);
+    tctx_free(&t);
+}
+
+static void r9_1_click_in_open_session_invalid_and_repeat_landing(void **state) {
+    (void)state;
+    /* L2 03-01 00:00 organic page view: S0 (organic).
+     * L3 00:10 sponsored click k1: valid.  L4 00:11 its landing, inside S0:
+     *   clicks_in_open_session.
+     * L5 03-02 01:00 page view with k1, 25 h after S0's start: S1,
+     *   sponsored, not k1's landing: sessions_from_repeat_landing.
+     * L6 03-02 02:00 click k2, same target 26 h after L3: duplicate.
+     * L7 03-03 03:00 page view with k2, 26 h after S1's start: S2, sponsored,
+     *   from an invalid click.
+     * sponsored: valid 1 = 0 + 0 + 1; sessions 2 = 0 + 1 + 1; invalid 1
+     * (duplicate 1); page views 3 (L4, L5, L7): 1/3 = 0.333333, no flag.
+     * account: 3 sessions, 4 page views: 1.333333. */
+    tctx t;
+    tctx_defaults(&t, NULL);
+    tctx_build(&t,
+               "ts,type,visitor,campaign,asin,click_id\n"
+               "2024-03-01T00:00:00Z,page_view,v1,,A1,\n"
+               "2024-03-01T00:10:00Z,click,v1,c1,A1,k1\n"
+               "2024-03-01T00:11:00Z,page_view,v1,,A1,k1\n"
+               "2024-03-02T01:00:00Z,page_view,v1,,A1,k1\n"
+               "2024-03-02T02:00:00Z,click,v1,c1,A1,k2\n"
+               "2024-03-03T03:00:00Z,page_view,v1,,A1,k2\n",
+               NULL);
+    char *csv = write_and_read(&t, "diagnostics.csv");
+    assert_true(has_line(csv, "sponsored,valid_clicks,1,"));
+    assert_true(has_line(csv, "sponsored,sessions_started_by_click,0,"));
+    assert_true(has_line(csv, "sponsored,bounced_clicks,0,"));
+    assert_true(has_line(csv, "sponsored,clicks_in_open_session,1,"));
+    assert_true(has_line(csv, "sponsored,decomposition_exact,true,"));
+    assert_true(has_line(csv, "sponsored,sessions,2,"));
+    assert_true(has_line(csv, "sponsored,sessions_from_valid_click_landing,0,"));
+    assert_true(has_line(csv, "sponsored,sessions_from_invalid_click,1,"));
+    assert_true(has_line(csv, "sponsored,sessions_from_repeat_landing,1,"));
+    assert_true(has_line(csv, "sponsored,invalid_clicks,1,"));
+    assert_true(has_line(csv, "sponsored,invalid_clicks_duplicate,1,"));
+    assert_true(has_line(csv, "sponsored,invalid_clicks_bot,0,"));
+    assert_true(has_line(csv, "sponsored,page_views,3,"));
+    assert_true(has_line(csv, "sponsored,clicks_per_page_view,0.333333,0.333333 valid"));
+    assert_true(has_line(csv, "external,valid_clicks,0,"));
+    assert_true(has_line(csv, "external,clicks_per_page_view,,no off-site page views"));
+    assert_true(has_line(csv, "account,sessions,3,"));
+    assert_true(has_line(csv, "account,page_views,4,"));
+    free(csv);
+    tctx_free(&t);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(r4_4_asin_session_dated_by_its_first_page_view_across_midnight),
+        cmocka_unit_test(r4_4_days_follow_dst_changes_in_los_angeles),
+        cmocka_unit_test(r8_business_asin_figures),
+        cmocka_unit_test(r8_business_daily_figures),
+        cmocka_unit_test(r9_1_decomposition_on_store_day),
+        cmocka_unit_test(r9_1_click_in_open_session_invalid_and_repeat_landing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
