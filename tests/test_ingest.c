@@ -583,6 +583,57 @@ static void real_cdnow_loads(void **state) {
     cp_run_free(run);
 }
 
+
+/* --threads: any number of parsing threads gives the same store, rejects and
+ * line numbers, also when quoted line ends straddle the cuts between parts
+ * (those blocks fall back to one thread). */
+static void threads_give_identical_results(void **state) {
+    (void)state;
+    size_t cap = 1u << 22, len = 0;
+    char *text = malloc(cap);
+    len += (size_t)snprintf(text + len, cap - len, HDR);
+    for (int i = 0; len + 512 < cap; i++) {
+        int k = i % 97;
+        if (k == 13) len += (size_t)snprintf(text + len, cap - len, "2024-03-01T12:00:%02dZ,page_view,v%d,,A1,,,,,,,,,,\"multi\nline %d\"\n", i % 60, i % 50, i);
+        else if (k == 41) len += (size_t)snprintf(text + len, cap - len, "bad,line,%d\n", i);
+        else if (k == 77) len += (size_t)snprintf(text + len, cap - len, "\n");
+        else if (k == 88) len += (size_t)snprintf(text + len, cap - len, "2024-03-01T12:00:00Z,click,v%d,,A1,C,,-1,,,,,,,\n", i);
+        else len += (size_t)snprintf(text + len, cap - len, "2024-03-%02dT%02d:00:00Z,purchase,v%d,,A%d,,,,%d,1.5,,,,o%d,\"UA, %d\"\n",
+                                     1 + i % 28, i % 24, i % 1000, i % 7, 1 + i % 3, i, i % 5);
+    }
+    cp_run *runs[4];
+    for (unsigned t = 1; t <= 4; t++) {
+        cp_ingest_options o = {.threads = t, .parallel_min_bytes = 4096};
+        runs[t - 1] = load_text(text, &o);
+    }
+    free(text);
+    const cp_events *a = cp_run_events(runs[0]);
+    assert_true(a->n > 10000);
+    for (int t = 1; t < 4; t++) {
+        const cp_events *b = cp_run_events(runs[t]);
+        assert_int_equal(a->n, b->n);
+        assert_int_equal(cp_run_rejected(runs[0]), cp_run_rejected(runs[t]));
+        for (size_t i = 0; i < a->n; i++) {
+            assert_int_equal(a->ts_ms[i], b->ts_ms[i]);
+            assert_int_equal(a->line[i], b->line[i]);
+            assert_int_equal(a->money_micros[i], b->money_micros[i]);
+            assert_int_equal(a->identity[i], b->identity[i]); /* same ids: interned in input order */
+            assert_int_equal(a->ua[i], b->ua[i]);
+        }
+        size_t na, nb;
+        const cp_reject *ra = cp_run_rejects(runs[0], &na), *rb = cp_run_rejects(runs[t], &nb);
+        assert_int_equal(na, nb);
+        for (size_t i = 0; i < na; i++) {
+            assert_int_equal(ra[i].line, rb[i].line);
+            assert_int_equal(ra[i].reason, rb[i].reason);
+            assert_string_equal(ra[i].text, rb[i].text);
+        }
+        size_t n;
+        assert_int_equal(cp_run_inputs(runs[0], &n)[0].blank_lines, cp_run_inputs(runs[t], &n)[0].blank_lines);
+    }
+    for (int t = 0; t < 4; t++) cp_run_free(runs[t]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(r1_4_lines_add_up),
@@ -613,6 +664,7 @@ int main(void) {
         cmocka_unit_test(r2_by_identity_order),
         cmocka_unit_test(r1_1_formats_and_compression_agree),
         cmocka_unit_test(r1_4b_truncated_gzip_is_an_error),
+        cmocka_unit_test(threads_give_identical_results),
         cmocka_unit_test(real_online_retail_loads),
         cmocka_unit_test(real_cdnow_loads),
     };

@@ -178,6 +178,10 @@ typedef struct cp_ingest_options {
     bool no_header;         /* --no-header (needs columns) */
     const char *columns;    /* --columns a,b,c */
     bool no_stitch;         /* --no-stitch (R2.1) */
+    unsigned threads;       /* --threads: parsing threads; 0 = all cores.
+                             * Results are identical for any value. */
+    size_t parallel_min_bytes; /* blocks smaller than this are parsed on one
+                                * thread; 0 = 1 MiB (tests set it small) */
     /* Called now and then while loading (bytes read after decompression of
      * the current input); may be NULL.  Called from the loading thread. */
     void (*on_progress)(void *user, const char *path, uint64_t bytes_read);

@@ -91,6 +91,7 @@ static const char help_main[] =
 "                            (runs of spaces and tabs)\n" \
 "  --no-header --columns a,b,c   the file has no header; name its columns\n" \
 "  --no-stitch               no cross-device identity (R2.1)\n" \
+"  --threads N               parsing threads (default: all cores; same results)\n" \
 "  A purchase with negative units is read as a return of that many units.\n" \
 "  Fields: ts type visitor customer ip ua referrer asin campaign ad_group keyword\n" \
 "          tag click_id cost order units price amount loaded rating\n"
@@ -262,7 +263,7 @@ enum {
     O_FLOOD_WINDOW, O_DEDUP_WINDOW, O_ADS_WINDOW, O_OFFSITE_WINDOW, O_AS_OF, O_HV_ORDERS,
     O_HV_DAYS, O_HV_CLV, O_HV_MAX_RETURN, O_CHURN_DAYS, O_CLV_UNIT, O_CAL_END, O_CLV_HORIZON,
     O_DISCOUNT, O_NO_CLV, O_MAX_REJECT, O_STATS, O_QUIET, O_HELP, O_EVENTS, O_SEED, O_START,
-    O_DAYS
+    O_DAYS, O_THREADS
 };
 
 static int mapping_option(const char *cmd, int c, char *arg, mapping *m) {
@@ -286,6 +287,13 @@ static int mapping_option(const char *cmd, int c, char *arg, mapping *m) {
     case O_NO_HEADER: m->opt.no_header = true; return 1;
     case O_COLUMNS: m->opt.columns = arg; return 1;
     case O_NO_STITCH: m->opt.no_stitch = true; return 1;
+    case O_THREADS: {
+        char *end;
+        long v = strtol(arg, &end, 10);
+        if (*end || v < 0 || v > 64) return usage_error(cmd, "--threads must be 0 (all cores) to 64"), -1;
+        m->opt.threads = (unsigned)v;
+        return 1;
+    }
     }
     return 0;
 }
@@ -296,7 +304,8 @@ static int mapping_option(const char *cmd, int c, char *arg, mapping *m) {
     {"delimiter", required_argument, 0, O_DELIM}, {"no-header", no_argument, 0, O_NO_HEADER}, \
     {"columns", required_argument, 0, O_COLUMNS}, {"no-stitch", no_argument, 0, O_NO_STITCH}, \
     {"max-reject-rate", required_argument, 0, O_MAX_REJECT}, {"stats", no_argument, 0, O_STATS}, \
-    {"quiet", no_argument, 0, O_QUIET}, {"help", no_argument, 0, O_HELP}
+    {"quiet", no_argument, 0, O_QUIET}, {"help", no_argument, 0, O_HELP}, \
+    {"threads", required_argument, 0, O_THREADS}
 
 /* ---- progress ------------------------------------------------------------------ */
 

@@ -17,6 +17,8 @@
  * Choices where SPEC is silent are listed in docs/input-format.md.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,7 @@
 #define BLOCK_BYTES (8u << 20)
 #define REJECT_TEXT_CHARS 200
 #define MAX_COLUMNS 4096
+#define PARALLEL_MIN_BYTES (1u << 20) /* below this, one thread parses */
 
 const char *const cp_field_names[CP_N_FIELDS] = {
     "ts", "type", "visitor", "customer", "ip", "ua", "referrer", "asin", "campaign",
@@ -275,41 +278,96 @@ typedef struct file_ctx {
     /* field -> slot plan: for each field up to 8 slots (joined) */
     int32_t slot_of[CP_N_FIELDS][8];
     uint8_t n_slots[CP_N_FIELDS];
+    size_t n_slot_values; /* CSV: n_cols; JSONL: n_keys */
     /* JSONL: needed key names -> slot */
     const char **key_names;
     size_t n_keys;
     uint32_t *key_slots; /* hash -> slot+1 */
     uint32_t key_mask;
-    /* per-record */
-    bool quotes_in_record; /* the record holds a quote: csv_split checks */
     cp_str last[CP_N_FIELDS]; /* last interned value per field (cache) */
-    span *cols;      /* column/slot values */
-    size_t cap_cols;
-    char *scratch;   /* unescaped text */
-    size_t scratch_len, scratch_cap;
     cp_error *err;
 } file_ctx;
 
-static bool scratch_reserve(file_ctx *fc, size_t n) {
-    if (fc->scratch_len + n <= fc->scratch_cap) return true;
-    /* Spans already handed out point into scratch; never move it within a
-     * record.  Capacity is sized per record before use (see below). */
-    return false;
-}
+/* What one thread needs to parse records: the file's plan (read-only) and
+ * its own buffers.  Unescaped text goes to scratch chunks that live until
+ * worker_reset(), so spans stay valid until their rows are committed. */
+typedef struct scratch_chunk {
+    struct scratch_chunk *next;
+    size_t cap;
+    char data[];
+} scratch_chunk;
 
-/* Ensures scratch can hold `n` bytes for the current record (called at the
- * start of each record that may unescape). */
-static bool scratch_prepare(file_ctx *fc, size_t n) {
-    fc->scratch_len = 0;
-    if (n <= fc->scratch_cap) return true;
-    size_t cap = fc->scratch_cap ? fc->scratch_cap : 4096;
-    while (cap < n) cap *= 2;
-    char *p = realloc(fc->scratch, cap);
-    if (!p) return false;
-    fc->scratch = p;
-    fc->scratch_cap = cap;
+typedef struct worker {
+    const file_ctx *fc;
+    bool quotes_in_record; /* the record holds a quote: csv_split checks */
+    span *cols;            /* column/slot values of the current record */
+    size_t cap_cols;
+    scratch_chunk *chunks; /* head = current */
+    char *scratch;
+    size_t scratch_len, scratch_cap;
+} worker;
+
+/* Makes room for n more bytes of unescaped text (a record's worst case). */
+static bool scratch_reserve(worker *w, size_t n) {
+    if (w->scratch && w->scratch_len + n <= w->scratch_cap) return true;
+    size_t cap = n > (1u << 20) ? n : (1u << 20);
+    scratch_chunk *c = malloc(sizeof *c + cap);
+    if (!c) return false;
+    c->cap = cap;
+    c->next = w->chunks;
+    w->chunks = c;
+    w->scratch = c->data;
+    w->scratch_len = 0;
+    w->scratch_cap = cap;
     return true;
 }
+
+/* Forgets every span handed out; keeps the current chunk for reuse. */
+static void worker_reset(worker *w) {
+    if (!w->chunks) return;
+    scratch_chunk *keep = w->chunks, *c = keep->next;
+    while (c) {
+        scratch_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    keep->next = NULL;
+    w->scratch_len = 0;
+}
+
+static void worker_free(worker *w) {
+    scratch_chunk *c = w->chunks;
+    while (c) {
+        scratch_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    free(w->cols);
+    memset(w, 0, sizeof *w);
+}
+
+static bool worker_init(worker *w, const file_ctx *fc) {
+    memset(w, 0, sizeof *w);
+    w->fc = fc;
+    w->cap_cols = fc->n_slot_values;
+    w->cols = malloc((w->cap_cols + 1) * sizeof *w->cols);
+    return w->cols != NULL;
+}
+
+/* One parsed record, as a worker hands it to the committing thread. */
+enum { ROW_ACCEPTED = 0, ROW_REJECTED = 1, ROW_BLANK = 2 };
+enum { S_VISITOR, S_CUSTOMER, S_IP, S_UA, S_REFERRER, S_ASIN, S_TAG, S_CLICK_ID, S_ORDER,
+       S_CAMPAIGN, S_AD_GROUP, S_KEYWORD, N_S };
+typedef struct row {
+    uint64_t line;      /* physical line (relative to the part in a worker) */
+    const char *rec;    /* the raw record, for a reject's text */
+    size_t rec_len;
+    uint8_t kind, reason, type, flags, rating;
+    int8_t field;
+    int32_t units;
+    int64_t ts, money;
+    span s[N_S];
+} row;
 
 /* ---- UTF-8 validation (R1.4b bad_encoding) ---------------------------------- */
 
@@ -434,11 +492,11 @@ static inline cp_str intern_cached(file_ctx *fc, int field, span v, int *oom) {
     return id;
 }
 
-/* Validates one record's field values and appends the event.  Returns 0 on
- * success, 1 when rejected, -1 when out of memory. */
-static int accept_event(file_ctx *fc, const span *f, uint64_t line, const char *rec, size_t rec_len) {
-    cp_run *run = fc->run;
-#define REJECT(reason, field) return add_reject(fc, line, (reason), (field), rec, rec_len) < 0 ? -1 : 1
+/* Validates one record's field values (R1.3, R1.4b fields then values) into
+ * *r.  Never touches the run: safe on any thread. */
+static void parse_event(const file_ctx *fc, const span *f, row *r) {
+    const cp_run *run = fc->run;
+#define REJECT(rsn, fld) do { r->kind = ROW_REJECTED; r->reason = (rsn); r->field = (fld); return; } while (0)
 #define HAS(x) (f[x].len > 0)
     /* fields (R1.4b order) */
     int64_t ts;
@@ -521,38 +579,70 @@ static int accept_event(file_ctx *fc, const span *f, uint64_t line, const char *
     if (type == CP_PAGE_VIEW && loaded) flags |= CP_EV_LOADED;
     if (negated) flags |= CP_EV_FROM_NEG;
 #undef REJECT
+    r->kind = ROW_ACCEPTED;
+    r->ts = ts;
+    r->type = (uint8_t)type;
+    r->flags = flags;
+    r->rating = type == CP_FEEDBACK ? (uint8_t)rating : 0;
+    r->money = money;
+    r->units = (type == CP_PURCHASE || type == CP_RETURN) ? (int32_t)units : 0;
+    r->s[S_VISITOR] = f[CP_F_VISITOR];
+    r->s[S_CUSTOMER] = f[CP_F_CUSTOMER];
+    r->s[S_IP] = f[CP_F_IP];
+    r->s[S_UA] = f[CP_F_UA];
+    r->s[S_REFERRER] = f[CP_F_REFERRER];
+    r->s[S_ASIN] = f[CP_F_ASIN];
+    r->s[S_TAG] = f[CP_F_TAG];
+    r->s[S_CLICK_ID] = f[CP_F_CLICK_ID];
+    r->s[S_ORDER] = (type == CP_PURCHASE || type == CP_RETURN || type == CP_FEEDBACK) ? f[CP_F_ORDER] : (span){"", 0};
+    r->s[S_CAMPAIGN] = f[CP_F_CAMPAIGN];
+    r->s[S_AD_GROUP] = f[CP_F_AD_GROUP];
+    r->s[S_KEYWORD] = f[CP_F_KEYWORD];
+#undef HAS
+}
 
-    /* append */
+/* Commits one parsed row on the loading thread, in input order: counts it,
+ * and appends the event (interning its strings) or records the reject.
+ * Returns 0, or -1 when out of memory. */
+static int commit_row(file_ctx *fc, const row *r) {
+    cp_run *run = fc->run;
+    fc->stats->lines++;
+    if (r->kind == ROW_BLANK) {
+        fc->stats->blank_lines++;
+        return 0;
+    }
+    if (r->kind == ROW_REJECTED)
+        return add_reject(fc, r->line, (cp_reject_reason)r->reason, r->field, r->rec, r->rec_len);
     if (run->ev.n == run->cap && grow_events(run) != 0) return -1;
     size_t i = run->ev.n;
     cp_events *e = &run->ev;
     int oom = 0;
-#define INTERN(x) intern_cached(fc, (x), f[x], &oom)
-    e->ts_ms[i] = ts;
-    e->type[i] = (uint8_t)type;
-    e->flags[i] = flags;
-    e->rating[i] = type == CP_FEEDBACK ? (uint8_t)rating : 0;
+#define INTERN(x, f) intern_cached(fc, (f), r->s[x], &oom)
+    e->ts_ms[i] = r->ts;
+    e->type[i] = r->type;
+    e->flags[i] = r->flags;
+    e->rating[i] = r->rating;
     e->file[i] = fc->file_idx;
-    e->line[i] = (uint32_t)line;
-    e->visitor[i] = INTERN(CP_F_VISITOR);
-    e->customer[i] = INTERN(CP_F_CUSTOMER);
-    e->ip[i] = INTERN(CP_F_IP);
-    e->ua[i] = INTERN(CP_F_UA);
-    e->referrer[i] = INTERN(CP_F_REFERRER);
-    e->asin[i] = INTERN(CP_F_ASIN);
-    e->tag[i] = INTERN(CP_F_TAG);
-    e->click_id[i] = INTERN(CP_F_CLICK_ID);
-    e->order[i] = (type == CP_PURCHASE || type == CP_RETURN || type == CP_FEEDBACK) ? INTERN(CP_F_ORDER) : 0;
+    e->line[i] = (uint32_t)r->line;
+    e->visitor[i] = INTERN(S_VISITOR, CP_F_VISITOR);
+    e->customer[i] = INTERN(S_CUSTOMER, CP_F_CUSTOMER);
+    e->ip[i] = INTERN(S_IP, CP_F_IP);
+    e->ua[i] = INTERN(S_UA, CP_F_UA);
+    e->referrer[i] = INTERN(S_REFERRER, CP_F_REFERRER);
+    e->asin[i] = INTERN(S_ASIN, CP_F_ASIN);
+    e->tag[i] = INTERN(S_TAG, CP_F_TAG);
+    e->click_id[i] = INTERN(S_CLICK_ID, CP_F_CLICK_ID);
+    e->order[i] = INTERN(S_ORDER, CP_F_ORDER);
     e->placement[i] = CP_NONE;
-    if (HAS(CP_F_CAMPAIGN)) {
-        cp_str c = INTERN(CP_F_CAMPAIGN), a = INTERN(CP_F_AD_GROUP), k = INTERN(CP_F_KEYWORD);
+    if (r->s[S_CAMPAIGN].len) {
+        cp_str c = INTERN(S_CAMPAIGN, CP_F_CAMPAIGN), a = INTERN(S_AD_GROUP, CP_F_AD_GROUP),
+               k = INTERN(S_KEYWORD, CP_F_KEYWORD);
         e->placement[i] = placement_index(run, c, a, k);
         if (e->placement[i] == CP_NONE) oom = 1;
     }
-    e->money_micros[i] = money;
-    e->units[i] = (type == CP_PURCHASE || type == CP_RETURN) ? (int32_t)units : 0;
+    e->money_micros[i] = r->money;
+    e->units[i] = r->units;
 #undef INTERN
-#undef HAS
     if (oom) return -1;
     if (e->ua[i]) run->has_ua = true;
     e->n++;
@@ -562,8 +652,9 @@ static int accept_event(file_ctx *fc, const span *f, uint64_t line, const char *
 }
 
 /* Builds the field spans of a record from its column spans (R1.4a). */
-static void resolve_fields(file_ctx *fc, span *f) {
-    cp_run *run = fc->run;
+static void resolve_fields(worker *w, span *f) {
+    const file_ctx *fc = w->fc;
+    const cp_run *run = fc->run;
     for (int k = 0; k < CP_N_FIELDS; k++) {
         if (run->src[k].constant) {
             f[k].p = run->src[k].constant;
@@ -574,7 +665,7 @@ static void resolve_fields(file_ctx *fc, span *f) {
         if (ns == 0) { f[k].p = ""; f[k].len = 0; continue; }
         if (ns == 1) {
             int32_t s = fc->slot_of[k][0];
-            f[k] = s >= 0 ? fc->cols[s] : (span){"", 0};
+            f[k] = s >= 0 ? w->cols[s] : (span){"", 0};
             continue;
         }
         /* joined: values with '|'; all empty = absent */
@@ -582,21 +673,21 @@ static void resolve_fields(file_ctx *fc, span *f) {
         bool any = false;
         for (size_t j = 0; j < ns; j++) {
             int32_t s = fc->slot_of[k][j];
-            if (s >= 0) { total += fc->cols[s].len; any |= fc->cols[s].len > 0; }
+            if (s >= 0) { total += w->cols[s].len; any |= w->cols[s].len > 0; }
             total++;
         }
-        if (!any || !scratch_reserve(fc, total)) { f[k].p = ""; f[k].len = 0; continue; }
-        char *out = fc->scratch + fc->scratch_len;
+        if (!any || !scratch_reserve(w, total)) { f[k].p = ""; f[k].len = 0; continue; }
+        char *out = w->scratch + w->scratch_len;
         size_t o = 0;
         for (size_t j = 0; j < ns; j++) {
             if (j) out[o++] = '|';
             int32_t s = fc->slot_of[k][j];
-            if (s >= 0 && fc->cols[s].len) {
-                memcpy(out + o, fc->cols[s].p, fc->cols[s].len);
-                o += fc->cols[s].len;
+            if (s >= 0 && w->cols[s].len) {
+                memcpy(out + o, w->cols[s].p, w->cols[s].len);
+                o += w->cols[s].len;
             }
         }
-        fc->scratch_len += o;
+        w->scratch_len += o;
         f[k].p = out;
         f[k].len = o;
     }
@@ -733,9 +824,9 @@ bad_quote: {
  * cap: extra fields are counted, not stored), or SIZE_MAX when the quoting is
  * broken (a quote inside an unquoted field, anything but a delimiter after a
  * closing quote, or a quoted field that does not close). */
-static size_t csv_split(file_ctx *fc, const char *p, size_t len) {
+static size_t csv_split(worker *w, const char *p, size_t len) {
     size_t n = 0, i = 0;
-    char delim = fc->delim;
+    char delim = w->fc->delim;
     if (delim == 0) {
         while (i < len && is_ws(p[i])) i++;
         while (len > i && is_ws(p[len - 1])) len--;
@@ -759,34 +850,35 @@ static size_t csv_split(file_ctx *fc, const char *p, size_t len) {
             if (!esc) {
                 v = (span){p + start, inner};
             } else {
-                char *out = fc->scratch + fc->scratch_len;
+                char *out = w->scratch + w->scratch_len;
                 size_t o = 0;
                 for (size_t k = start; k < start + inner; k++) {
                     out[o++] = p[k];
                     if (p[k] == '"') k++;
                 }
-                fc->scratch_len += o;
+                w->scratch_len += o;
                 v = (span){out, o};
             }
         } else {
             size_t start = i;
             if (delim) {
-                const char *d = memchr(p + i, delim, len - i);
-                i = d ? (size_t)(d - p) : len;
+                /* fields are short and often empty: a plain loop beats a
+                 * memchr call per field */
+                while (i < len && p[i] != delim) i++;
             } else {
                 while (i < len && !is_ws(p[i])) i++;
             }
             v = (span){p + start, i - start};
-            if (fc->quotes_in_record && memchr(v.p, '"', v.len)) return SIZE_MAX;
+            if (w->quotes_in_record && memchr(v.p, '"', v.len)) return SIZE_MAX;
         }
-        if (n < fc->cap_cols) fc->cols[n] = v;
+        if (n < w->cap_cols) w->cols[n] = v;
         n++;
         if (i >= len) break;
         /* at a delimiter */
         if (delim) i++;
         else while (i < len && is_ws(p[i])) i++;
         if (delim && i == len) { /* trailing delimiter: one more empty field */
-            if (n < fc->cap_cols) fc->cols[n] = (span){p + len, 0};
+            if (n < w->cap_cols) w->cols[n] = (span){p + len, 0};
             n++;
             break;
         }
@@ -853,7 +945,7 @@ static int hexval(char c) {
 
 /* Parses a JSON string at *pp (which points at the opening quote); unescapes
  * into scratch when needed. */
-static bool json_string(file_ctx *fc, const char **pp, const char *e, span *out) {
+static bool json_string(worker *w, const char **pp, const char *e, span *out) {
     const char *p = *pp + 1, *start = p;
     bool esc = false;
     while (p < e && *p != '"') {
@@ -866,7 +958,7 @@ static bool json_string(file_ctx *fc, const char **pp, const char *e, span *out)
     const char *end = p;
     *pp = end + 1;
     if (!esc) { *out = (span){start, (size_t)(end - start)}; return true; }
-    char *o = fc->scratch + fc->scratch_len;
+    char *o = w->scratch + w->scratch_len;
     size_t n = 0;
     for (p = start; p < end; p++) {
         if (*p != '\\') { o[n++] = *p; continue; }
@@ -918,7 +1010,7 @@ static bool json_string(file_ctx *fc, const char **pp, const char *e, span *out)
         default: return false;
         }
     }
-    fc->scratch_len += n;
+    w->scratch_len += n;
     *out = (span){o, n};
     return true;
 }
@@ -958,9 +1050,10 @@ static int32_t key_slot(const file_ctx *fc, const char *p, size_t len) {
 }
 
 /* Parses one flat JSON object into slot values.  False = bad_json. */
-static bool json_record(file_ctx *fc, const char *p, size_t len) {
+static bool json_record(worker *w, const char *p, size_t len) {
+    const file_ctx *fc = w->fc;
     const char *e = p + len;
-    for (size_t i = 0; i < fc->n_keys; i++) fc->cols[i] = (span){"", 0};
+    for (size_t i = 0; i < fc->n_keys; i++) w->cols[i] = (span){"", 0};
     p = json_ws(p, e);
     if (p >= e || *p != '{') return false;
     p = json_ws(p + 1, e);
@@ -968,14 +1061,14 @@ static bool json_record(file_ctx *fc, const char *p, size_t len) {
     for (;;) {
         if (p >= e || *p != '"') return false;
         span key, val = {"", 0};
-        if (!json_string(fc, &p, e, &key)) return false;
+        if (!json_string(w, &p, e, &key)) return false;
         p = json_ws(p, e);
         if (p >= e || *p != ':') return false;
         p = json_ws(p + 1, e);
         if (p >= e) return false;
         char c = *p;
         if (c == '"') {
-            if (!json_string(fc, &p, e, &val)) return false;
+            if (!json_string(w, &p, e, &val)) return false;
         } else if (c == '-' || (c >= '0' && c <= '9')) {
             if (!json_number(&p, e, &val)) return false;
         } else if (e - p >= 4 && memcmp(p, "true", 4) == 0) {
@@ -988,7 +1081,7 @@ static bool json_record(file_ctx *fc, const char *p, size_t len) {
             return false; /* object, array or garbage: not flat */
         }
         int32_t s = key_slot(fc, key.p, key.len);
-        if (s >= 0) fc->cols[s] = val; /* a repeated key: the last wins */
+        if (s >= 0) w->cols[s] = val; /* a repeated key: the last wins */
         p = json_ws(p, e);
         if (p < e && *p == ',') { p = json_ws(p + 1, e); continue; }
         if (p < e && *p == '}') return json_ws(p + 1, e) == e;
@@ -1030,37 +1123,43 @@ static cp_result plan_jsonl(file_ctx *fc) {
         }
         fc->n_slots[k] = (uint8_t)parts;
     }
+    fc->n_slot_values = fc->n_keys;
     return CP_OK;
 }
 
 /* ---- the record loop ----------------------------------------------------------------- */
 
-/* Handles one record.  Returns 0, or -1 when out of memory. */
-static int handle_record(file_ctx *fc, const char *rec, size_t len, uint64_t line, rec_status st) {
-    cp_run *run = fc->run;
-    fc->stats->lines++;
+/* Parses one record into *r (blank, rejected with its R1.4b reason, or an
+ * event).  Safe on any thread.  Returns false when out of memory. */
+static bool parse_record(worker *w, const char *rec, size_t len, rec_status st, row *r) {
+    const file_ctx *fc = w->fc;
+    r->rec = rec;
+    r->rec_len = len;
+    r->field = -1;
+#define LINE_REJECT(rsn) do { r->kind = ROW_REJECTED; r->reason = (rsn); return true; } while (0)
     if (blank(rec, len) && st == REC_OK) {
-        fc->stats->blank_lines++;
-        return 0;
+        r->kind = ROW_BLANK;
+        return true;
     }
     /* whole-line reasons, in R1.4b order */
-    if (!utf8_ok((const unsigned char *)rec, len)) return add_reject(fc, line, CP_R_BAD_ENCODING, -1, rec, len) < 0 ? -1 : 0;
-    if (len > MAX_RECORD_BYTES) return add_reject(fc, line, CP_R_LINE_TOO_LONG, -1, rec, len) < 0 ? -1 : 0;
-    if (!scratch_prepare(fc, len * 4 + 64)) return -1;
+    if (!utf8_ok((const unsigned char *)rec, len)) LINE_REJECT(CP_R_BAD_ENCODING);
+    if (len > MAX_RECORD_BYTES) LINE_REJECT(CP_R_LINE_TOO_LONG);
+    if (!scratch_reserve(w, len * 4 + 64)) return false;
     if (fc->jsonl) {
-        if (!json_record(fc, rec, len)) return add_reject(fc, line, CP_R_BAD_JSON, -1, rec, len) < 0 ? -1 : 0;
+        if (!json_record(w, rec, len)) LINE_REJECT(CP_R_BAD_JSON);
     } else {
-        if (st == REC_BAD_QUOTE) return add_reject(fc, line, CP_R_CSV_BAD_QUOTE, -1, rec, len) < 0 ? -1 : 0;
-        if (st == REC_UNTERMINATED) return add_reject(fc, line, CP_R_CSV_UNTERMINATED_QUOTE, -1, rec, len) < 0 ? -1 : 0;
-        fc->quotes_in_record = memchr(rec, '"', len) != NULL;
-        size_t n = csv_split(fc, rec, len);
-        if (n == SIZE_MAX) return add_reject(fc, line, CP_R_CSV_BAD_QUOTE, -1, rec, len) < 0 ? -1 : 0;
-        if (n != fc->n_cols) return add_reject(fc, line, CP_R_BAD_FIELD_COUNT, -1, rec, len) < 0 ? -1 : 0;
+        if (st == REC_BAD_QUOTE) LINE_REJECT(CP_R_CSV_BAD_QUOTE);
+        if (st == REC_UNTERMINATED) LINE_REJECT(CP_R_CSV_UNTERMINATED_QUOTE);
+        w->quotes_in_record = memchr(rec, '"', len) != NULL;
+        size_t n = csv_split(w, rec, len);
+        if (n == SIZE_MAX) LINE_REJECT(CP_R_CSV_BAD_QUOTE);
+        if (n != fc->n_cols) LINE_REJECT(CP_R_BAD_FIELD_COUNT);
     }
+#undef LINE_REJECT
     span f[CP_N_FIELDS];
-    resolve_fields(fc, f);
-    (void)run;
-    return accept_event(fc, f, line, rec, len) < 0 ? -1 : 0;
+    resolve_fields(w, f);
+    parse_event(fc, f, r);
+    return true;
 }
 
 static cp_result setup_header(file_ctx *fc, const char *rec, size_t len, rec_status st) {
@@ -1068,8 +1167,10 @@ static cp_result setup_header(file_ctx *fc, const char *rec, size_t len, rec_sta
     if (st != REC_OK)
         return fail(fc->err, CP_EUSAGE, fc->path, 1, "%s: line 1: the header breaks CSV quoting", fc->path);
     /* names from the header, or from --columns */
-    span names[MAX_COLUMNS];
+    span *names = malloc(MAX_COLUMNS * sizeof *names);
+    if (!names) return fail(fc->err, CP_ENOMEM, fc->path, 0, "out of memory");
     size_t n;
+    cp_result rc = CP_OK;
     if (run->opt.columns) {
         n = 0;
         const char *p = run->opt.columns;
@@ -1081,30 +1182,132 @@ static cp_result setup_header(file_ctx *fc, const char *rec, size_t len, rec_sta
             p = c + 1;
         }
     } else {
-        if (!scratch_prepare(fc, len + 64)) return fail(fc->err, CP_ENOMEM, fc->path, 0, "out of memory");
-        span *save = fc->cols;
-        size_t save_cap = fc->cap_cols;
-        fc->cols = names;
-        fc->cap_cols = MAX_COLUMNS;
-        fc->quotes_in_record = memchr(rec, '"', len) != NULL;
-        n = csv_split(fc, rec, len);
-        fc->cols = save;
-        if (n == SIZE_MAX)
-            return fail(fc->err, CP_EUSAGE, fc->path, 1, "%s: line 1: the header breaks CSV quoting", fc->path);
-        fc->cap_cols = save_cap;
-        if (n > MAX_COLUMNS)
-            return fail(fc->err, CP_EUSAGE, fc->path, 1, "%s: more than %d columns", fc->path, MAX_COLUMNS);
-        /* keep the names: they point into the block or scratch */
-        for (size_t i = 0; i < n; i++) {
+        worker w = {.fc = fc, .cols = names, .cap_cols = MAX_COLUMNS};
+        if (!scratch_reserve(&w, len + 64)) { free(names); return fail(fc->err, CP_ENOMEM, fc->path, 0, "out of memory"); }
+        w.quotes_in_record = memchr(rec, '"', len) != NULL;
+        n = csv_split(&w, rec, len);
+        if (n == SIZE_MAX) rc = fail(fc->err, CP_EUSAGE, fc->path, 1, "%s: line 1: the header breaks CSV quoting", fc->path);
+        else if (n > MAX_COLUMNS) rc = fail(fc->err, CP_EUSAGE, fc->path, 1, "%s: more than %d columns", fc->path, MAX_COLUMNS);
+        /* keep the names: they point into the block or the scratch */
+        for (size_t i = 0; rc == CP_OK && i < n; i++) {
             names[i].p = cp_arena_strndup(&run->arena, names[i].p, names[i].len);
-            if (!names[i].p) return fail(fc->err, CP_ENOMEM, fc->path, 0, "out of memory");
+            if (!names[i].p) rc = fail(fc->err, CP_ENOMEM, fc->path, 0, "out of memory");
+        }
+        w.cols = NULL;
+        worker_free(&w);
+    }
+    if (rc == CP_OK) {
+        fc->n_cols = n;
+        fc->n_slot_values = n;
+        rc = plan_csv(fc, names, n);
+    }
+    free(names);
+    return rc;
+}
+
+/* ---- parallel blocks ----------------------------------------------------------------- */
+
+/* A part of a block parsed by one thread: records that start in
+ * [start, end) of the block; `overflow` when the last one runs past `end`
+ * (a quoted line end across the cut), in which case the block is parsed
+ * again on one thread. */
+typedef struct part {
+    worker w;
+    const char *buf;
+    size_t start, end;
+    bool eof_at_end; /* `end` is the end of the input */
+    bool overflow, oom;
+    uint64_t newlines; /* physical lines consumed */
+    row *rows;
+    size_t n_rows, cap_rows;
+    pthread_t thread;
+} part;
+
+static void *part_run(void *arg) {
+    part *pt = arg;
+    const file_ctx *fc = pt->w.fc;
+    size_t pos = pt->start;
+    uint64_t line = 0;
+    pt->n_rows = 0;
+    pt->overflow = pt->oom = false;
+    while (pos < pt->end) {
+        const char *rec = pt->buf + pos;
+        size_t avail = pt->end - pos, rec_len, consumed;
+        uint64_t nls = 0;
+        rec_status st = REC_OK;
+        if (fc->jsonl) {
+            const char *nl = memchr(rec, '\n', avail);
+            if (!nl && !pt->eof_at_end) { pt->overflow = true; break; }
+            rec_len = nl ? (size_t)(nl - rec) : avail;
+            consumed = nl ? rec_len + 1 : rec_len;
+            if (rec_len > 0 && rec[rec_len - 1] == '\r') rec_len--;
+        } else if (!csv_find_record(rec, avail, pt->eof_at_end, fc->delim, &rec_len, &consumed, &nls, &st)) {
+            pt->overflow = true;
+            break;
+        }
+        if (pt->n_rows == pt->cap_rows) {
+            size_t cap = pt->cap_rows ? pt->cap_rows * 2 : 16384;
+            row *nr = realloc(pt->rows, cap * sizeof *nr);
+            if (!nr) { pt->oom = true; break; }
+            pt->rows = nr;
+            pt->cap_rows = cap;
+        }
+        row *r = &pt->rows[pt->n_rows++];
+        r->line = line;
+        if (!parse_record(&pt->w, rec, rec_len, st, r)) { pt->oom = true; break; }
+        pos += consumed;
+        line += 1 + nls;
+    }
+    pt->newlines = line;
+    return NULL;
+}
+
+/* Parses the complete records of buf[pos, region_end) on n_parts threads
+ * (the caller's included) and commits them in input order.  Returns 1 when
+ * done, 0 when the block must be parsed on one thread instead (a quoted line
+ * end across a cut), -1 when out of memory. */
+static int parse_block_parallel(file_ctx *fc, part *parts, size_t n_parts, const char *buf,
+                                size_t pos, size_t region_end, bool eof_at_end, uint64_t *line) {
+    size_t len = region_end - pos;
+    size_t cut = pos;
+    for (size_t k = 0; k < n_parts; k++) {
+        parts[k].buf = buf;
+        parts[k].start = cut;
+        size_t next = k + 1 == n_parts ? region_end : pos + len / n_parts * (k + 1);
+        if (next < cut) next = cut;
+        if (k + 1 < n_parts) {
+            const char *nl = memchr(buf + next, '\n', region_end - next);
+            next = nl ? (size_t)(nl - buf) + 1 : region_end;
+        }
+        parts[k].end = next;
+        parts[k].eof_at_end = k + 1 == n_parts && eof_at_end;
+        cut = next;
+    }
+    bool started[64] = {false};
+    for (size_t k = 1; k < n_parts; k++)
+        started[k] = pthread_create(&parts[k].thread, NULL, part_run, &parts[k]) == 0;
+    part_run(&parts[0]);
+    for (size_t k = 1; k < n_parts; k++) {
+        if (started[k]) pthread_join(parts[k].thread, NULL);
+        else part_run(&parts[k]); /* no thread: do it here */
+    }
+    int result = 1;
+    for (size_t k = 0; k < n_parts; k++) {
+        if (parts[k].oom) result = -1;
+        else if (parts[k].overflow && result == 1) result = 0;
+    }
+    if (result == 1) {
+        for (size_t k = 0; k < n_parts && result == 1; k++) {
+            for (size_t i = 0; i < parts[k].n_rows; i++) {
+                row *r = &parts[k].rows[i];
+                r->line += *line;
+                if (commit_row(fc, r) != 0) { result = -1; break; }
+            }
+            *line += parts[k].newlines;
         }
     }
-    fc->n_cols = n;
-    fc->cap_cols = n;
-    fc->cols = cp_arena_alloc(&run->arena, (n + 1) * sizeof *fc->cols);
-    if (!fc->cols) return fail(fc->err, CP_ENOMEM, fc->path, 0, "out of memory");
-    return plan_csv(fc, names, n);
+    for (size_t k = 0; k < n_parts; k++) worker_reset(&parts[k].w);
+    return result;
 }
 
 cp_result cp_run_load(cp_run *run, const char *path, cp_error *err) {
@@ -1130,6 +1333,13 @@ cp_result cp_run_load(cp_run *run, const char *path, cp_error *err) {
     const char *d = run->opt.delimiter;
     fc.delim = !d ? ',' : strcmp(d, "ws") == 0 ? 0 : (strcmp(d, "tab") == 0 || strcmp(d, "\\t") == 0) ? '\t' : d[0];
     run->n_inputs++; /* counted even when it fails: the summary names it */
+
+    size_t n_parts = run->opt.threads ? run->opt.threads : (size_t)sysconf(_SC_NPROCESSORS_ONLN);
+    if (n_parts < 1) n_parts = 1;
+    if (n_parts > 64) n_parts = 64;
+    part *parts = NULL;
+    worker mw = {0};
+    bool workers_ready = false;
 
     cp_result result = CP_OK;
     size_t cap = BLOCK_BYTES;
@@ -1164,6 +1374,8 @@ cp_result cp_run_load(cp_run *run, const char *path, cp_error *err) {
                 run->opt.on_progress(run->opt.progress_user, path, stats->bytes);
                 next_progress = stats->bytes + (64u << 20);
             }
+            /* fill the block before parsing, so parallel parts are large */
+            if (!eof && have < cap / 2) continue;
         }
         if (!started) {
             /* R1.1: a UTF-8 BOM is accepted; the format is told by the first
@@ -1178,15 +1390,39 @@ cp_result cp_run_load(cp_run *run, const char *path, cp_error *err) {
             if (fc.jsonl) {
                 header_done = true;
                 if ((result = plan_jsonl(&fc)) != CP_OK) goto done;
-                fc.cols = cp_arena_alloc(&run->arena, (fc.n_keys + 1) * sizeof *fc.cols);
-                if (!fc.cols) { result = fail(err, CP_ENOMEM, path, 0, "out of memory"); goto done; }
-                fc.cap_cols = fc.n_keys;
             } else if (run->opt.no_header) {
                 header_done = true;
                 if ((result = setup_header(&fc, "", 0, REC_OK)) != CP_OK) goto done;
             }
         }
-        /* records */
+        if (header_done && !workers_ready) {
+            if (!worker_init(&mw, &fc)) { result = fail(err, CP_ENOMEM, path, 0, "out of memory"); goto done; }
+            if (n_parts > 1) {
+                parts = calloc(n_parts, sizeof *parts);
+                if (!parts) { result = fail(err, CP_ENOMEM, path, 0, "out of memory"); goto done; }
+                for (size_t k = 0; k < n_parts; k++)
+                    if (!worker_init(&parts[k].w, &fc)) { result = fail(err, CP_ENOMEM, path, 0, "out of memory"); goto done; }
+            }
+            workers_ready = true;
+        }
+        /* parallel: every complete record up to the last line end */
+        if (parts && have - pos >= (run->opt.parallel_min_bytes ? run->opt.parallel_min_bytes : PARALLEL_MIN_BYTES)) {
+            size_t region_end = have;
+            if (!eof) {
+                const char *nl = memrchr(buf + pos, '\n', have - pos);
+                region_end = nl ? (size_t)(nl - buf) + 1 : pos;
+            }
+            if (region_end > pos) {
+                int pr = parse_block_parallel(&fc, parts, n_parts, buf, pos, region_end, eof && region_end == have, &line);
+                if (pr < 0) { result = fail(err, CP_ENOMEM, path, line, "out of memory"); goto done; }
+                if (pr == 1) {
+                    pos = region_end;
+                    if (eof && pos >= have) break;
+                    continue;
+                }
+            }
+        }
+        /* one thread */
         while (pos < have) {
             const char *rec = buf + pos;
             size_t avail = have - pos, rec_len, consumed;
@@ -1208,17 +1444,30 @@ cp_result cp_run_load(cp_run *run, const char *path, cp_error *err) {
                 if (blank(rec, rec_len) && st == REC_OK) { line += 1 + nls; continue; }
                 if ((result = setup_header(&fc, rec, rec_len, st)) != CP_OK) goto done;
                 header_done = true;
-            } else if (handle_record(&fc, rec, rec_len, line, st) != 0) {
+                line += 1 + nls;
+                break; /* set up the workers first */
+            }
+            row r;
+            r.line = line;
+            if (!parse_record(&mw, rec, rec_len, st, &r) || commit_row(&fc, &r) != 0) {
                 result = fail(err, CP_ENOMEM, path, line, "out of memory");
                 goto done;
             }
+            worker_reset(&mw);
             line += 1 + nls;
         }
         if (eof && pos >= have) break;
     }
 done:
     free(buf);
-    free(fc.scratch);
+    worker_free(&mw);
+    if (parts) {
+        for (size_t k = 0; k < n_parts; k++) {
+            worker_free(&parts[k].w);
+            free(parts[k].rows);
+        }
+        free(parts);
+    }
     cp_reader_close(rd);
     return result;
 }
