@@ -634,6 +634,24 @@ static void threads_give_identical_results(void **state) {
     for (int t = 0; t < 4; t++) cp_run_free(runs[t]);
 }
 
+/* cp_run_load_buffer: the same checks on bytes in memory (the collector's
+ * request bodies), named in rejects by the given name. */
+static void load_buffer_same_as_file(void **state) {
+    (void)state;
+    const char *body = "{\"ts\":\"2024-03-01T12:00:00Z\",\"type\":\"page_view\",\"visitor\":\"v\",\"asin\":\"A\"}\n"
+                       "{\"ts\":\"2024-03-01T12:00:00Z\",\"type\":\"page_view\",\"visitor\":\"v\"}\n";
+    cp_ingest_options o = {0};
+    cp_error err = {0};
+    cp_run *run = cp_run_new(&o, &err);
+    assert_int_equal(cp_run_load_buffer(run, "request-1", body, strlen(body), &err), CP_OK);
+    assert_int_equal(cp_run_finish(run, &err), CP_OK);
+    assert_int_equal(cp_run_accepted(run), 1);
+    assert_reject(run, 0, 2, "missing_asin", "asin");
+    size_t n;
+    assert_string_equal(cp_run_inputs(run, &n)[0].path, "request-1");
+    cp_run_free(run);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(r1_4_lines_add_up),
@@ -665,6 +683,7 @@ int main(void) {
         cmocka_unit_test(r1_1_formats_and_compression_agree),
         cmocka_unit_test(r1_4b_truncated_gzip_is_an_error),
         cmocka_unit_test(threads_give_identical_results),
+        cmocka_unit_test(load_buffer_same_as_file),
         cmocka_unit_test(real_online_retail_loads),
         cmocka_unit_test(real_cdnow_loads),
     };

@@ -203,6 +203,11 @@ void cp_run_free(cp_run *run);
  * CP_EUSAGE/CP_EIO/CP_EFORMAT with err naming the file (the CLI exits 2). */
 cp_result cp_run_load(cp_run *run, const char *path, cp_error *err);
 
+/* Same as cp_run_load() for bytes in memory (a collector's request body):
+ * `name` stands for the file in rejects and messages; data is not copied and
+ * need only live during the call. */
+cp_result cp_run_load_buffer(cp_run *run, const char *name, const void *data, size_t len, cp_error *err);
+
 /* Sorts (R1.6), resolves identity (R2.1) and orders (R1.3).  Call once, after
  * the last cp_run_load(). */
 cp_result cp_run_finish(cp_run *run, cp_error *err);

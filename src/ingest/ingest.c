@@ -1310,7 +1310,17 @@ static int parse_block_parallel(file_ctx *fc, part *parts, size_t n_parts, const
     return result;
 }
 
+static cp_result load_from(cp_run *run, const char *path, const void *data, size_t data_len, cp_error *err);
+
 cp_result cp_run_load(cp_run *run, const char *path, cp_error *err) {
+    return load_from(run, path, NULL, 0, err);
+}
+
+cp_result cp_run_load_buffer(cp_run *run, const char *name, const void *data, size_t len, cp_error *err) {
+    return load_from(run, name, data ? data : "", len, err);
+}
+
+static cp_result load_from(cp_run *run, const char *path, const void *data, size_t data_len, cp_error *err) {
     if (run->finished) return fail(err, CP_EUSAGE, path, 0, "cp_run_load after cp_run_finish");
     if (run->n_inputs >= UINT16_MAX) return fail(err, CP_EUSAGE, path, 0, "too many input files (at most 65535)");
     if (run->n_inputs == run->cap_inputs) {
@@ -1326,7 +1336,7 @@ cp_result cp_run_load(cp_run *run, const char *path, cp_error *err) {
     if (!stats->path) return fail(err, CP_ENOMEM, path, 0, "out of memory");
     path = stats->path;
 
-    cp_reader *rd = cp_reader_open(path, err);
+    cp_reader *rd = data ? cp_reader_open_mem(path, data, data_len, err) : cp_reader_open(path, err);
     if (!rd) return err ? err->code : CP_EIO;
 
     file_ctx fc = {.run = run, .path = path, .file_idx = (uint16_t)run->n_inputs, .stats = stats, .err = err};

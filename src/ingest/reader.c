@@ -15,6 +15,8 @@
 #define RAW_CAP (1u << 20)
 
 struct cp_reader {
+    const unsigned char *mem; /* in-memory input, or NULL */
+    size_t mem_len, mem_pos;
     int fd;
     bool own_fd;
     const char *path;
@@ -28,6 +30,8 @@ struct cp_reader {
     size_t zstd_last;     /* last ZSTD_decompressStream hint; 0 = frame done */
 };
 
+static bool detect(cp_reader *r, cp_error *err);
+
 static void set_err(cp_error *err, cp_result code, const char *path, const char *what) {
     if (!err) return;
     err->code = code;
@@ -38,10 +42,21 @@ static void set_err(cp_error *err, cp_result code, const char *path, const char 
 }
 
 /* Fills raw from the fd; returns -1 on error. */
+static ssize_t fd_read(cp_reader *r, void *buf, size_t cap) {
+    if (r->mem) {
+        size_t n = r->mem_len - r->mem_pos;
+        if (n > cap) n = cap;
+        memcpy(buf, r->mem + r->mem_pos, n);
+        r->mem_pos += n;
+        return (ssize_t)n;
+    }
+    return read(r->fd, buf, cap);
+}
+
 static int raw_fill(cp_reader *r, cp_error *err) {
     if (r->raw_pos < r->raw_len || r->raw_eof) return 0;
     for (;;) {
-        ssize_t n = read(r->fd, r->raw, RAW_CAP);
+        ssize_t n = fd_read(r, r->raw, RAW_CAP);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             set_err(err, CP_EIO, r->path, strerror(errno));
@@ -80,16 +95,36 @@ cp_reader *cp_reader_open(const char *path, cp_error *err) {
         cp_reader_close(r);
         return NULL;
     }
-    /* Peek at the magic bytes: read until we have 4 bytes or EOF. */
+    return detect(r, err) ? r : NULL;
+}
+
+cp_reader *cp_reader_open_mem(const char *name, const void *data, size_t len, cp_error *err) {
+    cp_reader *r = calloc(1, sizeof *r);
+    if (r) r->raw = malloc(RAW_CAP);
+    if (!r || !r->raw) {
+        free(r);
+        set_err(err, CP_ENOMEM, name, "out of memory");
+        return NULL;
+    }
+    r->path = name;
+    r->fd = -1;
+    r->mem = data;
+    r->mem_len = len;
+    return detect(r, err) ? r : NULL;
+}
+
+/* Peeks at the magic bytes and starts the decoder.  On failure closes r. */
+static bool detect(cp_reader *r, cp_error *err) {
+    const char *path = r->path;
     while (r->raw_len < 4 && !r->raw_eof) {
-        ssize_t n = read(r->fd, r->raw + r->raw_len, RAW_CAP - r->raw_len);
+        ssize_t n = fd_read(r, r->raw + r->raw_len, RAW_CAP - r->raw_len);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             char what[200];
             snprintf(what, sizeof what, "cannot read: %s", strerror(errno));
             set_err(err, CP_EIO, path, what);
             cp_reader_close(r);
-            return NULL;
+            return false;
         }
         if (n == 0) r->raw_eof = true;
         r->raw_len += (size_t)n;
@@ -100,7 +135,7 @@ cp_reader *cp_reader_open(const char *path, cp_error *err) {
         if (inflateInit2(&r->z, 16 + MAX_WBITS) != Z_OK) {
             set_err(err, CP_ENOMEM, path, "cannot start gzip decoder");
             cp_reader_close(r);
-            return NULL;
+            return false;
         }
         r->z_init = true;
     } else if (r->raw_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
@@ -109,10 +144,10 @@ cp_reader *cp_reader_open(const char *path, cp_error *err) {
         if (!r->zd) {
             set_err(err, CP_ENOMEM, path, "cannot start zstd decoder");
             cp_reader_close(r);
-            return NULL;
+            return false;
         }
     }
-    return r;
+    return true;
 }
 
 cp_compression cp_reader_compression(const cp_reader *r) { return r->comp; }
@@ -127,7 +162,7 @@ static ssize_t read_plain(cp_reader *r, unsigned char *buf, size_t cap, cp_error
     }
     if (r->raw_eof) return 0;
     for (;;) {
-        ssize_t n = read(r->fd, buf, cap);
+        ssize_t n = fd_read(r, buf, cap);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             set_err(err, CP_EIO, r->path, strerror(errno));

@@ -18,6 +18,9 @@ typedef enum cp_compression { CP_COMP_NONE = 0, CP_COMP_GZIP, CP_COMP_ZSTD } cp_
 /* Opens path ("-" = stdin) and detects compression.  On failure fills err
  * (code CP_EIO, naming the file) and returns NULL. */
 cp_reader *cp_reader_open(const char *path, cp_error *err);
+/* A reader over bytes in memory (not copied: they must outlive the reader);
+ * compression is detected the same way.  `name` is used in messages. */
+cp_reader *cp_reader_open_mem(const char *name, const void *data, size_t len, cp_error *err);
 cp_compression cp_reader_compression(const cp_reader *r);
 /* Reads up to cap decompressed bytes into buf.  Returns the count, 0 at the
  * end, or -1 with err filled (CP_EIO for read errors, CP_EFORMAT for data
