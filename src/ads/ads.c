@@ -1,0 +1,455 @@
+/* ads.c -- sponsored-ads attribution and report (SPEC R6, R8 ads.csv, R3.3,
+ * R3.4).
+ *
+ * cp_ads_build (R6.1): one pass over the events of each identity in time
+ * order (cp_run_by_identity).  Within a run of equal timestamps the clicks
+ * are taken first, so a click with the purchase's own timestamp is a
+ * candidate even when it comes later in input order; among clicks of equal
+ * timestamp the last in R1.6 order wins.  State per identity: the latest
+ * valid sponsored click on any ASIN, and per (identity, ASIN) the latest
+ * valid sponsored click (one open-addressing table keyed by both, so it needs
+ * no reset between identities).  A purchase line at t is credited to the
+ * latest same-ASIN click when that is at or after t - window, else to the
+ * latest click on any ASIN when that is in the window (other-ASIN sales).
+ * Returns are never credited.  O(events).
+ *
+ * cp_ads_write (R6.2, R6.3, R8): rows keyed by (day, placement, asin), with
+ * day = whole period or the report day (cp_tz_day) of the impression / click
+ * itself; a credited purchase line adds to the rows of its CLICK's day
+ * (R6.3) and placement+ASIN.  orders_7d counts distinct orders per row (an
+ * order whose lines are credited to one row counts once).  bounced_clicks:
+ * valid clicks whose click_id no loaded page view carries (R3.4; a click
+ * re-using an earlier click's id shares that click's landing, as in
+ * quality.c).  Whole-period rows first, then daily rows; each block sorted by
+ * campaign, ad_group, keyword, asin (byte order), daily rows then by date.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clickpath/report.h"
+#include "quality/quality.h"
+#include "report/table.h"
+#include "util/check.h"
+#include "util/strings.h"
+#include "util/values.h"
+
+static cp_result oom(cp_error *err) {
+    if (err) {
+        err->code = CP_ENOMEM;
+        err->file = NULL;
+        err->line = 0;
+        err->field = NULL;
+        snprintf(err->msg, sizeof err->msg, "out of memory in the sponsored-ads stage");
+    }
+    return CP_ENOMEM;
+}
+
+static inline bool is_ad_click(const cp_report_ctx *ctx, uint32_t i) {
+    const cp_events *ev = ctx->ev;
+    return ev->type[i] == CP_CLICK && ev->placement[i] != CP_NONE && ctx->status[i] == CP_CLICK_VALID;
+}
+
+/* (identity, asin) -> latest valid sponsored click row. */
+typedef struct last_slot {
+    uint64_t key; /* identity << 32 | asin; 0 = empty (identity ids start at 1) */
+    uint32_t row;
+} last_slot;
+
+cp_result cp_ads_build(cp_report_ctx *ctx, cp_error *err) {
+    const cp_events *ev = ctx->ev;
+    size_t n = ev->n;
+    const uint32_t *by = ctx->by_identity;
+    int64_t window = ctx->opt->ads_window_ms;
+    free(ctx->ad_credit);
+    free(ctx->ad_same_asin);
+    ctx->ad_credit = malloc((n ? n : 1) * sizeof *ctx->ad_credit);
+    ctx->ad_same_asin = calloc(n ? n : 1, sizeof *ctx->ad_same_asin);
+    if (!ctx->ad_credit || !ctx->ad_same_asin) return oom(err);
+    for (size_t i = 0; i < n; i++) ctx->ad_credit[i] = CP_NONE;
+
+    size_t n_clicks = 0;
+    for (size_t i = 0; i < n; i++) n_clicks += is_ad_click(ctx, (uint32_t)i);
+    if (!n_clicks) return CP_OK;
+    size_t n_slots = 16;
+    while (n_slots < n_clicks * 2) n_slots *= 2;
+    last_slot *tab = calloc(n_slots, sizeof *tab);
+    if (!tab) return oom(err);
+
+    size_t g = 0;
+    while (g < n) {
+        cp_str id = ev->identity[by[g]];
+        size_t g_end = g;
+        while (g_end < n && ev->identity[by[g_end]] == id) g_end++;
+        uint32_t last_any = CP_NONE;
+        size_t t0 = g;
+        while (t0 < g_end) {
+            int64_t t = ev->ts_ms[by[t0]];
+            size_t t1 = t0;
+            while (t1 < g_end && ev->ts_ms[by[t1]] == t) t1++;
+            /* clicks of this timestamp first (R6.1: candidates by time alone) */
+            for (size_t k = t0; k < t1; k++) {
+                uint32_t r = by[k];
+                if (!is_ad_click(ctx, r)) continue;
+                last_any = r;
+                uint64_t key = (uint64_t)id << 32 | ev->asin[r];
+                size_t h = (size_t)cp_hash_u64(key) & (n_slots - 1);
+                while (tab[h].key && tab[h].key != key) h = (h + 1) & (n_slots - 1);
+                tab[h].key = key;
+                tab[h].row = r;
+            }
+            for (size_t k = t0; k < t1; k++) {
+                uint32_t r = by[k];
+                if (ev->type[r] != CP_PURCHASE || last_any == CP_NONE) continue;
+                /* R6.1: t - window <= click time <= t, same ASIN first */
+                uint64_t key = (uint64_t)id << 32 | ev->asin[r];
+                size_t h = (size_t)cp_hash_u64(key) & (n_slots - 1);
+                while (tab[h].key && tab[h].key != key) h = (h + 1) & (n_slots - 1);
+                CP_TESTCASE(tab[h].key && ev->ts_ms[tab[h].row] == t - window);
+                if (tab[h].key && ev->ts_ms[tab[h].row] >= t - window) {
+                    ctx->ad_credit[r] = tab[h].row;
+                    ctx->ad_same_asin[r] = true;
+                } else if (ev->ts_ms[last_any] >= t - window) {
+                    ctx->ad_credit[r] = last_any; /* other-ASIN sales */
+                }
+            }
+            t0 = t1;
+        }
+        g = g_end;
+    }
+    free(tab);
+    return CP_OK;
+}
+
+/* ---- the report ------------------------------------------------------------ */
+
+#define WHOLE INT32_MIN
+
+typedef struct ad_row {
+    int32_t day;
+    uint32_t placement;
+    cp_str asin;
+    int64_t impressions, clicks, invalid_clicks, bounced_clicks;
+    int64_t spend, invalid_cost;
+    int64_t orders, units, sales, adv_sales;
+} ad_row;
+
+typedef struct row_table {
+    ad_row *rows;
+    size_t n, cap;
+    uint32_t *slots;
+    size_t n_slots;
+    bool oom;
+} row_table;
+
+static uint64_t row_hash(int32_t day, uint32_t placement, cp_str asin) {
+    return cp_hash_u64(((uint64_t)(uint32_t)day << 32 | placement) ^ cp_hash_u64(asin));
+}
+
+static bool rt_grow(row_table *t) {
+    size_t ns = t->n_slots ? t->n_slots * 2 : 1024;
+    uint32_t *s = calloc(ns, sizeof *s);
+    if (!s) return false;
+    for (size_t i = 0; i < t->n; i++) {
+        size_t h = (size_t)row_hash(t->rows[i].day, t->rows[i].placement, t->rows[i].asin) & (ns - 1);
+        while (s[h]) h = (h + 1) & (ns - 1);
+        s[h] = (uint32_t)i + 1;
+    }
+    free(t->slots);
+    t->slots = s;
+    t->n_slots = ns;
+    return true;
+}
+
+/* Row index of the key, created zeroed when missing; UINT32_MAX when out of
+ * memory. */
+static uint32_t rt_get(row_table *t, int32_t day, uint32_t placement, cp_str asin) {
+    if (t->oom) return UINT32_MAX;
+    if ((t->n + 1) * 2 > t->n_slots && !rt_grow(t)) { t->oom = true; return UINT32_MAX; }
+    size_t h = (size_t)row_hash(day, placement, asin) & (t->n_slots - 1);
+    while (t->slots[h]) {
+        ad_row *r = &t->rows[t->slots[h] - 1];
+        if (r->day == day && r->placement == placement && r->asin == asin) return t->slots[h] - 1;
+        h = (h + 1) & (t->n_slots - 1);
+    }
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 1024;
+        ad_row *nr = realloc(t->rows, nc * sizeof *nr);
+        if (!nr) { t->oom = true; return UINT32_MAX; }
+        t->rows = nr;
+        t->cap = nc;
+    }
+    ad_row *r = &t->rows[t->n];
+    memset(r, 0, sizeof *r);
+    r->day = day;
+    r->placement = placement;
+    r->asin = asin;
+    t->slots[h] = (uint32_t)t->n + 1;
+    return (uint32_t)t->n++;
+}
+
+typedef struct sort_ctx {
+    const cp_strings *str;
+    const cp_placement *pl;
+    const ad_row *rows;
+} sort_ctx;
+
+static int row_cmp(const void *a, const void *b, void *arg) {
+    const sort_ctx *s = arg;
+    const ad_row *x = &s->rows[*(const uint32_t *)a], *y = &s->rows[*(const uint32_t *)b];
+    bool xw = x->day == WHOLE, yw = y->day == WHOLE;
+    if (xw != yw) return xw ? -1 : 1; /* R8: whole-period rows first */
+    const cp_placement *px = &s->pl[x->placement], *py = &s->pl[y->placement];
+    int c;
+    if ((c = cp_strings_cmp(s->str, px->campaign, py->campaign))) return c;
+    if ((c = cp_strings_cmp(s->str, px->ad_group, py->ad_group))) return c;
+    if ((c = cp_strings_cmp(s->str, px->keyword, py->keyword))) return c;
+    if ((c = cp_strings_cmp(s->str, x->asin, y->asin))) return c;
+    return x->day < y->day ? -1 : x->day > y->day;
+}
+
+static int u64_cmp(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Order key of a purchase line: its order, or the line itself when it has
+ * none (cannot happen after R1.3's synthetic orders; kept distinct). */
+static uint64_t order_key(const cp_events *ev, uint32_t r) {
+    return ev->order[r] != CP_NONE ? ev->order[r] : (UINT64_C(1) << 32) | r;
+}
+
+/* (placement, asin) -> its whole-period row and a dense per-day index of its
+ * daily rows, so the common case costs one small-table probe per event
+ * instead of two probes of the big row table.  Used when the input spans at
+ * most DENSE_MAX_DAYS days; otherwise rows come from row_table alone. */
+#define DENSE_MAX_DAYS 4096
+typedef struct combo {
+    uint32_t placement;
+    cp_str asin;
+    uint32_t whole;  /* row index */
+    uint32_t *days;  /* n_days entries: row index + 1; 0 = none yet */
+} combo;
+
+typedef struct combo_table {
+    combo *c;
+    size_t n, n_slots; /* slots == c, open addressing; power of two */
+    int32_t day0;
+    size_t n_days;     /* 0: dense index off */
+    bool oom;
+} combo_table;
+
+static bool ct_grow(combo_table *ct) {
+    size_t ns = ct->n_slots ? ct->n_slots * 2 : 256;
+    combo *nc = calloc(ns, sizeof *nc);
+    if (!nc) return false;
+    for (size_t i = 0; i < ct->n_slots; i++) {
+        if (!ct->c[i].days) continue;
+        size_t h = (size_t)row_hash(0, ct->c[i].placement, ct->c[i].asin) & (ns - 1);
+        while (nc[h].days) h = (h + 1) & (ns - 1);
+        nc[h] = ct->c[i];
+    }
+    free(ct->c);
+    ct->c = nc;
+    ct->n_slots = ns;
+    return true;
+}
+
+/* Row indexes of (WHOLE, placement, asin) and (day, placement, asin). */
+static bool rows_of(row_table *t, combo_table *ct, int32_t day, uint32_t placement, cp_str asin,
+                    uint32_t *whole, uint32_t *daily) {
+    size_t di = (size_t)(int64_t)(day - ct->day0);
+    if (!ct->n_days || day < ct->day0 || di >= ct->n_days) {
+        *whole = rt_get(t, WHOLE, placement, asin);
+        *daily = rt_get(t, day, placement, asin);
+        return !t->oom;
+    }
+    if ((ct->n + 1) * 2 > ct->n_slots && !ct_grow(ct)) return false;
+    size_t h = (size_t)row_hash(0, placement, asin) & (ct->n_slots - 1);
+    while (ct->c[h].days && (ct->c[h].placement != placement || ct->c[h].asin != asin))
+        h = (h + 1) & (ct->n_slots - 1);
+    combo *c = &ct->c[h];
+    if (!c->days) {
+        c->days = calloc(ct->n_days, sizeof *c->days);
+        if (!c->days) return false;
+        c->placement = placement;
+        c->asin = asin;
+        c->whole = rt_get(t, WHOLE, placement, asin);
+        if (t->oom) return false;
+        ct->n++;
+    }
+    if (!c->days[di]) {
+        uint32_t r = rt_get(t, day, placement, asin);
+        if (t->oom) return false;
+        c->days[di] = r + 1;
+    }
+    *whole = c->whole;
+    *daily = c->days[di] - 1;
+    return true;
+}
+
+static void ct_free(combo_table *ct) {
+    for (size_t i = 0; i < ct->n_slots; i++) free(ct->c[i].days);
+    free(ct->c);
+}
+
+cp_result cp_ads_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
+    const cp_events *ev = ctx->ev;
+    const cp_tz *tz = ctx->opt->tz;
+    size_t n = ev->n, n_pl;
+    const cp_placement *pl = cp_run_placements(ctx->run, &n_pl);
+    row_table t = {0};
+    combo_table ct = {0};
+    uint64_t *pairs = NULL, *orders = NULL;
+    uint32_t *idx = NULL;
+    size_t n_pairs = 0, n_orders = 0, n_credited = 0;
+    cp_table *tb = NULL;
+    cp_result rc = CP_OK;
+    ad_row tot = {0};
+
+    for (size_t i = 0; i < n; i++)
+        if (ev->type[i] == CP_PURCHASE && ctx->ad_credit[i] != CP_NONE) n_credited++;
+    pairs = malloc((2 * n_credited + 1) * sizeof *pairs);
+    orders = malloc((n_credited + 1) * sizeof *orders);
+    if (!pairs || !orders) { rc = oom(err); goto out; }
+    if (n) {
+        /* rows are in time order: the first and last events bound the days */
+        ct.day0 = cp_tz_day(tz, ev->ts_ms[0]);
+        int64_t span = (int64_t)cp_tz_day(tz, ev->ts_ms[n - 1]) - ct.day0 + 1;
+        ct.n_days = span > 0 && span <= DENSE_MAX_DAYS ? (size_t)span : 0;
+    }
+
+    for (size_t i = 0; i < n; i++) {
+        uint8_t ty = ev->type[i];
+        if ((ty == CP_IMPRESSION || ty == CP_CLICK) && ev->placement[i] != CP_NONE) {
+            uint32_t a, d;
+            if (!rows_of(&t, &ct, cp_tz_day(tz, ev->ts_ms[i]), ev->placement[i], ev->asin[i], &a, &d)) {
+                rc = oom(err);
+                goto out;
+            }
+            bool valid = ctx->status[i] == CP_CLICK_VALID;
+            int64_t cost = ev->money_micros[i];
+            ad_row *rs[3] = {&t.rows[a], &t.rows[d], &tot};
+            for (int k = 0; k < 3; k++) {
+                ad_row *r = rs[k];
+                if (ty == CP_IMPRESSION) {
+                    /* R3.3: invalid impressions (bot, blocked_ip) are not counted;
+                     * their cost is invalid_cost */
+                    if (valid) { r->impressions++; r->spend += cost; }
+                    else r->invalid_cost += cost;
+                } else if (valid) {
+                    r->clicks++;
+                    r->spend += cost;
+                    if (cp_quality_landing(ctx, (uint32_t)i) == CP_NONE) r->bounced_clicks++; /* R3.4 */
+                } else {
+                    r->invalid_clicks++;
+                    r->invalid_cost += cost;
+                }
+            }
+        } else if (ty == CP_PURCHASE && ctx->ad_credit[i] != CP_NONE) {
+            uint32_t c = ctx->ad_credit[i];
+            uint32_t a, d; /* R6.3: the click's day */
+            if (!rows_of(&t, &ct, cp_tz_day(tz, ev->ts_ms[c]), ev->placement[c], ev->asin[c], &a, &d)) {
+                rc = oom(err);
+                goto out;
+            }
+            ad_row *rs[3] = {&t.rows[a], &t.rows[d], &tot};
+            for (int k = 0; k < 3; k++) {
+                rs[k]->units += ev->units[i];
+                rs[k]->sales += ev->money_micros[i];
+                if (ctx->ad_same_asin[i]) rs[k]->adv_sales += ev->money_micros[i];
+            }
+            uint64_t ok = order_key(ev, (uint32_t)i);
+            /* distinct (row, order) pairs; row < 2^31 and order key < 2^33 */
+            pairs[n_pairs++] = (uint64_t)a << 33 | ok;
+            pairs[n_pairs++] = (uint64_t)d << 33 | ok;
+            orders[n_orders++] = ok;
+        }
+    }
+    qsort(pairs, n_pairs, sizeof *pairs, u64_cmp);
+    for (size_t i = 0; i < n_pairs; i++)
+        if (i == 0 || pairs[i] != pairs[i - 1]) t.rows[pairs[i] >> 33].orders++;
+    qsort(orders, n_orders, sizeof *orders, u64_cmp);
+    for (size_t i = 0; i < n_orders; i++)
+        if (i == 0 || orders[i] != orders[i - 1]) tot.orders++;
+
+    idx = malloc((t.n + 1) * sizeof *idx);
+    if (!idx) { rc = oom(err); goto out; }
+    for (size_t i = 0; i < t.n; i++) idx[i] = (uint32_t)i;
+    sort_ctx sc = {ctx->str, pl, t.rows};
+    qsort_r(idx, t.n, sizeof *idx, row_cmp, &sc);
+
+    static const char *const cols[] = {
+        "date", "campaign", "ad_group", "keyword", "asin", "impressions", "clicks",
+        "invalid_clicks", "bounced_clicks", "spend", "invalid_cost", "ctr", "cpc", "cpm",
+        "orders_7d", "units_7d", "sales_7d", "advertised_sales_7d", "acos", "roas", "cvr"};
+    tb = cp_table_open(ctx->opt->out_dir, "ads", ctx->opt->format, cols, sizeof cols / sizeof *cols, err);
+    if (!tb) { rc = err ? err->code : CP_EIO; goto out; }
+    for (size_t k = 0; k < t.n; k++) {
+        const ad_row *r = &t.rows[idx[k]];
+        if (r->day == WHOLE) cp_table_empty(tb);
+        else cp_table_day(tb, r->day);
+        cp_table_sid(tb, ctx->str, pl[r->placement].campaign);
+        cp_table_sid(tb, ctx->str, pl[r->placement].ad_group);
+        cp_table_sid(tb, ctx->str, pl[r->placement].keyword);
+        cp_table_sid(tb, ctx->str, r->asin);
+        cp_table_int(tb, r->impressions);
+        cp_table_int(tb, r->clicks);
+        cp_table_int(tb, r->invalid_clicks);
+        cp_table_int(tb, r->bounced_clicks);
+        cp_table_money(tb, r->spend);
+        cp_table_money(tb, r->invalid_cost);
+        /* R6.2 ratios; empty when the divisor is zero.  cpc = spend/clicks and
+         * cpm = 1000 * spend / impressions in money units: spend is in micros,
+         * so cpc = micros / (clicks * 10^6), cpm = micros / (impressions * 10^3). */
+        cp_table_ratio(tb, r->clicks, r->impressions);
+        cp_table_ratio(tb, r->spend, r->clicks * 1000000);
+        cp_table_ratio(tb, r->spend, r->impressions * 1000);
+        cp_table_int(tb, r->orders);
+        cp_table_int(tb, r->units);
+        cp_table_money(tb, r->sales);
+        cp_table_money(tb, r->adv_sales);
+        cp_table_ratio(tb, r->spend, r->sales);
+        cp_table_ratio(tb, r->sales, r->spend);
+        cp_table_ratio(tb, r->orders, r->clicks);
+        cp_table_end_row(tb);
+    }
+    rc = cp_table_close(tb, err);
+    tb = NULL;
+    if (rc) goto out;
+
+    cp_summary_begin(sum, "ads");
+    cp_summary_int(sum, "impressions", tot.impressions);
+    cp_summary_int(sum, "clicks", tot.clicks);
+    cp_summary_int(sum, "invalid_clicks", tot.invalid_clicks);
+    cp_summary_int(sum, "bounced_clicks", tot.bounced_clicks);
+    cp_summary_money(sum, "spend", tot.spend);
+    cp_summary_money(sum, "invalid_cost", tot.invalid_cost);
+    cp_summary_int(sum, "orders_7d", tot.orders);
+    cp_summary_int(sum, "units_7d", tot.units);
+    cp_summary_money(sum, "sales_7d", tot.sales);
+    cp_summary_money(sum, "advertised_sales_7d", tot.adv_sales);
+    cp_summary_ratio(sum, "acos", tot.spend, tot.sales);
+    cp_summary_ratio(sum, "roas", tot.sales, tot.spend);
+    cp_summary_end(sum);
+    {
+        char sp[48], sa[48], ac[48];
+        cp_fmt_money(sp, tot.spend);
+        cp_fmt_money(sa, tot.sales);
+        if (!cp_fmt_ratio(ac, tot.spend, tot.sales)) snprintf(ac, sizeof ac, "n/a");
+        cp_summary_human(sum,
+                         "Sponsored ads: %lld valid clicks (%lld invalid), spend %s, %lld orders and "
+                         "sales %s credited within %lld days of a click (R6), ACoS %s",
+                         (long long)tot.clicks, (long long)tot.invalid_clicks, sp, (long long)tot.orders,
+                         sa, (long long)(ctx->opt->ads_window_ms / 86400000), ac);
+    }
+out:
+    if (tb) cp_table_close(tb, NULL);
+    free(t.rows);
+    free(t.slots);
+    ct_free(&ct);
+    free(pairs);
+    free(orders);
+    free(idx);
+    return rc;
+}

@@ -1,0 +1,687 @@
+/* attribution.c -- off-site attribution with tracking tags (SPEC R7, R8
+ * attribution.csv, R5.1 registry).
+ *
+ * cp_attribution_build (R7.1): one pass over each identity's events in time
+ * order (cp_run_by_identity).  Within equal timestamps clicks are taken
+ * first, so a click at the conversion's own time is a candidate.  A
+ * conversion -- a loaded page view (R4.1), an add_to_cart, a purchase line --
+ * at t is credited to the latest valid off-site click (a click with a tag) of
+ * its identity with t - window <= click time <= t, on any ASIN.  Sponsored
+ * clicks do not compete (R7.1).  O(events).
+ *
+ * cp_attribution_write (R7.1a, R7.2, R8): per tag, per day and for the whole
+ * period; credited conversions are dated by their click's day.  Roll-ups per
+ * campaign (channel, publisher, campaign), publisher (channel, publisher) and
+ * channel, whole period only, over the registered tags; tags not in the
+ * registry (all of them when there is no --tags) have tag rows only.
+ * purchases and new_to_brand_purchases count distinct orders per row.
+ * new_to_brand: the order's identity has no purchase line of another order
+ * in [t - 365 d, t), t = the order's first line; a purchase exactly 365 days
+ * before counts (the order is not new to the brand), 365 d + 1 ms before does
+ * not.  Diagnostics on whole-period rows (docs/attribution.md).
+ *
+ * Row order: whole-period rows first -- tag rows by tag, then campaign rows
+ * by (channel, publisher, campaign), publisher rows, channel rows -- then the
+ * daily tag rows by tag and date.  Strings compare in byte order.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clickpath/report.h"
+#include "quality/quality.h"
+#include "report/table.h"
+#include "tags/tags.h"
+#include "util/check.h"
+#include "util/strings.h"
+#include "util/values.h"
+
+#define DAY_MS INT64_C(86400000)
+#define NTB_WINDOW_MS (365 * DAY_MS)
+
+static cp_result oom(cp_error *err) {
+    if (err) {
+        err->code = CP_ENOMEM;
+        err->file = NULL;
+        err->line = 0;
+        err->field = NULL;
+        snprintf(err->msg, sizeof err->msg, "out of memory in the off-site attribution stage");
+    }
+    return CP_ENOMEM;
+}
+
+static inline bool is_offsite_click(const cp_report_ctx *ctx, uint32_t i) {
+    return ctx->ev->type[i] == CP_CLICK && ctx->ev->tag[i] != CP_STR_NONE;
+}
+
+static inline bool is_conversion(const cp_events *ev, uint32_t i) {
+    uint8_t t = ev->type[i];
+    return (t == CP_PAGE_VIEW && (ev->flags[i] & CP_EV_LOADED)) || t == CP_ADD_TO_CART ||
+           t == CP_PURCHASE;
+}
+
+cp_result cp_attribution_build(cp_report_ctx *ctx, cp_error *err) {
+    const cp_events *ev = ctx->ev;
+    size_t n = ev->n;
+    const uint32_t *by = ctx->by_identity;
+    int64_t window = ctx->opt->offsite_window_ms;
+    free(ctx->offsite_credit);
+    ctx->offsite_credit = malloc((n ? n : 1) * sizeof *ctx->offsite_credit);
+    if (!ctx->offsite_credit) return oom(err);
+    for (size_t i = 0; i < n; i++) ctx->offsite_credit[i] = CP_NONE;
+    size_t g = 0;
+    while (g < n) {
+        cp_str id = ev->identity[by[g]];
+        uint32_t last = CP_NONE;
+        size_t t0 = g;
+        while (t0 < n && ev->identity[by[t0]] == id) {
+            int64_t t = ev->ts_ms[by[t0]];
+            size_t t1 = t0;
+            while (t1 < n && ev->identity[by[t1]] == id && ev->ts_ms[by[t1]] == t) t1++;
+            for (size_t k = t0; k < t1; k++)
+                if (is_offsite_click(ctx, by[k]) && ctx->status[by[k]] == CP_CLICK_VALID) last = by[k];
+            if (last != CP_NONE) {
+                CP_TESTCASE(ev->ts_ms[last] == t - window);
+                if (ev->ts_ms[last] >= t - window)
+                    for (size_t k = t0; k < t1; k++)
+                        if (is_conversion(ev, by[k])) ctx->offsite_credit[by[k]] = last;
+            }
+            t0 = t1;
+        }
+        g = t0;
+    }
+    return CP_OK;
+}
+
+/* ---- the report ------------------------------------------------------------ */
+
+enum { D_NO_CLICKS = 0, D_NO_CONVERSIONS, D_UNKNOWN_TAG, D_ASIN_MISMATCH, D_SHARED_TAG, D_HIGH_INVALID, N_DIAG };
+static const char *const diag_names[N_DIAG] = {"NO_CLICKS",    "NO_CONVERSIONS", "UNKNOWN_TAG",
+                                               "ASIN_MISMATCH", "SHARED_TAG",     "HIGH_INVALID"};
+/* What each code means and what to check (human summary). */
+static const char *const diag_text[N_DIAG] = {
+    "no valid click: check that the link is published and carries the tag exactly as registered",
+    "valid clicks but no purchase credited within the window: check the landing page, price, "
+    "stock and whether the audience fits the product",
+    "clicks carry a tag that is not in the registry: register it (clickpath tag new) or fix the "
+    "typo in the link; its figures roll up to no campaign or channel",
+    "clicks land on another ASIN than the registry's: the link or the registry row names the "
+    "wrong product",
+    "clicks of one tag come from more than one referring site: a tag should be placed by one "
+    "publisher only, or the channel figures mix",
+    "over 20% of the clicks are invalid (bots, blocked addresses, floods, duplicates): check the "
+    "publisher's traffic before paying for it",
+};
+
+typedef struct fig {
+    int64_t clicks, invalid, dpv, atc, purchases, units, sales, ntb;
+} fig;
+
+typedef struct tag_info {
+    cp_str sid;               /* in the run's strings; 0 when no event carries it */
+    const char *name;         /* NUL-terminated */
+    const cp_tag_entry *reg;  /* NULL = unknown tag */
+    cp_str reg_asin;          /* registry asin in the run's strings (0: none there) */
+    fig f;
+    uint64_t host;            /* first referring site (hash), 0 = none yet */
+    cp_str ref_a, ref_b;      /* referrers of two sites (SHARED_TAG) */
+    cp_str landed_asin;       /* a landing ASIN other than the registry's */
+    bool shared, mismatch;
+    uint32_t campaign_row, publisher_row, channel_row; /* roll-up rows */
+} tag_info;
+
+typedef struct day_row {
+    int32_t day;
+    uint32_t tag;
+    fig f;
+} day_row;
+
+typedef struct roll_row {
+    int level; /* 1 campaign, 2 publisher, 3 channel */
+    const char *channel, *publisher, *campaign;
+    fig f;
+} roll_row;
+
+typedef struct credited_line {
+    uint32_t tag, day_row;
+    uint64_t order;
+    bool ntb;
+} credited_line;
+
+/* The referring site of a referrer URL: the host, lower-cased, without
+ * scheme, user info, port and a leading "www.".  Hash 0 when empty. */
+static uint64_t site_hash(const char *s, size_t len, char *out, size_t cap) {
+    const char *p = s, *end = s + len;
+    const char *sch = memmem(p, len, "://", 3);
+    if (sch) p = sch + 3;
+    const char *h = p;
+    while (h < end && *h != '/' && *h != '?' && *h != '#') h++;
+    const char *at = memchr(p, '@', (size_t)(h - p));
+    if (at) p = at + 1;
+    const char *colon = memchr(p, ':', (size_t)(h - p));
+    if (colon) h = colon;
+    if (h - p > 4 && (p[0] | 32) == 'w' && (p[1] | 32) == 'w' && (p[2] | 32) == 'w' && p[3] == '.') p += 4;
+    size_t n = 0;
+    char buf[256];
+    for (const char *c = p; c < h && n < sizeof buf; c++)
+        buf[n++] = (*c >= 'A' && *c <= 'Z') ? (char)(*c + 32) : *c;
+    if (out && cap) {
+        size_t k = n < cap - 1 ? n : cap - 1;
+        memcpy(out, buf, k);
+        out[k] = '\0';
+    }
+    if (!n) return 0;
+    uint64_t v = cp_hash_bytes(buf, n);
+    return v ? v : 1;
+}
+
+typedef struct day_table {
+    day_row *rows;
+    size_t n, cap;
+    uint32_t *slots;
+    size_t n_slots;
+    bool oom;
+} day_table;
+
+static uint64_t day_hash(int32_t day, uint32_t tag) {
+    return cp_hash_u64((uint64_t)(uint32_t)day << 32 | tag);
+}
+
+static uint32_t day_get(day_table *t, int32_t day, uint32_t tag) {
+    if (t->oom) return UINT32_MAX;
+    if ((t->n + 1) * 2 > t->n_slots) {
+        size_t ns = t->n_slots ? t->n_slots * 2 : 1024;
+        uint32_t *s = calloc(ns, sizeof *s);
+        if (!s) { t->oom = true; return UINT32_MAX; }
+        for (size_t i = 0; i < t->n; i++) {
+            size_t h = (size_t)day_hash(t->rows[i].day, t->rows[i].tag) & (ns - 1);
+            while (s[h]) h = (h + 1) & (ns - 1);
+            s[h] = (uint32_t)i + 1;
+        }
+        free(t->slots);
+        t->slots = s;
+        t->n_slots = ns;
+    }
+    size_t h = (size_t)day_hash(day, tag) & (t->n_slots - 1);
+    while (t->slots[h]) {
+        day_row *r = &t->rows[t->slots[h] - 1];
+        if (r->day == day && r->tag == tag) return t->slots[h] - 1;
+        h = (h + 1) & (t->n_slots - 1);
+    }
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 1024;
+        day_row *nr = realloc(t->rows, nc * sizeof *nr);
+        if (!nr) { t->oom = true; return UINT32_MAX; }
+        t->rows = nr;
+        t->cap = nc;
+    }
+    day_row *r = &t->rows[t->n];
+    memset(r, 0, sizeof *r);
+    r->day = day;
+    r->tag = tag;
+    t->slots[h] = (uint32_t)t->n + 1;
+    return (uint32_t)t->n++;
+}
+
+static int tag_name_cmp(const void *a, const void *b, void *arg) {
+    const tag_info *tags = arg;
+    return strcmp(tags[*(const uint32_t *)a].name, tags[*(const uint32_t *)b].name);
+}
+
+/* registered tags by (channel, publisher, campaign) */
+static int tag_group_cmp(const void *a, const void *b, void *arg) {
+    const tag_info *tags = arg;
+    const cp_tag_entry *x = tags[*(const uint32_t *)a].reg, *y = tags[*(const uint32_t *)b].reg;
+    int c;
+    if ((c = strcmp(x->channel, y->channel))) return c;
+    if ((c = strcmp(x->publisher, y->publisher))) return c;
+    return strcmp(x->campaign, y->campaign);
+}
+
+typedef struct day_sort {
+    const day_row *rows;
+    const tag_info *tags;
+} day_sort;
+
+static int day_cmp(const void *a, const void *b, void *arg) {
+    const day_row *rows = ((const day_sort *)arg)->rows;
+    const tag_info *tags = ((const day_sort *)arg)->tags;
+    const day_row *x = &rows[*(const uint32_t *)a], *y = &rows[*(const uint32_t *)b];
+    int c = strcmp(tags[x->tag].name, tags[y->tag].name);
+    if (c) return c;
+    return x->day < y->day ? -1 : x->day > y->day;
+}
+
+static int u64_cmp(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void diag_codes(const fig *f, const tag_info *ti, bool tag_level, bool on[N_DIAG]) {
+    memset(on, 0, N_DIAG * sizeof *on);
+    on[D_NO_CLICKS] = f->clicks == 0;
+    on[D_NO_CONVERSIONS] = f->clicks > 0 && f->purchases == 0;
+    if (tag_level) {
+        on[D_UNKNOWN_TAG] = ti->reg == NULL;
+        on[D_ASIN_MISMATCH] = ti->mismatch;
+        on[D_SHARED_TAG] = ti->shared;
+    }
+    /* R7.2: over 20% invalid, i.e. invalid / (valid + invalid) > 1/5 */
+    CP_TESTCASE(f->invalid * 5 == f->clicks + f->invalid);
+    on[D_HIGH_INVALID] = f->invalid * 5 > f->clicks + f->invalid;
+}
+
+static void write_fig(cp_table *tb, const fig *f) {
+    cp_table_int(tb, f->clicks);
+    cp_table_int(tb, f->invalid);
+    cp_table_int(tb, f->dpv);
+    cp_table_int(tb, f->atc);
+    cp_table_int(tb, f->purchases);
+    cp_table_int(tb, f->units);
+    cp_table_money(tb, f->sales);
+    cp_table_int(tb, f->ntb);
+    cp_table_ratio(tb, f->dpv, f->clicks);
+    cp_table_ratio(tb, f->atc, f->clicks);
+    cp_table_ratio(tb, f->purchases, f->clicks);
+}
+
+static void write_diag(cp_table *tb, const bool on[N_DIAG]) {
+    char b[128];
+    size_t n = 0;
+    for (int d = 0; d < N_DIAG; d++) {
+        if (!on[d]) continue;
+        n += (size_t)snprintf(b + n, sizeof b - n, "%s%s", n ? ";" : "", diag_names[d]);
+    }
+    cp_table_str(tb, b, n);
+}
+
+static void add_fig(fig *a, const fig *b) {
+    a->clicks += b->clicks;
+    a->invalid += b->invalid;
+    a->dpv += b->dpv;
+    a->atc += b->atc;
+    a->units += b->units;
+    a->sales += b->sales;
+}
+
+cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
+    const cp_events *ev = ctx->ev;
+    const cp_strings *str = ctx->str;
+    const cp_tz *tz = ctx->opt->tz;
+    size_t n = ev->n;
+    cp_tag_registry reg = {0};
+    uint32_t *tag_of = NULL; /* string id -> tag index + 1 */
+    tag_info *tags = NULL;
+    size_t n_tags = 0, cap_tags = 0;
+    day_table dt = {0};
+    roll_row *roll = NULL;
+    size_t n_roll = 0;
+    credited_line *cl = NULL;
+    size_t n_cl = 0;
+    uint64_t *pairs = NULL;
+    uint8_t *ntb = NULL;
+    uint32_t *idx = NULL, *didx = NULL;
+    cp_table *tb = NULL;
+    cp_result rc = CP_OK;
+    fig tot = {0};
+
+    if (ctx->opt->tags_path && (rc = cp_tag_registry_load(&reg, ctx->opt->tags_path, err))) return rc;
+    uint32_t n_str = cp_strings_count(str);
+    tag_of = calloc((size_t)n_str + 1, sizeof *tag_of);
+    cap_tags = reg.n + 64;
+    tags = calloc(cap_tags, sizeof *tags);
+    if (!tag_of || !tags) { rc = oom(err); goto out; }
+    for (size_t i = 0; i < reg.n; i++) {
+        tag_info *ti = &tags[n_tags];
+        ti->name = reg.e[i].tag;
+        ti->reg = &reg.e[i];
+        ti->sid = cp_strings_find(str, ti->name, strlen(ti->name));
+        ti->reg_asin = cp_strings_find(str, reg.e[i].asin, strlen(reg.e[i].asin));
+        if (ti->sid) tag_of[ti->sid] = (uint32_t)n_tags + 1;
+        n_tags++;
+    }
+
+    /* clicks (R7.2: valid ones in clicks; invalid_clicks), on their own day */
+    for (size_t i = 0; i < n; i++) {
+        if (!is_offsite_click(ctx, (uint32_t)i)) continue;
+        cp_str sid = ev->tag[i];
+        if (!tag_of[sid]) {
+            if (n_tags == cap_tags) {
+                size_t nc = cap_tags * 2;
+                tag_info *nt = realloc(tags, nc * sizeof *nt);
+                if (!nt) { rc = oom(err); goto out; }
+                tags = nt;
+                cap_tags = nc;
+            }
+            memset(&tags[n_tags], 0, sizeof *tags);
+            tags[n_tags].sid = sid;
+            tags[n_tags].name = cp_str_c(str, sid);
+            tag_of[sid] = (uint32_t)++n_tags;
+        }
+        uint32_t ti_i = tag_of[sid] - 1;
+        tag_info *ti = &tags[ti_i];
+        uint32_t d = day_get(&dt, cp_tz_day(tz, ev->ts_ms[i]), ti_i);
+        if (dt.oom) { rc = oom(err); goto out; }
+        if (ctx->status[i] != CP_CLICK_VALID) {
+            ti->f.invalid++;
+            dt.rows[d].f.invalid++;
+            continue;
+        }
+        ti->f.clicks++;
+        dt.rows[d].f.clicks++;
+        /* SHARED_TAG: referring sites of the valid clicks */
+        if (ev->referrer[i] && !ti->shared) {
+            size_t rl;
+            const char *rs = cp_strings_get(str, ev->referrer[i], &rl);
+            uint64_t h = site_hash(rs, rl, NULL, 0);
+            if (h && !ti->host) { ti->host = h; ti->ref_a = ev->referrer[i]; }
+            else if (h && h != ti->host) { ti->shared = true; ti->ref_b = ev->referrer[i]; }
+        }
+        /* ASIN_MISMATCH: the landing page view's ASIN against the registry's */
+        if (ti->reg && ti->reg->asin[0] && !ti->mismatch) {
+            uint32_t pv = cp_quality_landing(ctx, (uint32_t)i);
+            if (pv != CP_NONE && ev->asin[pv] && ev->asin[pv] != ti->reg_asin) {
+                ti->mismatch = true;
+                ti->landed_asin = ev->asin[pv];
+            }
+        }
+    }
+
+    /* new to brand (R7.2), per order: no purchase line of another order of
+     * the identity in [t - 365 d, t) */
+    size_t n_orders;
+    cp_run_orders(ctx->run, &n_orders);
+    ntb = calloc(n_orders + 1, 1); /* 0 unseen, 1 not new, 2 new */
+    if (!ntb) { rc = oom(err); goto out; }
+    {
+        const uint32_t *by = ctx->by_identity;
+        cp_str cur = CP_STR_NONE;
+        bool have = false;
+        int64_t prev = 0;
+        for (size_t k = 0; k < n; k++) {
+            uint32_t r = by[k];
+            if (ev->identity[r] != cur) { cur = ev->identity[r]; have = false; }
+            if (ev->type[r] != CP_PURCHASE) continue;
+            uint32_t o = ev->order[r];
+            int64_t t = ev->ts_ms[r];
+            if (o != CP_NONE && !ntb[o]) {
+                CP_TESTCASE(have && prev == t - NTB_WINDOW_MS);
+                ntb[o] = (have && prev >= t - NTB_WINDOW_MS) ? 1 : 2;
+            }
+            have = true;
+            prev = t;
+        }
+    }
+
+    /* credited conversions, on their click's day (R7.1a) */
+    size_t n_purch = 0;
+    for (size_t i = 0; i < n; i++) n_purch += ev->type[i] == CP_PURCHASE && ctx->offsite_credit[i] != CP_NONE;
+    cl = malloc((n_purch + 1) * sizeof *cl);
+    if (!cl) { rc = oom(err); goto out; }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = ctx->offsite_credit[i];
+        if (c == CP_NONE) continue;
+        uint32_t ti_i = tag_of[ev->tag[c]] - 1;
+        uint32_t d = day_get(&dt, cp_tz_day(tz, ev->ts_ms[c]), ti_i);
+        if (dt.oom) { rc = oom(err); goto out; }
+        fig *fs[2] = {&tags[ti_i].f, &dt.rows[d].f};
+        for (int k = 0; k < 2; k++) {
+            switch (ev->type[i]) {
+            case CP_PAGE_VIEW: fs[k]->dpv++; break;
+            case CP_ADD_TO_CART: fs[k]->atc++; break;
+            default: fs[k]->units += ev->units[i]; fs[k]->sales += ev->money_micros[i]; break;
+            }
+        }
+        if (ev->type[i] == CP_PURCHASE) {
+            uint32_t o = ev->order[i];
+            cl[n_cl].tag = ti_i;
+            cl[n_cl].day_row = d;
+            cl[n_cl].order = o; /* R1.3: every purchase has an order (synthetic when absent) */
+            cl[n_cl].ntb = o != CP_NONE ? ntb[o] == 2 : true;
+            n_cl++;
+        }
+    }
+
+    /* roll-up rows over the registered tags, sorted by their keys */
+    idx = malloc((n_tags + 1) * sizeof *idx);
+    roll = calloc(3 * n_tags + 1, sizeof *roll);
+    if (!idx || !roll) { rc = oom(err); goto out; }
+    {
+        size_t m = 0;
+        for (size_t i = 0; i < n_tags; i++)
+            if (tags[i].reg) idx[m++] = (uint32_t)i;
+        qsort_r(idx, m, sizeof *idx, tag_group_cmp, tags);
+        /* campaign rows in (channel, publisher, campaign) order, then
+         * publisher rows, then channel rows: three walks over one order */
+        for (int level = 1; level <= 3; level++) {
+            const cp_tag_entry *prev = NULL;
+            for (size_t k = 0; k < m; k++) {
+                tag_info *ti = &tags[idx[k]];
+                const cp_tag_entry *e = ti->reg;
+                bool same = prev && strcmp(prev->channel, e->channel) == 0 &&
+                            (level == 3 || strcmp(prev->publisher, e->publisher) == 0) &&
+                            (level >= 2 || strcmp(prev->campaign, e->campaign) == 0);
+                if (!same) {
+                    roll_row *rr = &roll[n_roll++];
+                    rr->level = level;
+                    rr->channel = e->channel;
+                    rr->publisher = level <= 2 ? e->publisher : "";
+                    rr->campaign = level == 1 ? e->campaign : "";
+                }
+                uint32_t ri = (uint32_t)n_roll - 1;
+                if (level == 1) ti->campaign_row = ri;
+                else if (level == 2) ti->publisher_row = ri;
+                else ti->channel_row = ri;
+                add_fig(&roll[ri].f, &ti->f);
+                prev = e;
+            }
+        }
+    }
+
+    /* distinct orders per row: (row id, order) pairs, row ids laid out as
+     * [tags | day rows | roll-ups | total] */
+    {
+        uint64_t base_day = n_tags, base_roll = base_day + dt.n, total_id = base_roll + n_roll;
+        pairs = malloc((6 * n_cl + 1) * sizeof *pairs);
+        if (!pairs) { rc = oom(err); goto out; }
+        size_t np = 0;
+        for (size_t k = 0; k < n_cl; k++) {
+            const tag_info *ti = &tags[cl[k].tag];
+            uint64_t o = cl[k].order << 1 | cl[k].ntb; /* ntb is a property of the order */
+            pairs[np++] = (uint64_t)cl[k].tag << 34 | o;
+            pairs[np++] = (base_day + cl[k].day_row) << 34 | o;
+            pairs[np++] = total_id << 34 | o;
+            if (ti->reg) {
+                pairs[np++] = (base_roll + ti->campaign_row) << 34 | o;
+                pairs[np++] = (base_roll + ti->publisher_row) << 34 | o;
+                pairs[np++] = (base_roll + ti->channel_row) << 34 | o;
+            }
+        }
+        qsort(pairs, np, sizeof *pairs, u64_cmp);
+        for (size_t k = 0; k < np; k++) {
+            if (k && (pairs[k] >> 1) == (pairs[k - 1] >> 1)) continue;
+            uint64_t row = pairs[k] >> 34;
+            bool is_new = pairs[k] & 1;
+            fig *f = row < base_day ? &tags[row].f
+                   : row < base_roll ? &dt.rows[row - base_day].f
+                   : row < total_id ? &roll[row - base_roll].f : &tot;
+            f->purchases++;
+            f->ntb += is_new;
+        }
+    }
+
+    static const char *const cols[] = {
+        "date", "level", "tag", "channel", "publisher", "campaign", "clicks", "invalid_clicks",
+        "dpv", "atc", "purchases", "units", "sales", "new_to_brand_purchases", "dpv_rate",
+        "atc_rate", "purchase_rate", "diagnostics"};
+    tb = cp_table_open(ctx->opt->out_dir, "attribution", ctx->opt->format, cols,
+                       sizeof cols / sizeof *cols, err);
+    if (!tb) { rc = err ? err->code : CP_EIO; goto out; }
+    for (size_t i = 0; i < n_tags; i++) idx[i] = (uint32_t)i;
+    qsort_r(idx, n_tags, sizeof *idx, tag_name_cmp, tags);
+    bool on[N_DIAG];
+    size_t n_diag[N_DIAG] = {0};
+    size_t n_unknown = 0;
+    for (size_t k = 0; k < n_tags; k++) {
+        const tag_info *ti = &tags[idx[k]];
+        cp_table_empty(tb);
+        cp_table_cstr(tb, "tag");
+        cp_table_cstr(tb, ti->name);
+        cp_table_cstr(tb, ti->reg ? ti->reg->channel : NULL);
+        cp_table_cstr(tb, ti->reg ? ti->reg->publisher : NULL);
+        cp_table_cstr(tb, ti->reg ? ti->reg->campaign : NULL);
+        write_fig(tb, &ti->f);
+        diag_codes(&ti->f, ti, true, on);
+        write_diag(tb, on);
+        cp_table_end_row(tb);
+        for (int d = 0; d < N_DIAG; d++) n_diag[d] += on[d];
+        n_unknown += ti->reg == NULL;
+        tot.clicks += ti->f.clicks;
+        tot.invalid += ti->f.invalid;
+        tot.dpv += ti->f.dpv;
+        tot.atc += ti->f.atc;
+        tot.units += ti->f.units;
+        tot.sales += ti->f.sales;
+    }
+    static const char *const level_names[4] = {"tag", "campaign", "publisher", "channel"};
+    for (size_t k = 0; k < n_roll; k++) {
+        const roll_row *rr = &roll[k];
+        cp_table_empty(tb);
+        cp_table_cstr(tb, level_names[rr->level]);
+        cp_table_empty(tb);
+        cp_table_cstr(tb, rr->channel);
+        cp_table_cstr(tb, rr->publisher);
+        cp_table_cstr(tb, rr->campaign);
+        write_fig(tb, &rr->f);
+        diag_codes(&rr->f, NULL, false, on);
+        write_diag(tb, on);
+        cp_table_end_row(tb);
+    }
+    didx = malloc((dt.n + 1) * sizeof *didx);
+    if (!didx) { rc = oom(err); goto out; }
+    for (size_t i = 0; i < dt.n; i++) didx[i] = (uint32_t)i;
+    {
+        day_sort ds = {dt.rows, tags};
+        qsort_r(didx, dt.n, sizeof *didx, day_cmp, &ds);
+    }
+    for (size_t k = 0; k < dt.n; k++) {
+        const day_row *dr = &dt.rows[didx[k]];
+        const tag_info *ti = &tags[dr->tag];
+        cp_table_day(tb, dr->day);
+        cp_table_cstr(tb, "tag");
+        cp_table_cstr(tb, ti->name);
+        cp_table_cstr(tb, ti->reg ? ti->reg->channel : NULL);
+        cp_table_cstr(tb, ti->reg ? ti->reg->publisher : NULL);
+        cp_table_cstr(tb, ti->reg ? ti->reg->campaign : NULL);
+        write_fig(tb, &dr->f);
+        cp_table_empty(tb); /* diagnostics: whole-period rows only (R8) */
+        cp_table_end_row(tb);
+    }
+    rc = cp_table_close(tb, err);
+    tb = NULL;
+    if (rc) goto out;
+
+    /* summary.json "attribution" and the human summary */
+    cp_summary_begin(sum, "attribution");
+    cp_summary_int(sum, "tags", (int64_t)n_tags);
+    cp_summary_int(sum, "unknown_tags", (int64_t)n_unknown);
+    cp_summary_int(sum, "clicks", tot.clicks);
+    cp_summary_int(sum, "invalid_clicks", tot.invalid);
+    cp_summary_int(sum, "dpv", tot.dpv);
+    cp_summary_int(sum, "atc", tot.atc);
+    cp_summary_int(sum, "purchases", tot.purchases);
+    cp_summary_int(sum, "units", tot.units);
+    cp_summary_money(sum, "sales", tot.sales);
+    cp_summary_int(sum, "new_to_brand_purchases", tot.ntb);
+    cp_summary_begin_array(sum, "diagnostics");
+    for (size_t k = 0; k < n_tags; k++) {
+        const tag_info *ti = &tags[idx[k]];
+        diag_codes(&ti->f, ti, true, on);
+        for (int d = 0; d < N_DIAG; d++) {
+            if (!on[d]) continue;
+            char x[512];
+            switch (d) {
+            case D_NO_CLICKS:
+                snprintf(x, sizeof x, "tag %s has no valid click (%lld invalid): %s", ti->name,
+                         (long long)ti->f.invalid, diag_text[d]);
+                break;
+            case D_NO_CONVERSIONS:
+                snprintf(x, sizeof x, "tag %s has %lld valid clicks and no credited purchase: %s",
+                         ti->name, (long long)ti->f.clicks, diag_text[d]);
+                break;
+            case D_ASIN_MISMATCH:
+                snprintf(x, sizeof x, "clicks of tag %s land on %s, the registry says %s: %s", ti->name,
+                         cp_str_c(str, ti->landed_asin), ti->reg->asin, diag_text[d]);
+                break;
+            case D_SHARED_TAG: {
+                char a[128], b[128];
+                size_t la, lb;
+                const char *ra = cp_strings_get(str, ti->ref_a, &la), *rb = cp_strings_get(str, ti->ref_b, &lb);
+                site_hash(ra, la, a, sizeof a);
+                site_hash(rb, lb, b, sizeof b);
+                snprintf(x, sizeof x, "clicks of tag %s come from %s and %s: %s", ti->name, a, b,
+                         diag_text[d]);
+                break;
+            }
+            case D_HIGH_INVALID:
+                snprintf(x, sizeof x, "%lld of the %lld clicks of tag %s are invalid: %s",
+                         (long long)ti->f.invalid, (long long)(ti->f.invalid + ti->f.clicks), ti->name,
+                         diag_text[d]);
+                break;
+            default:
+                snprintf(x, sizeof x, "tag %s: %s", ti->name, diag_text[d]);
+                break;
+            }
+            cp_summary_begin(sum, NULL);
+            cp_summary_str(sum, "code", diag_names[d]);
+            cp_summary_str(sum, "tag", ti->name);
+            cp_summary_str(sum, "explanation", x);
+            cp_summary_end(sum);
+        }
+    }
+    cp_summary_end(sum);
+    cp_summary_end(sum);
+    {
+        char sa[48];
+        cp_fmt_money(sa, tot.sales);
+        cp_summary_human(sum,
+                         "Off-site attribution: %lld valid clicks (%lld invalid) on %zu tags (%zu not in "
+                         "the registry); credited within %lld days (R7): %lld detail page views, %lld "
+                         "add-to-carts, %lld purchases (%lld new to brand), sales %s",
+                         (long long)tot.clicks, (long long)tot.invalid, n_tags, n_unknown,
+                         (long long)(ctx->opt->offsite_window_ms / DAY_MS), (long long)tot.dpv,
+                         (long long)tot.atc, (long long)tot.purchases, (long long)tot.ntb, sa);
+        for (int d = 0; d < N_DIAG; d++) {
+            if (!n_diag[d]) continue;
+            char names[200];
+            size_t w = 0, shown = 0;
+            names[0] = '\0';
+            for (size_t k = 0; k < n_tags && shown < 5; k++) {
+                const tag_info *ti = &tags[idx[k]];
+                diag_codes(&ti->f, ti, true, on);
+                if (!on[d]) continue;
+                int m = snprintf(names + w, sizeof names - w, "%s%s", shown ? ", " : "", ti->name);
+                if (m < 0 || (size_t)m >= sizeof names - w) break;
+                w += (size_t)m;
+                shown++;
+            }
+            cp_summary_human(sum, "  %s on %zu tag%s (%s%s): %s", diag_names[d], n_diag[d],
+                             n_diag[d] == 1 ? "" : "s", names, n_diag[d] > shown ? ", ..." : "",
+                             diag_text[d]);
+        }
+    }
+out:
+    if (tb) cp_table_close(tb, NULL);
+    cp_tag_registry_free(&reg);
+    free(tag_of);
+    free(tags);
+    free(dt.rows);
+    free(dt.slots);
+    free(roll);
+    free(cl);
+    free(pairs);
+    free(ntb);
+    free(idx);
+    free(didx);
+    return rc;
+}

@@ -1,0 +1,285 @@
+/* test_ads.c -- sponsored-ads attribution and report (SPEC R6, R3.3, R3.4,
+ * R8 ads.csv).  Every expected figure is derived by hand in the comment
+ * above its assertion. */
+#include "clickpath/events.h"
+#include "clickpath/report.h"
+#include "testutil.h"
+#include "traffic_ctx.h"
+
+#define HDR "ts,type,visitor,ua,asin,campaign,ad_group,keyword,click_id,cost,order,units,price\n"
+
+static void build(tctx *t, const char *text) {
+    tctx_defaults(t, NULL);
+    tctx_build(t, text, NULL);
+    cp_error err = {0};
+    assert_int_equal(cp_ads_build(&t->ctx, &err), CP_OK);
+}
+
+static void done(tctx *t) {
+    free(t->ctx.ad_credit);
+    free(t->ctx.ad_same_asin);
+    t->ctx.ad_credit = NULL;
+    t->ctx.ad_same_asin = NULL;
+    tctx_free(t);
+}
+
+/* The input line of the click credited to the purchase at `line`, 0 if none. */
+static uint32_t credit_line(const tctx *t, uint32_t line) {
+    uint32_t c = t->ctx.ad_credit[tctx_row(t, line)];
+    return c == CP_NONE ? 0 : t->ctx.ev->line[c];
+}
+
+static bool same_asin(const tctx *t, uint32_t line) { return t->ctx.ad_same_asin[tctx_row(t, line)]; }
+
+static void r6_1_purchase_exactly_7d_after_click_is_credited(void **state) {
+    (void)state;
+    /* click 03-01 00:00, purchase 03-08 00:00 = exactly 7 d later:
+     * t - 7d <= click time, so credited, same ASIN. */
+    tctx t;
+    build(&t, HDR "2024-03-01T00:00:00Z,click,v1,,A1,C1,G1,K1,k1,0.50,,,\n"
+                  "2024-03-08T00:00:00Z,purchase,v1,,A1,,,,,,o1,1,10.00\n");
+    assert_int_equal(credit_line(&t, 3), 2);
+    assert_true(same_asin(&t, 3));
+    done(&t);
+}
+
+static void r6_1_purchase_1ms_after_7d_is_not_credited(void **state) {
+    (void)state;
+    /* purchase 7 d + 1 ms after the only click: click time < t - 7d. */
+    tctx t;
+    build(&t, HDR "2024-03-01T00:00:00Z,click,v1,,A1,C1,G1,K1,k1,0.50,,,\n"
+                  "2024-03-08T00:00:00.001Z,purchase,v1,,A1,,,,,,o1,1,10.00\n");
+    assert_int_equal(credit_line(&t, 3), 0);
+    done(&t);
+}
+
+static void r6_1_purchase_1s_after_7d_is_not_credited(void **state) {
+    (void)state;
+    /* 7 d + 1 s: not credited. */
+    tctx t;
+    build(&t, HDR "2024-03-01T00:00:00Z,click,v1,,A1,C1,G1,K1,k1,0.50,,,\n"
+                  "2024-03-08T00:00:01Z,purchase,v1,,A1,,,,,,o1,1,10.00\n");
+    assert_int_equal(credit_line(&t, 3), 0);
+    done(&t);
+}
+
+static void r6_1_later_click_on_other_asin_does_not_steal_same_asin_credit(void **state) {
+    (void)state;
+    /* click A1 (line 2) on 03-01, click A2 (line 3) on 03-02, purchase A1
+     * on 03-03: the same-ASIN click comes first (R6.1), so line 2. */
+    tctx t;
+    build(&t, HDR "2024-03-01T00:00:00Z,click,v1,,A1,C1,G1,K1,k1,0.50,,,\n"
+                  "2024-03-02T00:00:00Z,click,v1,,A2,C1,G1,K1,k2,0.50,,,\n"
+                  "2024-03-03T00:00:00Z,purchase,v1,,A1,,,,,,o1,1,10.00\n");
+    assert_int_equal(credit_line(&t, 4), 2);
+    assert_true(same_asin(&t, 4));
+    done(&t);
+}
+
+static void r6_1_other_asin_credit_without_same_asin_click(void **state) {
+    (void)state;
+    /* only a click on A2, purchase of A1 two days later: other-ASIN sales,
+     * credited to line 2 with same_asin false. */
+    tctx t;
+    build(&t, HDR "2024-03-01T00:00:00Z,click,v1,,A2,C1,G1,K1,k1,0.50,,,\n"
+                  "2024-03-03T00:00:00Z,purchase,v1,,A1,,,,,,o1,1,10.00\n");
+    assert_int_equal(credit_line(&t, 3), 2);
+    assert_false(same_asin(&t, 3));
+    done(&t);
+}
+
+static void r6_1_same_asin_click_out_of_window_falls_back_to_other_asin(void **state) {
+    (void)state;
+    /* A1 click 8 days before (out of the window), A2 click 1 day before:
+     * no same-ASIN click in the window, so the A2 click (line 3). */
+    tctx t;
+    build(&t, HDR "2024-03-01T00:00:00Z,click,v1,,A1,C1,G1,K1,k1,0.50,,,\n"
+                  "2024-03-08T00:00:00Z,click,v1,,A2,C1,G1,K1,k2,0.50,,,\n"
+                  "2024-03-09T00:00:00Z,purchase,v1,,A1,,,,,,o1,1,10.00\n");
+    assert_int_equal(credit_line(&t, 4), 3);
+    assert_false(same_asin(&t, 4));
+    done(&t);
+}
+
+static void r6_1_duplicate_click_is_never_credited(void **state) {
+    (void)state;
+    /* line 2 valid at 03-01 00:00; line 3 same target 1 h later: duplicate
+     * (R3.1.4).  The purchase at 03-08 00:30 is 7 d 30 min after line 2 (out
+     * of the window) and within 7 d of line 3, which is invalid: none. */
+    tctx t;
+    build(&t, HDR "2024-03-01T00:00:00Z,click,v1,,A1,C1,G1,K1,k1,0.50,,,\n"
+                  "2024-03-01T01:00:00Z,click,v1,,A1,C1,G1,K1,k2,0.50,,,\n"
+                  "2024-03-08T00:30:00Z,purchase,v1,,A1,,,,,,o1,1,10.00\n");
+    assert_int_equal(tctx_status(&t, 3), CP_CLICK_DUPLICATE);
+    assert_int_equal(credit_line(&t, 4), 0);
+    done(&t);
+}
+
+static void r6_1_bot_click_is_never_credited(void **state) {
+    (void)state;
+    /* the only click has a crawler user agent (R3.1.1 bot): not credited. */
+    tctx t;
+    build(&t, HDR "2024-03-01T00:00:00Z,click,v1,Googlebot/2.1,A1,C1,G1,K1,k1,0.50,,,\n"
+                  "2024-03-01T01:00:00Z,purchase,v1,Mozilla/5.0,A1,,,,,,o1,1,10.00\n");
+    assert_int_equal(tctx_status(&t, 2), CP_CLICK_BOT);
+    assert_int_equal(credit_line(&t, 3), 0);
+    done(&t);
+}
+
+static void r6_1_click_at_purchase_time_later_in_input_counts(void **state) {
+    (void)state;
+    /* purchase (line 2) and click (line 3) share a timestamp: candidates
+     * by time alone, so the click is credited. */
+    tctx t;
+    build(&t, HDR "2024-03-01T00:00:00Z,purchase,v1,,A1,,,,,,o1,1,10.00\n"
+                  "2024-03-01T00:00:00Z,click,v1,,A1,C1,G1,K1,k1,0.50,,,\n");
+    assert_int_equal(credit_line(&t, 2), 3);
+    done(&t);
+}
+
+static void r6_1_equal_time_clicks_last_in_input_order_wins(void **state) {
+    (void)state;
+    /* two clicks at the same ms on different campaigns, same ASIN: the
+     * latest in R1.6 order is line 3. */
+    tctx t;
+    build(&t, HDR "2024-03-01T00:00:00Z,click,v1,,A1,C1,G1,K1,k1,0.50,,,\n"
+                  "2024-03-01T00:00:00Z,click,v1,,A1,C2,G1,K1,k2,0.50,,,\n"
+                  "2024-03-02T00:00:00Z,purchase,v1,,A1,,,,,,o1,1,10.00\n");
+    assert_int_equal(credit_line(&t, 4), 3);
+    done(&t);
+}
+
+static void r6_1_returns_are_not_attributed(void **state) {
+    (void)state;
+    tctx t;
+    build(&t, HDR "2024-03-01T00:00:00Z,click,v1,,A1,C1,G1,K1,k1,0.50,,,\n"
+                  "2024-03-02T00:00:00Z,return,v1,,A1,,,,,,o1,1,10.00\n");
+    assert_int_equal(credit_line(&t, 3), 0);
+    done(&t);
+}
+
+static void r6_1_other_identity_click_is_not_credited(void **state) {
+    (void)state;
+    tctx t;
+    build(&t, HDR "2024-03-01T00:00:00Z,click,v2,,A1,C1,G1,K1,k1,0.50,,,\n"
+                  "2024-03-02T00:00:00Z,purchase,v1,,A1,,,,,,o1,1,10.00\n");
+    assert_int_equal(credit_line(&t, 3), 0);
+    done(&t);
+}
+
+static void r6_1_window_is_an_option(void **state) {
+    (void)state;
+    /* --ads-window 14d: a purchase 10 days after the click is credited. */
+    tctx t;
+    tctx_defaults(&t, NULL);
+    t.opt.ads_window_ms = 14 * 24 * MS_H;
+    tctx_build(&t, HDR "2024-03-01T00:00:00Z,click,v1,,A1,C1,G1,K1,k1,0.50,,,\n"
+                       "2024-03-11T00:00:00Z,purchase,v1,,A1,,,,,,o1,1,10.00\n", NULL);
+    cp_error err = {0};
+    assert_int_equal(cp_ads_build(&t.ctx, &err), CP_OK);
+    assert_int_equal(credit_line(&t, 3), 2);
+    done(&t);
+}
+
+#define ADS_HDR                                                                                   \
+    "date,campaign,ad_group,keyword,asin,impressions,clicks,invalid_clicks,bounced_clicks,spend," \
+    "invalid_cost,ctr,cpc,cpm,orders_7d,units_7d,sales_7d,advertised_sales_7d,acos,roas,cvr\n"
+
+static void r6_2_r6_3_ads_csv_by_hand(void **state) {
+    (void)state;
+    /* Placement C1/G1/K1, ASIN A1.
+     *  L2, L3 impressions 03-01, 0.01 each (valid).
+     *  L4 click v1 03-01 10:00:01, 0.50, lands (L5 page view k1).
+     *  L6 click v1 same target 1 h later: duplicate, invalid_cost 0.50.
+     *  L7 click v2 03-02, 0.40, no page view: bounced (R3.4).
+     *  L8 purchase v1 A1 o1 2 x 10.00 = 20.00 -> L4, advertised.
+     *  L9 purchase v1 A2 o1 1 x 5.00 -> L4 (other ASIN: L6 invalid).
+     *  L10 purchase v2 A1 o2 1 x 20.00 -> L7, advertised.
+     * Whole period: impressions 2, clicks 2, invalid 1, bounced 1,
+     *  spend 0.01+0.01+0.50+0.40 = 0.92, invalid_cost 0.50,
+     *  ctr 2/2 = 1, cpc 0.92/2 = 0.46, cpm 1000*0.92/2 = 460,
+     *  orders {o1,o2} = 2, units 2+1+1 = 4, sales 45.00, advertised 40.00,
+     *  acos 0.92/45 = 0.0204444 -> 0.020444, roas 45/0.92 = 48.9130434 ->
+     *  48.913043, cvr 2/2 = 1.
+     * 03-01 (R6.3: o1's lines by their click's day, 03-01; not 03-03):
+     *  impressions 2, clicks 1, invalid 1, bounced 0, spend 0.52,
+     *  invalid_cost 0.50, ctr 1/2, cpc 0.52, cpm 1000*0.52/2 = 260,
+     *  orders 1, units 3, sales 25.00, advertised 20.00,
+     *  acos 0.52/25 = 0.0208, roas 25/0.52 = 48.0769230 -> 48.076923, cvr 1.
+     * 03-02: impressions 0 (ctr, cpm empty), clicks 1, bounced 1, spend
+     *  0.40, cpc 0.40, orders 1, units 1, sales 20.00, advertised 20.00,
+     *  acos 0.02, roas 50, cvr 1.
+     * No row on 03-03/03-04: purchases are dated by their click. */
+    tctx t;
+    build(&t, HDR "2024-03-01T10:00:00Z,impression,,,A1,C1,G1,K1,,0.01,,,\n"
+                  "2024-03-01T10:00:00Z,impression,,,A1,C1,G1,K1,,0.01,,,\n"
+                  "2024-03-01T10:00:01Z,click,v1,,A1,C1,G1,K1,k1,0.50,,,\n"
+                  "2024-03-01T10:00:05Z,page_view,v1,,A1,,,,k1,,,,\n"
+                  "2024-03-01T11:00:00Z,click,v1,,A1,C1,G1,K1,k2,0.50,,,\n"
+                  "2024-03-02T09:00:00Z,click,v2,,A1,C1,G1,K1,k3,0.40,,,\n"
+                  "2024-03-03T12:00:00Z,purchase,v1,,A1,,,,,,o1,2,10.00\n"
+                  "2024-03-03T12:00:00Z,purchase,v1,,A2,,,,,,o1,1,5.00\n"
+                  "2024-03-04T00:00:00Z,purchase,v2,,A1,,,,,,o2,1,20.00\n");
+    cp_summary *sum = cp_summary_new();
+    cp_error err = {0};
+    assert_int_equal(cp_ads_write(&t.ctx, sum, &err), CP_OK);
+    char *csv = tctx_read(&t, "ads.csv");
+    assert_string_equal(csv, ADS_HDR
+        ",C1,G1,K1,A1,2,2,1,1,0.92,0.50,1.000000,0.460000,460.000000,2,4,45.00,40.00,0.020444,48.913043,1.000000\n"
+        "2024-03-01,C1,G1,K1,A1,2,1,1,0,0.52,0.50,0.500000,0.520000,260.000000,1,3,25.00,20.00,0.020800,48.076923,1.000000\n"
+        "2024-03-02,C1,G1,K1,A1,0,1,0,1,0.40,0.00,,0.400000,,1,1,20.00,20.00,0.020000,50.000000,1.000000\n");
+    assert_true(tctx_json_has(sum, "\"orders_7d\":2"));
+    assert_true(tctx_json_has(sum, "\"spend\":0.92"));
+    free(csv);
+    cp_summary_free(sum);
+    done(&t);
+}
+
+static void r8_ads_rows_sorted_by_keys_whole_period_first(void **state) {
+    (void)state;
+    /* Two placements, B and A (byte order: "A" < "B" < "a"), clicks on two
+     * days.  Expected: whole-period rows A then B then a, then daily rows by
+     * keys then date. */
+    tctx t;
+    build(&t, HDR "2024-03-02T00:00:00Z,click,v1,,X,B,G,K,k1,1,,,\n"
+                  "2024-03-01T00:00:00Z,click,v2,,X,A,G,K,k2,1,,,\n"
+                  "2024-03-03T00:00:00Z,click,v3,,X,A,G,K,k3,1,,,\n"
+                  "2024-03-01T00:00:00Z,click,v4,,X,a,G,K,k4,1,,,\n");
+    cp_summary *sum = cp_summary_new();
+    cp_error err = {0};
+    assert_int_equal(cp_ads_write(&t.ctx, sum, &err), CP_OK);
+    char *csv = tctx_read(&t, "ads.csv");
+    const char *p = strchr(csv, '\n') + 1;
+    const char *want[] = {",A,", ",B,", ",a,", "2024-03-01,A,", "2024-03-03,A,", "2024-03-02,B,",
+                          "2024-03-01,a,"};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        assert_non_null(p);
+        if (strncmp(p, want[i], strlen(want[i])) != 0) fail_msg("row %zu: want %s in\n%s", i, want[i], csv);
+        p = strchr(p, '\n');
+        p = p ? p + 1 : NULL;
+    }
+    free(csv);
+    cp_summary_free(sum);
+    done(&t);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(r6_1_purchase_exactly_7d_after_click_is_credited),
+        cmocka_unit_test(r6_1_purchase_1ms_after_7d_is_not_credited),
+        cmocka_unit_test(r6_1_purchase_1s_after_7d_is_not_credited),
+        cmocka_unit_test(r6_1_later_click_on_other_asin_does_not_steal_same_asin_credit),
+        cmocka_unit_test(r6_1_other_asin_credit_without_same_asin_click),
+        cmocka_unit_test(r6_1_same_asin_click_out_of_window_falls_back_to_other_asin),
+        cmocka_unit_test(r6_1_duplicate_click_is_never_credited),
+        cmocka_unit_test(r6_1_bot_click_is_never_credited),
+        cmocka_unit_test(r6_1_click_at_purchase_time_later_in_input_counts),
+        cmocka_unit_test(r6_1_equal_time_clicks_last_in_input_order_wins),
+        cmocka_unit_test(r6_1_returns_are_not_attributed),
+        cmocka_unit_test(r6_1_other_identity_click_is_not_credited),
+        cmocka_unit_test(r6_1_window_is_an_option),
+        cmocka_unit_test(r6_2_r6_3_ads_csv_by_hand),
+        cmocka_unit_test(r8_ads_rows_sorted_by_keys_whole_period_first),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,448 @@
+/* test_attribution.c -- off-site attribution (SPEC R7, R8 attribution.csv)
+ * and its independence from sponsored attribution (R6).  Expected figures
+ * are derived by hand in the comments; the TalkingData check compares with
+ * an independent implementation (bench/talkingdata_attribution.py). */
+#include "clickpath/events.h"
+#include "clickpath/report.h"
+#include "testutil.h"
+#include "traffic_ctx.h"
+
+#define HDR "ts,type,visitor,ua,referrer,asin,campaign,tag,click_id,cost,order,units,price,loaded\n"
+#define REG                                                                                       \
+    "tag,channel,publisher,campaign,asin\n"                                                       \
+    "g1,google,search,spring,A1\n"                                                                \
+    "g2,google,search,spring,A1\n"                                                                \
+    "f1,facebook,feed,summer,A2\n"
+
+typedef struct actx {
+    tctx t;
+    char reg[64];
+} actx;
+
+static void build(actx *a, const char *registry, const char *text) {
+    tctx_defaults(&a->t, NULL);
+    a->reg[0] = '\0';
+    if (registry) {
+        assert_non_null(cp_test_tmpfile(a->reg, sizeof a->reg, registry));
+        a->t.opt.tags_path = a->reg;
+    }
+    tctx_build(&a->t, text, NULL);
+    cp_error err = {0};
+    assert_int_equal(cp_ads_build(&a->t.ctx, &err), CP_OK);
+    assert_int_equal(cp_attribution_build(&a->t.ctx, &err), CP_OK);
+}
+
+static void done(actx *a) {
+    free(a->t.ctx.ad_credit);
+    free(a->t.ctx.ad_same_asin);
+    free(a->t.ctx.offsite_credit);
+    if (a->reg[0]) unlink(a->reg);
+    tctx_free(&a->t);
+}
+
+static uint32_t credit_line(const actx *a, uint32_t line) {
+    uint32_t c = a->t.ctx.offsite_credit[tctx_row(&a->t, line)];
+    return c == CP_NONE ? 0 : a->t.ctx.ev->line[c];
+}
+
+static char *write_csv(actx *a, cp_summary **sum_out) {
+    cp_summary *sum = cp_summary_new();
+    cp_error err = {0};
+    assert_int_equal(cp_attribution_write(&a->t.ctx, sum, &err), CP_OK);
+    if (sum_out) *sum_out = sum;
+    else cp_summary_free(sum);
+    return tctx_read(&a->t, "attribution.csv");
+}
+
+/* The diagnostics cell of the whole-period tag row of `tag`. */
+static void expect_diag(actx *a, const char *tag, const char *codes) {
+    char *csv = write_csv(a, NULL);
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, ",tag,%s,", tag);
+    for (char *p = csv; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        if (strncmp(p, prefix, strlen(prefix)) != 0) continue;
+        char *e = strchr(p, '\n');
+        *e = '\0';
+        char *last = strrchr(p, ',') + 1;
+        if (strcmp(last, codes) != 0) fail_msg("tag %s: diagnostics '%s', want '%s'", tag, last, codes);
+        free(csv);
+        return;
+    }
+    fail_msg("no whole-period row for tag %s in\n%s", tag, csv);
+}
+
+static void r7_1_two_tags_in_14d_last_touch_wins(void **state) {
+    (void)state;
+    /* g1 click 03-01, f1 click 03-05, purchase 03-10: both within 14 d, the
+     * latest (f1, line 3) wins. */
+    actx a;
+    build(&a, REG, HDR "2024-03-01T00:00:00Z,click,v1,,,,,g1,k1,,,,,\n"
+                       "2024-03-05T00:00:00Z,click,v1,,,,,f1,k2,,,,,\n"
+                       "2024-03-10T00:00:00Z,purchase,v1,,,A1,,,,,o1,1,10.00,\n");
+    assert_int_equal(credit_line(&a, 4), 3);
+    done(&a);
+}
+
+static void r7_1_purchase_exactly_14d_after_click_is_credited(void **state) {
+    (void)state;
+    /* 03-01 00:00 + 14 d = 03-15 00:00: credited; 1 ms later: not. */
+    actx a;
+    build(&a, REG, HDR "2024-03-01T00:00:00Z,click,v1,,,,,g1,k1,,,,,\n"
+                       "2024-03-15T00:00:00Z,purchase,v1,,,A1,,,,,o1,1,10.00,\n"
+                       "2024-03-01T00:00:00Z,click,v2,,,,,g1,k2,,,,,\n"
+                       "2024-03-15T00:00:00.001Z,purchase,v2,,,A1,,,,,o2,1,10.00,\n");
+    assert_int_equal(credit_line(&a, 3), 2);
+    assert_int_equal(credit_line(&a, 5), 0);
+    done(&a);
+}
+
+static void r7_1_sponsored_clicks_do_not_compete_and_both_credit(void **state) {
+    (void)state;
+    /* g1 off-site click 03-01, sponsored click C1/A1 03-02, purchase A1
+     * 03-03: R6 credits the sponsored click (line 3), R7 the off-site click
+     * (line 2), independently. */
+    actx a;
+    build(&a, REG, HDR "2024-03-01T00:00:00Z,click,v1,,,,,g1,k1,,,,,\n"
+                       "2024-03-02T00:00:00Z,click,v1,,,A1,C1,,k2,0.50,,,,\n"
+                       "2024-03-03T00:00:00Z,purchase,v1,,,A1,,,,,o1,1,10.00,\n");
+    assert_int_equal(credit_line(&a, 4), 2);
+    uint32_t ad = a.t.ctx.ad_credit[tctx_row(&a.t, 4)];
+    assert_int_not_equal(ad, CP_NONE);
+    assert_int_equal(a.t.ctx.ev->line[ad], 3);
+    done(&a);
+}
+
+static void r7_1_invalid_offsite_click_is_never_credited(void **state) {
+    (void)state;
+    /* g1 valid 03-01 00:00, g1 again 1 h later: duplicate (R3.1.4).  The
+     * purchase 03-15 00:30 is 14 d 30 min after the valid one (out) and
+     * within 14 d of the duplicate: not credited. */
+    actx a;
+    build(&a, REG, HDR "2024-03-01T00:00:00Z,click,v1,,,,,g1,k1,,,,,\n"
+                       "2024-03-01T01:00:00Z,click,v1,,,,,g1,k2,,,,,\n"
+                       "2024-03-15T00:30:00Z,purchase,v1,,,A1,,,,,o1,1,10.00,\n");
+    assert_int_equal(tctx_status(&a.t, 3), CP_CLICK_DUPLICATE);
+    assert_int_equal(credit_line(&a, 4), 0);
+    done(&a);
+}
+
+static void r7_1_page_views_and_carts_credited_unloaded_not(void **state) {
+    (void)state;
+    /* loaded page view (line 3), unloaded page view (line 4, R4.1: not a
+     * page view), add_to_cart (line 5): 3 and 5 credited to line 2. */
+    actx a;
+    build(&a, REG, HDR "2024-03-01T00:00:00Z,click,v1,,,,,g1,k1,,,,,\n"
+                       "2024-03-01T00:00:01Z,page_view,v1,,,A1,,,k1,,,,,1\n"
+                       "2024-03-01T00:00:02Z,page_view,v1,,,A1,,,,,,,,0\n"
+                       "2024-03-01T00:00:03Z,add_to_cart,v1,,,A1,,,,,,,,\n");
+    assert_int_equal(credit_line(&a, 3), 2);
+    assert_int_equal(credit_line(&a, 4), 0);
+    assert_int_equal(credit_line(&a, 5), 2);
+    done(&a);
+}
+
+#define ATTR_HDR                                                                                  \
+    "date,level,tag,channel,publisher,campaign,clicks,invalid_clicks,dpv,atc,purchases,units,"   \
+    "sales,new_to_brand_purchases,dpv_rate,atc_rate,purchase_rate,diagnostics\n"
+
+static void r7_2_r8_attribution_csv_by_hand(void **state) {
+    (void)state;
+    /* Registry g1, g2 (google/search/spring), f1 (facebook/feed/summer).
+     * v1: click g1 03-01 10:00 (k1), page view k1, cart, purchase o1
+     *     03-02 1 x 30.00 -> all credited to g1, dated 03-01 (R7.1a).
+     * v2: click g2 03-02 12:00, purchase o2 03-03 2 x 10.00 -> g2, 03-02.
+     * Neither identity bought before: both orders new to brand.
+     * f1: no clicks -> NO_CLICKS, rates empty (0 clicks).
+     * g1: 1 click, dpv 1, atc 1, 1 purchase, 1 unit, 30.00, ntb 1, rates 1.
+     * g2: 1 click, dpv 0, atc 0, 1 purchase, 2 units, 20.00, ntb 1,
+     *     dpv_rate 0, atc_rate 0, purchase_rate 1.
+     * google/search/spring (and its publisher and channel rows): 2 clicks,
+     *     dpv 1, atc 1, 2 purchases, 3 units, 50.00, ntb 2, rates 0.5 0.5 1.
+     * facebook rows: zeros, NO_CLICKS.
+     * Order: whole-period tag rows by tag, campaign, publisher, channel
+     * rows; then daily tag rows by tag and date. */
+    actx a;
+    build(&a, REG, HDR "2024-03-01T10:00:00Z,click,v1,,https://news.example.com/a,,,g1,k1,,,,,\n"
+                       "2024-03-01T10:00:05Z,page_view,v1,,,A1,,,k1,,,,,\n"
+                       "2024-03-01T10:01:00Z,add_to_cart,v1,,,A1,,,,,,,,\n"
+                       "2024-03-02T10:00:00Z,purchase,v1,,,A1,,,,,o1,1,30.00,\n"
+                       "2024-03-02T12:00:00Z,click,v2,,,,,g2,k2,,,,,\n"
+                       "2024-03-03T12:00:00Z,purchase,v2,,,A1,,,,,o2,2,10.00,\n");
+    cp_summary *sum;
+    char *csv = write_csv(&a, &sum);
+    assert_string_equal(csv, ATTR_HDR
+        ",tag,f1,facebook,feed,summer,0,0,0,0,0,0,0.00,0,,,,NO_CLICKS\n"
+        ",tag,g1,google,search,spring,1,0,1,1,1,1,30.00,1,1.000000,1.000000,1.000000,\n"
+        ",tag,g2,google,search,spring,1,0,0,0,1,2,20.00,1,0.000000,0.000000,1.000000,\n"
+        ",campaign,,facebook,feed,summer,0,0,0,0,0,0,0.00,0,,,,NO_CLICKS\n"
+        ",campaign,,google,search,spring,2,0,1,1,2,3,50.00,2,0.500000,0.500000,1.000000,\n"
+        ",publisher,,facebook,feed,,0,0,0,0,0,0,0.00,0,,,,NO_CLICKS\n"
+        ",publisher,,google,search,,2,0,1,1,2,3,50.00,2,0.500000,0.500000,1.000000,\n"
+        ",channel,,facebook,,,0,0,0,0,0,0,0.00,0,,,,NO_CLICKS\n"
+        ",channel,,google,,,2,0,1,1,2,3,50.00,2,0.500000,0.500000,1.000000,\n"
+        "2024-03-01,tag,g1,google,search,spring,1,0,1,1,1,1,30.00,1,1.000000,1.000000,1.000000,\n"
+        "2024-03-02,tag,g2,google,search,spring,1,0,0,0,1,2,20.00,1,0.000000,0.000000,1.000000,\n");
+    assert_true(tctx_json_has(sum, "\"purchases\":2"));
+    assert_true(tctx_json_has(sum, "{\"code\":\"NO_CLICKS\",\"tag\":\"f1\""));
+    assert_non_null(strstr(cp_summary_text(sum), "NO_CLICKS on 1 tag (f1)"));
+    free(csv);
+    cp_summary_free(sum);
+    done(&a);
+}
+
+static void r7_2_new_to_brand_at_exactly_365_days(void **state) {
+    (void)state;
+    /* 2023-03-02 -> 2024-03-01 is 365 days (2024-02-29 lies between).
+     * v1 bought 2023-03-02T00:00Z, exactly 365 d before its credited order
+     * at 2024-03-01T00:00Z: a purchase "in the 365 days before" ([t-365d, t)),
+     * so not new to brand.  v2 bought 1 ms earlier (365 d + 1 ms before):
+     * new to brand.  Tag g1: 2 purchases, 1 new to brand. */
+    actx a;
+    build(&a, REG, HDR "2023-03-02T00:00:00Z,purchase,v1,,,A1,,,,,o0,1,5.00,\n"
+                       "2023-03-01T23:59:59.999Z,purchase,v2,,,A1,,,,,o9,1,5.00,\n"
+                       "2024-02-29T00:00:00Z,click,v1,,,,,g1,k1,,,,,\n"
+                       "2024-02-29T00:00:00Z,click,v2,,,,,g1,k2,,,,,\n"
+                       "2024-03-01T00:00:00Z,purchase,v1,,,A1,,,,,o1,1,10.00,\n"
+                       "2024-03-01T00:00:00Z,purchase,v2,,,A1,,,,,o2,1,10.00,\n");
+    char *csv = write_csv(&a, NULL);
+    assert_non_null(strstr(csv, "\n,tag,g1,google,search,spring,2,0,0,0,2,2,20.00,1,"));
+    free(csv);
+    done(&a);
+}
+
+static void r7_2_purchases_count_distinct_orders(void **state) {
+    (void)state;
+    /* one order o1 of two lines, both credited to g1: purchases 1, units 2. */
+    actx a;
+    build(&a, REG, HDR "2024-03-01T00:00:00Z,click,v1,,,,,g1,k1,,,,,\n"
+                       "2024-03-02T00:00:00Z,purchase,v1,,,A1,,,,,o1,1,10.00,\n"
+                       "2024-03-02T00:00:00Z,purchase,v1,,,A2,,,,,o1,1,5.00,\n");
+    char *csv = write_csv(&a, NULL);
+    assert_non_null(strstr(csv, "\n,tag,g1,google,search,spring,1,0,0,0,1,2,15.00,1,"));
+    free(csv);
+    done(&a);
+}
+
+/* ---- R7.2 diagnostics, one minimal case each ------------------------------ */
+
+static void r7_2_diag_no_clicks(void **state) {
+    (void)state;
+    /* registered g2 never clicked */
+    actx a;
+    build(&a, REG, HDR "2024-03-01T00:00:00Z,page_view,v1,,,A1,,,,,,,,\n");
+    expect_diag(&a, "g2", "NO_CLICKS");
+    done(&a);
+}
+
+static void r7_2_diag_no_conversions(void **state) {
+    (void)state;
+    /* one valid g1 click, no purchase */
+    actx a;
+    build(&a, REG, HDR "2024-03-01T00:00:00Z,click,v1,,,,,g1,k1,,,,,\n");
+    expect_diag(&a, "g1", "NO_CONVERSIONS");
+    done(&a);
+}
+
+static void r7_2_diag_unknown_tag(void **state) {
+    (void)state;
+    /* tag zz not in the registry, with a credited purchase: UNKNOWN_TAG only;
+     * no campaign/publisher/channel row for it */
+    actx a;
+    build(&a, REG, HDR "2024-03-01T00:00:00Z,click,v1,,,,,zz,k1,,,,,\n"
+                       "2024-03-02T00:00:00Z,purchase,v1,,,A1,,,,,o1,1,10.00,\n");
+    expect_diag(&a, "zz", "UNKNOWN_TAG");
+    char *csv = write_csv(&a, NULL);
+    assert_non_null(strstr(csv, "\n,tag,zz,,,,1,0,0,0,1,1,10.00,1,0.000000,0.000000,1.000000,UNKNOWN_TAG\n"));
+    assert_null(strstr(csv, ",channel,,,"));
+    free(csv);
+    done(&a);
+}
+
+static void r7_2_no_registry_every_tag_is_unknown(void **state) {
+    (void)state;
+    actx a;
+    build(&a, NULL, HDR "2024-03-01T00:00:00Z,click,v1,,,,,g1,k1,,,,,\n");
+    expect_diag(&a, "g1", "NO_CONVERSIONS;UNKNOWN_TAG");
+    done(&a);
+}
+
+static void r7_2_diag_asin_mismatch(void **state) {
+    (void)state;
+    /* g1 is registered for A1; its click lands on a page view of A9 */
+    actx a;
+    build(&a, REG, HDR "2024-03-01T00:00:00Z,click,v1,,,,,g1,k1,,,,,\n"
+                       "2024-03-01T00:00:01Z,page_view,v1,,,A9,,,k1,,,,,\n"
+                       "2024-03-02T00:00:00Z,purchase,v1,,,A9,,,,,o1,1,10.00,\n");
+    expect_diag(&a, "g1", "ASIN_MISMATCH");
+    done(&a);
+}
+
+static void r7_2_diag_shared_tag(void **state) {
+    (void)state;
+    /* g1 clicked from site-a.com and site-b.com (two visitors, so no
+     * duplicate); each buys. */
+    actx a;
+    build(&a, REG, HDR "2024-03-01T00:00:00Z,click,v1,,https://www.site-a.com/p,,,g1,k1,,,,,\n"
+                       "2024-03-01T00:00:00Z,click,v2,,http://site-b.com/q,,,g1,k2,,,,,\n"
+                       "2024-03-02T00:00:00Z,purchase,v1,,,A1,,,,,o1,1,10.00,\n"
+                       "2024-03-02T00:00:00Z,purchase,v2,,,A1,,,,,o2,1,10.00,\n");
+    expect_diag(&a, "g1", "SHARED_TAG");
+    done(&a);
+}
+
+static void r7_2_same_site_with_and_without_www_is_not_shared(void **state) {
+    (void)state;
+    /* www.Site-A.com:443 and site-a.com are one site (host lower-cased, port
+     * and "www." dropped) */
+    actx a;
+    build(&a, REG, HDR "2024-03-01T00:00:00Z,click,v1,,https://www.Site-A.com:443/p,,,g1,k1,,,,,\n"
+                       "2024-03-01T00:00:00Z,click,v2,,site-a.com/q,,,g1,k2,,,,,\n"
+                       "2024-03-02T00:00:00Z,purchase,v1,,,A1,,,,,o1,1,10.00,\n");
+    expect_diag(&a, "g1", "");
+    done(&a);
+}
+
+static void r7_2_diag_high_invalid(void **state) {
+    (void)state;
+    /* 1 valid + 1 duplicate: 1/2 = 50% > 20% invalid */
+    actx a;
+    build(&a, REG, HDR "2024-03-01T00:00:00Z,click,v1,,,,,g1,k1,,,,,\n"
+                       "2024-03-01T01:00:00Z,click,v1,,,,,g1,k2,,,,,\n"
+                       "2024-03-02T00:00:00Z,purchase,v1,,,A1,,,,,o1,1,10.00,\n");
+    expect_diag(&a, "g1", "HIGH_INVALID");
+    done(&a);
+}
+
+static void r7_2_exactly_20_percent_invalid_is_not_high(void **state) {
+    (void)state;
+    /* 4 valid (v1..v4) + 1 duplicate of v1: 1/5 = 20%, not over 20% */
+    actx a;
+    build(&a, REG, HDR "2024-03-01T00:00:00Z,click,v1,,,,,g1,k1,,,,,\n"
+                       "2024-03-01T00:00:00Z,click,v2,,,,,g1,k2,,,,,\n"
+                       "2024-03-01T00:00:00Z,click,v3,,,,,g1,k3,,,,,\n"
+                       "2024-03-01T00:00:00Z,click,v4,,,,,g1,k4,,,,,\n"
+                       "2024-03-01T01:00:00Z,click,v1,,,,,g1,k5,,,,,\n"
+                       "2024-03-02T00:00:00Z,purchase,v1,,,A1,,,,,o1,1,10.00,\n");
+    expect_diag(&a, "g1", "");
+    done(&a);
+}
+
+static void r7_2_codes_joined_in_r7_2_order(void **state) {
+    (void)state;
+    /* unknown tag zz, all clicks invalid (bot) : NO_CLICKS;UNKNOWN_TAG;HIGH_INVALID */
+    actx a;
+    build(&a, REG, HDR "2024-03-01T00:00:00Z,click,v1,Googlebot/2.1,,,,zz,k1,,,,,\n"
+                       "2024-03-01T00:00:01Z,page_view,v1,Mozilla/5.0,,A1,,,,,,,,\n");
+    expect_diag(&a, "zz", "NO_CLICKS;UNKNOWN_TAG;HIGH_INVALID");
+    done(&a);
+}
+
+/* ---- TalkingData: every download a purchase, tag = channel ---------------- */
+
+/* Purchases credited per channel, from bench/talkingdata_attribution.py (an
+ * independent implementation, standard-library Python, run on
+ * ../shared/data/talkingdata/train_sample.csv; 227 downloads, 226 credited). */
+static const char talkingdata_expected[] =
+    "3:2,5:5,21:19,101:13,107:1,113:31,114:1,120:1,121:1,130:1,134:1,145:4,153:1,171:4,173:1,"
+    "203:1,213:71,243:5,265:2,268:1,274:12,280:2,282:5,320:1,333:3,341:1,343:2,347:11,377:2,"
+    "379:1,419:4,421:1,439:1,442:2,445:3,449:1,465:1,466:2,478:1,487:2,489:2,total:226";
+
+static void r7_1_talkingdata_downloads_per_channel_match_independent_count(void **state) {
+    (void)state;
+    const char *src = CP_SHARED_DATA("talkingdata/train_sample.csv");
+    FILE *in = fopen(src, "r");
+    if (!in) {
+        print_message("skipped: %s not found\n", src);
+        skip();
+    }
+    /* derived log in /tmp: a click per row, a purchase per download */
+    char path[] = "/tmp/cp_talkingdata_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *out = fdopen(fd, "w");
+    assert_non_null(out);
+    fputs("ts,type,visitor,ip,tag,asin,order\n", out);
+    char line[512];
+    assert_non_null(fgets(line, sizeof line, in)); /* header */
+    unsigned long ln = 1;
+    while (fgets(line, sizeof line, in)) {
+        ln++;
+        char *f[8];
+        char *p = line;
+        for (int k = 0; k < 8; k++) {
+            f[k] = p;
+            p += strcspn(p, ",\r\n");
+            if (*p) *p++ = '\0';
+        }
+        /* ip,app,device,os,channel,click_time,attributed_time,is_attributed */
+        fprintf(out, "%s,click,%s|%s|%s,%s,%s,%s,\n", f[5], f[0], f[2], f[3], f[0], f[4], f[1]);
+        if (*f[6]) fprintf(out, "%s,purchase,%s|%s|%s,%s,,%s,d%lu\n", f[6], f[0], f[2], f[3], f[0], f[1], ln);
+    }
+    fclose(in);
+    fclose(out);
+
+    tctx t;
+    tctx_defaults(&t, NULL);
+    cp_ingest_options io = {0};
+    cp_error err = {0};
+    t.run = cp_run_new(&io, &err);
+    assert_non_null(t.run);
+    assert_int_equal(cp_run_load(t.run, path, &err), CP_OK);
+    unlink(path);
+    assert_int_equal(cp_run_finish(t.run, &err), CP_OK);
+    t.ctx.run = t.run;
+    t.ctx.ev = cp_run_events(t.run);
+    t.ctx.str = cp_run_strings(t.run);
+    t.ctx.by_identity = cp_run_by_identity(t.run);
+    t.ctx.opt = &t.opt;
+    assert_int_equal(cp_quality_build(&t.ctx, &err), CP_OK);
+    assert_int_equal(cp_attribution_build(&t.ctx, &err), CP_OK);
+
+    /* distinct orders per channel (one line per order here) */
+    const cp_events *ev = t.ctx.ev;
+    static unsigned counts[100000];
+    memset(counts, 0, sizeof counts);
+    unsigned total = 0;
+    for (size_t i = 0; i < ev->n; i++) {
+        uint32_t c = t.ctx.offsite_credit[i];
+        if (ev->type[i] != CP_PURCHASE || c == CP_NONE) continue;
+        long ch = strtol(cp_str_c(t.ctx.str, ev->tag[c]), NULL, 10);
+        assert_true(ch >= 0 && ch < 100000);
+        counts[ch]++;
+        total++;
+    }
+    char got[4096];
+    size_t w = 0;
+    for (long ch = 0; ch < 100000; ch++)
+        if (counts[ch]) w += (size_t)snprintf(got + w, sizeof got - w, "%ld:%u,", ch, counts[ch]);
+    snprintf(got + w, sizeof got - w, "total:%u", total);
+    assert_string_equal(got, talkingdata_expected);
+    free(t.ctx.offsite_credit);
+    t.ctx.offsite_credit = NULL;
+    tctx_free(&t);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(r7_1_two_tags_in_14d_last_touch_wins),
+        cmocka_unit_test(r7_1_purchase_exactly_14d_after_click_is_credited),
+        cmocka_unit_test(r7_1_sponsored_clicks_do_not_compete_and_both_credit),
+        cmocka_unit_test(r7_1_invalid_offsite_click_is_never_credited),
+        cmocka_unit_test(r7_1_page_views_and_carts_credited_unloaded_not),
+        cmocka_unit_test(r7_2_r8_attribution_csv_by_hand),
+        cmocka_unit_test(r7_2_new_to_brand_at_exactly_365_days),
+        cmocka_unit_test(r7_2_purchases_count_distinct_orders),
+        cmocka_unit_test(r7_2_diag_no_clicks),
+        cmocka_unit_test(r7_2_diag_no_conversions),
+        cmocka_unit_test(r7_2_diag_unknown_tag),
+        cmocka_unit_test(r7_2_no_registry_every_tag_is_unknown),
+        cmocka_unit_test(r7_2_diag_asin_mismatch),
+        cmocka_unit_test(r7_2_diag_shared_tag),
+        cmocka_unit_test(r7_2_same_site_with_and_without_www_is_not_shared),
+        cmocka_unit_test(r7_2_diag_high_invalid),
+        cmocka_unit_test(r7_2_exactly_20_percent_invalid_is_not_high),
+        cmocka_unit_test(r7_2_codes_joined_in_r7_2_order),
+        cmocka_unit_test(r7_1_talkingdata_downloads_per_channel_match_independent_count),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
