@@ -1,0 +1,197 @@
+/* cac.c -- customer acquisition cost (SPEC R10.4, R8 cac.csv).
+ *
+ * Spend: the cost of valid impressions and clicks (R3.3: ctx->status == 0)
+ * at or before as-of.  A sponsored impression or click costs its placement's
+ * campaign; an off-site click costs its tag's registry campaign and channel
+ * (R5.1 registry, opt->tags_path; a tag not in the registry has no campaign
+ * or channel, so its cost is in no row).
+ * New customers: customers (R10.1) whose first purchase line is credited to
+ * it: by R6 (ctx->ad_credit) to a sponsored click of the campaign, by R7
+ * (ctx->offsite_credit) to an off-site click of a tag of the campaign or
+ * channel.  cac = spend / new_customers, money rounded half to even to the
+ * micro-unit; empty when there is no new customer.
+ * Rows: sponsored campaigns, the sponsored channel (key `sponsored`, all
+ * sponsored campaigns together), external campaigns, external channels; keys
+ * by bytes.  A campaign or channel gets a row when it has an impression or
+ * click at or before as-of (valid or not) or a new customer.  External
+ * campaign rows are keyed by the registry's campaign name alone (two
+ * channels using one campaign name share the row).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "customers/customers.h"
+#include "report/table.h"
+#include "tags/tags.h"
+#include "util/strings.h"
+
+typedef struct acc {
+    int64_t spend, new_customers;
+    bool seen;
+} acc;
+
+static int cmp_placement_campaign(const void *a, const void *b, void *u) {
+    const void *const *ctx = u;
+    const cp_strings *str = ctx[0];
+    const cp_placement *pl = ctx[1];
+    return cp_strings_cmp(str, pl[*(const uint32_t *)a].campaign, pl[*(const uint32_t *)b].campaign);
+}
+
+typedef struct entry_sort {
+    const cp_tag_registry *reg;
+    bool by_channel;
+} entry_sort;
+
+static const char *entry_key(const cp_tag_registry *reg, uint32_t e, bool by_channel) {
+    return by_channel ? reg->e[e].channel : reg->e[e].campaign;
+}
+
+static int cmp_entry(const void *a, const void *b, void *u) {
+    const entry_sort *s = u;
+    return strcmp(entry_key(s->reg, *(const uint32_t *)a, s->by_channel),
+                  entry_key(s->reg, *(const uint32_t *)b, s->by_channel));
+}
+
+static void cac_row(cp_table *t, const char *source, const char *level, const char *key, size_t key_len,
+                    int64_t spend, int64_t new_customers) {
+    cp_table_cstr(t, source);
+    cp_table_cstr(t, level);
+    cp_table_str(t, key, key_len);
+    cp_table_money(t, spend);
+    cp_table_int(t, new_customers);
+    if (new_customers) cp_table_money(t, cp_div_round_even(spend, new_customers));
+    else cp_table_empty(t);
+    cp_table_end_row(t);
+}
+
+/* Map from a tag's string id to its registry entry (open addressing). */
+typedef struct tag_map {
+    uint32_t *keys, *vals;
+    size_t mask;
+} tag_map;
+
+static uint32_t tag_map_get(const tag_map *m, cp_str id) {
+    if (!m->keys || id == CP_STR_NONE) return CP_NONE;
+    for (size_t h = (size_t)cp_hash_u64(id) & m->mask;; h = (h + 1) & m->mask) {
+        if (m->keys[h] == id) return m->vals[h];
+        if (m->keys[h] == 0) return CP_NONE;
+    }
+}
+
+cp_result cp_cac_write(const cp_report_ctx *ctx, const cp_customer_table *ct, cp_error *err) {
+    const cp_events *ev = ctx->ev;
+    const cp_report_options *opt = ctx->opt;
+    size_t n_pl = 0;
+    const cp_placement *pl = cp_run_placements(ctx->run, &n_pl);
+    cp_tag_registry reg = {0};
+    cp_result rc = CP_OK;
+    if (opt->tags_path && (rc = cp_tag_registry_load(&reg, opt->tags_path, err))) return rc;
+
+    acc *pacc = calloc(n_pl ? n_pl : 1, sizeof *pacc);
+    acc *eacc = calloc(reg.n ? reg.n : 1, sizeof *eacc);
+    uint32_t *order = malloc((n_pl > reg.n ? n_pl : reg.n ? reg.n : 1) * sizeof *order);
+    tag_map tm = {0};
+    size_t n_slots = 16;
+    while (n_slots < 2 * reg.n) n_slots *= 2;
+    tm.keys = calloc(n_slots, sizeof *tm.keys);
+    tm.vals = calloc(n_slots, sizeof *tm.vals);
+    tm.mask = n_slots - 1;
+    if (!pacc || !eacc || !order || !tm.keys || !tm.vals) {
+        rc = cp_customers_oom(err);
+        goto done;
+    }
+    for (size_t e = 0; e < reg.n; e++) {
+        cp_str id = cp_strings_find(ctx->str, reg.e[e].tag, strlen(reg.e[e].tag));
+        if (id == CP_STR_NONE) continue; /* a tag no event carries */
+        size_t h = (size_t)cp_hash_u64(id) & tm.mask;
+        while (tm.keys[h] && tm.keys[h] != id) h = (h + 1) & tm.mask;
+        if (tm.keys[h]) continue; /* the registry keeps a tag's first row */
+        tm.keys[h] = id;
+        tm.vals[h] = (uint32_t)e;
+    }
+    /* spend (R10.4, R3.3) */
+    for (size_t i = 0; i < ev->n && ev->ts_ms[i] <= ctx->as_of_ms; i++) {
+        uint8_t type = ev->type[i];
+        if (type != CP_IMPRESSION && type != CP_CLICK) continue;
+        bool valid = !ctx->status || ctx->status[i] == CP_CLICK_VALID;
+        acc *a = NULL;
+        if (ev->placement[i] != CP_NONE) a = &pacc[ev->placement[i]];
+        else if (type == CP_CLICK && ev->tag[i] != CP_STR_NONE) {
+            uint32_t e = tag_map_get(&tm, ev->tag[i]);
+            if (e != CP_NONE) a = &eacc[e];
+        }
+        if (!a) continue;
+        a->seen = true;
+        if (valid) a->spend += ev->money_micros[i];
+    }
+    /* new customers: the first purchase line's credit (R6, R7) */
+    for (size_t k = 0; k < ct->n; k++) {
+        uint32_t row = ct->c[k].first_row;
+        if (ctx->ad_credit && ctx->ad_credit[row] != CP_NONE) {
+            uint32_t p = ev->placement[ctx->ad_credit[row]];
+            if (p != CP_NONE) pacc[p].new_customers++;
+        }
+        if (ctx->offsite_credit && ctx->offsite_credit[row] != CP_NONE) {
+            uint32_t e = tag_map_get(&tm, ev->tag[ctx->offsite_credit[row]]);
+            if (e != CP_NONE) eacc[e].new_customers++;
+        }
+    }
+
+    static const char *const cols[] = {"source", "level", "key", "spend", "new_customers", "cac"};
+    cp_table *t = cp_table_open(opt->out_dir, "cac", opt->format, cols, 6, err);
+    if (!t) {
+        rc = err ? err->code : CP_EIO;
+        goto done;
+    }
+    /* sponsored campaigns: roll placements up by campaign bytes */
+    size_t m = 0;
+    for (size_t p = 0; p < n_pl; p++)
+        if (pacc[p].seen || pacc[p].new_customers) order[m++] = (uint32_t)p;
+    const void *sctx[2] = {ctx->str, pl};
+    qsort_r(order, m, sizeof *order, cmp_placement_campaign, (void *)sctx);
+    int64_t tot_spend = 0, tot_new = 0;
+    bool any = false;
+    for (size_t k = 0; k < m;) {
+        cp_str camp = pl[order[k]].campaign;
+        int64_t spend = 0, nc = 0;
+        for (; k < m && pl[order[k]].campaign == camp; k++) {
+            spend += pacc[order[k]].spend;
+            nc += pacc[order[k]].new_customers;
+        }
+        size_t len;
+        const char *s = cp_strings_get(ctx->str, camp, &len);
+        cac_row(t, "sponsored", "campaign", s, len, spend, nc);
+        tot_spend += spend;
+        tot_new += nc;
+        any = true;
+    }
+    if (any) cac_row(t, "sponsored", "channel", "sponsored", 9, tot_spend, tot_new);
+    /* external: registry campaigns, then channels */
+    for (int level = 0; level < 2; level++) {
+        bool by_channel = level == 1;
+        m = 0;
+        for (size_t e = 0; e < reg.n; e++)
+            if ((eacc[e].seen || eacc[e].new_customers) && entry_key(&reg, (uint32_t)e, by_channel)[0])
+                order[m++] = (uint32_t)e;
+        entry_sort es = {&reg, by_channel};
+        qsort_r(order, m, sizeof *order, cmp_entry, &es);
+        for (size_t k = 0; k < m;) {
+            const char *key = entry_key(&reg, order[k], by_channel);
+            int64_t spend = 0, nc = 0;
+            for (; k < m && strcmp(entry_key(&reg, order[k], by_channel), key) == 0; k++) {
+                spend += eacc[order[k]].spend;
+                nc += eacc[order[k]].new_customers;
+            }
+            cac_row(t, "external", by_channel ? "channel" : "campaign", key, strlen(key), spend, nc);
+        }
+    }
+    rc = cp_table_close(t, err);
+done:
+    free(pacc);
+    free(eacc);
+    free(order);
+    free(tm.keys);
+    free(tm.vals);
+    cp_tag_registry_free(&reg);
+    return rc;
+}
