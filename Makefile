@@ -16,7 +16,7 @@ XCFLAGS := -std=c17 $(OPT) -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
 ifneq ($(WERROR),)
 XCFLAGS += -Werror
 endif
-LDLIBS  := -lzstd -lz -lgsl -lgslcblas -lm -pthread
+LDLIBS  := -lmicrohttpd -lxlsxwriter -lzstd -lz -lgsl -lgslcblas -lm -pthread
 LDFLAGS += $(SAN)
 
 LIB_SRC  := $(shell find src -name '*.c' ! -path 'src/cli/*' | sort)

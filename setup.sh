@@ -11,6 +11,8 @@ PACKAGES=(
   build-essential make pkg-config       # compiler and build
   zlib1g-dev libzstd-dev                # gzip and zstd input (R1.1)
   libgsl-dev                            # CLV model fitting (R10.5), GPL-3
+  libmicrohttpd-dev curl                # clickpath serve (issue 9) and its tests
+  libxlsxwriter-dev                     # --format xlsx
   libcmocka-dev                         # unit test framework
   clang libclang-rt-14-dev              # clang build, sanitizers, libFuzzer
   python3                               # independent checks in the tests

@@ -12,7 +12,7 @@ for f in fuzz/fuzz_*.c; do
   name=$(basename "$f" .c)
   bin=$out/$name
   if ! clang -std=c17 -g -O1 -D_GNU_SOURCE -Iinclude -Isrc -fsanitize=fuzzer,address,undefined \
-       -o "$bin" "$f" $src -lzstd -lz -lgsl -lgslcblas -lm -pthread; then
+       -o "$bin" "$f" $src -lmicrohttpd -lxlsxwriter -lzstd -lz -lgsl -lgslcblas -lm -pthread; then
     echo "$name: does not build with libFuzzer"; rc=1; continue
   fi
   work=$(mktemp -d); cp -r fuzz/corpus/"$name"/. "$work"/ 2>/dev/null || true

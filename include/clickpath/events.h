@@ -105,8 +105,8 @@ typedef struct cp_events {
 typedef struct cp_order {
     cp_str id;       /* the `order` string; CP_STR_NONE for a synthetic order */
     cp_str identity; /* identity of its first line */
-    int64_t first_ts_ms; /* time of its first purchase line (R10.6); INT64_MAX if
-                          * none; a synthetic order: the ts its lines share */
+    int64_t first_ts_ms; /* time of its first purchase line (R10.6); INT64_MAX when
+                          * it has none (returns or feedback only: never placed) */
 } cp_order;
 
 /* Per-input accounting (R1.4, R8 summary.json `inputs`). */

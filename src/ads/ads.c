@@ -20,8 +20,8 @@
  * order whose lines are credited to one row counts once).  bounced_clicks:
  * valid clicks whose click_id no loaded page view carries (R3.4; a click
  * re-using an earlier click's id shares that click's landing, as in
- * quality.c).  Whole-period rows first, then daily rows; each block sorted by
- * campaign, ad_group, keyword, asin (byte order), daily rows then by date.
+ * quality.c).  Whole-period rows first (by campaign, ad_group, keyword,
+ * asin in byte order), then daily rows by date and the same keys (R8).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +199,9 @@ static int row_cmp(const void *a, const void *b, void *arg) {
     const ad_row *x = &s->rows[*(const uint32_t *)a], *y = &s->rows[*(const uint32_t *)b];
     bool xw = x->day == WHOLE, yw = y->day == WHOLE;
     if (xw != yw) return xw ? -1 : 1; /* R8: whole-period rows first */
+    /* then by the key columns in column order: date, campaign, ad_group,
+     * keyword, asin (R8) */
+    if (x->day != y->day) return x->day < y->day ? -1 : 1;
     const cp_placement *px = &s->pl[x->placement], *py = &s->pl[y->placement];
     int c;
     if ((c = cp_strings_cmp(s->str, px->campaign, py->campaign))) return c;

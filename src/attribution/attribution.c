@@ -247,9 +247,9 @@ static int day_cmp(const void *a, const void *b, void *arg) {
     const day_row *rows = ((const day_sort *)arg)->rows;
     const tag_info *tags = ((const day_sort *)arg)->tags;
     const day_row *x = &rows[*(const uint32_t *)a], *y = &rows[*(const uint32_t *)b];
-    int c = strcmp(tags[x->tag].name, tags[y->tag].name);
-    if (c) return c;
-    return x->day < y->day ? -1 : x->day > y->day;
+    /* R8: by the key columns in column order: date first, then tag */
+    if (x->day != y->day) return x->day < y->day ? -1 : 1;
+    return strcmp(tags[x->tag].name, tags[y->tag].name);
 }
 
 static int u64_cmp(const void *a, const void *b) {

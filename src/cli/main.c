@@ -289,9 +289,9 @@ static int mapping_option(const char *cmd, int c, char *arg, mapping *m) {
     case O_NO_STITCH: m->opt.no_stitch = true; return 1;
     case O_THREADS: {
         char *end;
-        long v = strtol(arg, &end, 10);
-        if (*end || v < 0 || v > 64) return usage_error(cmd, "--threads must be 0 (all cores) to 64"), -1;
-        m->opt.threads = (unsigned)v;
+        long t = strtol(arg, &end, 10);
+        if (*end || t < 0 || t > 64) return usage_error(cmd, "--threads must be 0 (all cores) to 64"), -1;
+        m->opt.threads = (unsigned)t;
         return 1;
     }
     }

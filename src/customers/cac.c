@@ -8,8 +8,8 @@
  * New customers: customers (R10.1) whose first purchase line is credited to
  * it: by R6 (ctx->ad_credit) to a sponsored click of the campaign, by R7
  * (ctx->offsite_credit) to an off-site click of a tag of the campaign or
- * channel.  cac = spend / new_customers, money rounded half to even to the
- * micro-unit; empty when there is no new customer.
+ * channel.  cac = spend / new_customers, written as a ratio (six decimals,
+ * half to even); empty when there is no new customer.
  * Rows: sponsored campaigns, the sponsored channel (key `sponsored`, all
  * sponsored campaigns together), external campaigns, external channels; keys
  * by bytes.  A campaign or channel gets a row when it has an impression or
@@ -59,8 +59,9 @@ static void cac_row(cp_table *t, const char *source, const char *level, const ch
     cp_table_str(t, key, key_len);
     cp_table_money(t, spend);
     cp_table_int(t, new_customers);
-    if (new_customers) cp_table_money(t, cp_div_round_even(spend, new_customers));
-    else cp_table_empty(t);
+    /* money per customer: a ratio in R8's sense (six decimals, half to even),
+     * like aov here and cpc in ads.csv; empty when no new customer */
+    cp_table_ratio(t, spend, new_customers * 1000000);
     cp_table_end_row(t);
 }
 

@@ -470,9 +470,11 @@ static cp_result write_model_json(const cp_report_ctx *ctx, const clv_result *m,
 
 /* ---- writers ------------------------------------------------------------------ */
 
-static void table_money_or_empty(cp_table *t, int64_t num, int64_t den) {
-    if (den == 0) cp_table_empty(t);
-    else cp_table_money(t, cp_div_round_even(num, den));
+/* Money divided by a count (aov): a ratio in R8's sense, rounded half to
+ * even to six decimals like cpc and cpm in ads.csv (R6.2); empty when the
+ * count is zero.  docs/reports.md. */
+static void table_money_per(cp_table *t, int64_t num_micros, int64_t den) {
+    cp_table_ratio(t, num_micros, den * 1000000);
 }
 
 static void table_double_or_empty(cp_table *t, double v) {
@@ -502,7 +504,7 @@ static cp_result write_customers_csv(const cp_report_ctx *ctx, const cp_customer
         cp_table_money(t, c->refunds_micros);
         cp_table_money(t, c->gmv_micros - c->refunds_micros);
         cp_table_ratio(t, c->units_returned, c->units);
-        table_money_or_empty(t, c->gmv_micros, c->orders);
+        table_money_per(t, c->gmv_micros, c->orders);
         cp_table_int(t, c->orders_recent);
         cp_table_int(t, (ctx->as_of_ms - c->last_activity_ms) / CP_DAY_MS);
         char rfm[4] = {(char)('0' + c->rfm_r), (char)('0' + c->rfm_f), (char)('0' + c->rfm_m), 0};

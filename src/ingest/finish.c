@@ -9,6 +9,7 @@
  * Then the by-identity permutation (identity, ts, input order) by a counting
  * sort over identity ids, stable over the time-sorted rows.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,18 @@ static int radix_sort_u64(uint64_t *key, uint32_t *idx, size_t n) {
     return 0;
 }
 
+/* Makes room for index n - 1 in the synthetic-key array. */
+static bool grow_syn_ts(int64_t **a, size_t *cap, size_t n) {
+    if (n <= *cap) return true;
+    size_t c = *cap ? *cap : 1024;
+    while (c < n) c *= 2;
+    int64_t *p = realloc(*a, c * sizeof *p);
+    if (!p) return false;
+    *a = p;
+    *cap = c;
+    return true;
+}
+
 #define PERMUTE(col, T) do { \
         T *nc_ = malloc((n ? n : 1) * sizeof(T)); \
         if (!nc_) goto oom; \
@@ -65,6 +78,7 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
     uint32_t *perm = NULL;
     uint64_t *key = NULL;
     uint32_t *first_cust = NULL, *order_of_str = NULL;
+    int64_t *syn_ts = NULL; /* per order index: the synthetic key's ts */
     if (run->finished) return CP_OK;
     if (n >= UINT32_MAX) {
         if (err) { err->code = CP_EUSAGE; snprintf(err->msg, sizeof err->msg, "more than 4294967294 events in one run"); }
@@ -116,6 +130,7 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
     if (!run->orders) goto oom;
     run->n_orders = 0;
     /* synthetic orders: (identity, ts) -> index, open addressing over rows */
+    size_t cap_syn_ts = 0;
     size_t syn_cap = 1024;
     uint32_t *syn = calloc(syn_cap, sizeof *syn);
     size_t n_syn = 0;
@@ -149,8 +164,7 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
                     uint32_t v = syn[k];
                     if (!v) continue;
                     cp_order *o = &run->orders[v - 1];
-                    /* the synthetic key is (identity, first line's ts) */
-                    uint64_t h = cp_hash_u64(((uint64_t)o->identity << 32) ^ (uint64_t)o->first_ts_ms);
+                    uint64_t h = cp_hash_u64(((uint64_t)o->identity << 32) ^ (uint64_t)syn_ts[v - 1]);
                     size_t j = h & (ncap - 1);
                     while (ns[j]) j = (j + 1) & (ncap - 1);
                     ns[j] = v;
@@ -166,7 +180,7 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
                 uint32_t v = syn[j];
                 if (!v) break;
                 cp_order *o = &run->orders[v - 1];
-                if (o->identity == e->identity[i] && o->first_ts_ms == e->ts_ms[i]) { oi = v; break; }
+                if (o->identity == e->identity[i] && syn_ts[v - 1] == e->ts_ms[i]) { oi = v; break; }
             }
             if (!oi) {
                 if (run->n_orders == cap_orders) {
@@ -175,19 +189,23 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
                     if (!no) { free(syn); goto oom; }
                     run->orders = no;
                 }
-                /* first_ts_ms doubles as the synthetic key: every line of a
-                 * synthetic order has the same ts. */
-                run->orders[run->n_orders] = (cp_order){CP_STR_NONE, e->identity[i], e->ts_ms[i]};
+                run->orders[run->n_orders] = (cp_order){CP_STR_NONE, e->identity[i], INT64_MAX};
                 oi = (uint32_t)++run->n_orders;
+                if (!grow_syn_ts(&syn_ts, &cap_syn_ts, oi)) { free(syn); goto oom; }
+                syn_ts[oi - 1] = e->ts_ms[i]; /* the synthetic key: every line shares it */
                 syn[j] = oi;
                 n_syn++;
             }
         }
         e->order[i] = oi - 1;
         cp_order *o = &run->orders[oi - 1];
-        if (t == CP_PURCHASE && o->id && e->ts_ms[i] < o->first_ts_ms) o->first_ts_ms = e->ts_ms[i];
+        /* R10.6: an order's time is its first purchase line; an order made
+         * only of returns (or feedback) has none and was never placed */
+        if (t == CP_PURCHASE && e->ts_ms[i] < o->first_ts_ms) o->first_ts_ms = e->ts_ms[i];
     }
     free(syn);
+    free(syn_ts);
+    syn_ts = NULL;
     free(order_of_str);
     order_of_str = NULL;
 
@@ -204,6 +222,7 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
     run->finished = true;
     return CP_OK;
 oom:
+    free(syn_ts);
     free(perm);
     free(key);
     free(first_cust);

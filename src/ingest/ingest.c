@@ -409,8 +409,38 @@ static bool utf8_ok(const unsigned char *p, size_t len) {
 
 /* ---- rejects ----------------------------------------------------------------- */
 
-/* Copies at most REJECT_TEXT_CHARS characters of the raw record; invalid
- * bytes and NUL become U+FFFD so that rejects.csv is valid UTF-8. */
+/* Length of the maximal well-formed prefix of a UTF-8 sequence at p (at most
+ * `len` bytes): the whole character when valid, else how many bytes form the
+ * longest start of one (at least 1), as Unicode's "maximal subpart" rule and
+ * Python's errors="replace" do; *ok tells which. */
+static size_t utf8_subpart(const unsigned char *p, size_t len, bool *ok) {
+    unsigned c = p[0];
+    size_t need;
+    unsigned lo = 0x80, hi = 0xbf; /* range of the second byte */
+    *ok = false;
+    if (c >= 0x01 && c < 0x80) { *ok = true; return 1; }
+    if (c >= 0xc2 && c <= 0xdf) need = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+        need = 3;
+        if (c == 0xe0) lo = 0xa0;
+        if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        need = 4;
+        if (c == 0xf0) lo = 0x90;
+        if (c == 0xf4) hi = 0x8f;
+    } else return 1;
+    size_t i = 1;
+    if (i < len && p[i] >= lo && p[i] <= hi) {
+        i++;
+        while (i < need && i < len && (p[i] & 0xc0) == 0x80) i++;
+    }
+    *ok = i == need;
+    return i;
+}
+
+/* Copies at most REJECT_TEXT_CHARS characters of the raw record; ill-formed
+ * UTF-8 (each maximal subpart) and NUL become U+FFFD so that rejects.csv is
+ * valid UTF-8. */
 static char *reject_text(cp_run *run, const char *p, size_t len) {
     size_t cap = REJECT_TEXT_CHARS * 4 + 1;
     char *out = cp_arena_alloc(&run->arena, cap);
@@ -418,22 +448,16 @@ static char *reject_text(cp_run *run, const char *p, size_t len) {
     size_t o = 0, chars = 0, i = 0;
     const unsigned char *u = (const unsigned char *)p;
     while (i < len && chars < REJECT_TEXT_CHARS) {
-        unsigned c = u[i];
-        size_t n = 0;
-        if (c >= 0x01 && c < 0x80) n = 1;
-        else if (c >= 0xc2 && c <= 0xdf) n = 2;
-        else if (c >= 0xe0 && c <= 0xef) n = 3;
-        else if (c >= 0xf0 && c <= 0xf4) n = 4;
-        if (n > 1 && (i + n > len || !utf8_ok(u + i, n))) n = 0;
-        if (n == 0) {
-            memcpy(out + o, "\xef\xbf\xbd", 3);
-            o += 3;
-            i++;
-        } else {
+        bool ok;
+        size_t n = utf8_subpart(u + i, len - i, &ok);
+        if (ok) {
             memcpy(out + o, p + i, n);
             o += n;
-            i += n;
+        } else {
+            memcpy(out + o, "\xef\xbf\xbd", 3);
+            o += 3;
         }
+        i += n;
         chars++;
     }
     out[o] = '\0';
