@@ -238,8 +238,8 @@ static void r6_2_r6_3_ads_csv_by_hand(void **state) {
 static void r8_ads_rows_sorted_by_keys_whole_period_first(void **state) {
     (void)state;
     /* Two placements, B and A (byte order: "A" < "B" < "a"), clicks on two
-     * days.  Expected: whole-period rows A then B then a, then daily rows by
-     * keys then date. */
+     * days.  Expected (R8, docs/reports.md): whole-period rows A then B then
+     * a, then daily rows by date, then keys. */
     tctx t;
     build(&t, HDR "2024-03-02T00:00:00Z,click,v1,,X,B,G,K,k1,1,,,\n"
                   "2024-03-01T00:00:00Z,click,v2,,X,A,G,K,k2,1,,,\n"
@@ -250,8 +250,8 @@ static void r8_ads_rows_sorted_by_keys_whole_period_first(void **state) {
     assert_int_equal(cp_ads_write(&t.ctx, sum, &err), CP_OK);
     char *csv = tctx_read(&t, "ads.csv");
     const char *p = strchr(csv, '\n') + 1;
-    const char *want[] = {",A,", ",B,", ",a,", "2024-03-01,A,", "2024-03-03,A,", "2024-03-02,B,",
-                          "2024-03-01,a,"};
+    const char *want[] = {",A,", ",B,", ",a,", "2024-03-01,A,", "2024-03-01,a,", "2024-03-02,B,",
+                          "2024-03-03,A,"};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
         assert_non_null(p);
         if (strncmp(p, want[i], strlen(want[i])) != 0) fail_msg("row %zu: want %s in\n%s", i, want[i], csv);

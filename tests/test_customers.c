@@ -229,7 +229,7 @@ static void r10_1_rfm_scores_rank_ascending(void **state) {
 
 /* R10.1: 3 orders (3.00, 3.00, 4.00: gmv 10.00, 4 units since the last has
  * 2 units at 2.00), 1 unit returned for 2.00.  return_rate = 1/4 = 0.25,
- * net_revenue = 8.00, aov = 10.00 / 3 = 3.333333 (money, half to even at the
+ * net_revenue = 8.00, aov = 10.00 / 3 = 3.333333 (a ratio, half to even at the
  * micro-unit).  Lines with the same order id are one order.  A return after
  * as-of does not count. */
 static void r10_1_return_rate_net_revenue_and_aov(void **state) {
@@ -410,10 +410,10 @@ static void r10_4_cac_per_campaign_and_channel(void **state) {
     char *text = slurp(f.out, "cac.csv");
     assert_string_equal(text,
                         "source,level,key,spend,new_customers,cac\n"
-                        "sponsored,campaign,C1,2.00,1,2.00\n"
-                        "sponsored,channel,sponsored,2.00,1,2.00\n"
-                        "external,campaign,spring,0.30,1,0.30\n"
-                        "external,channel,google,0.30,1,0.30\n");
+                        "sponsored,campaign,C1,2.00,1,2.000000\n"
+                        "sponsored,channel,sponsored,2.00,1,2.000000\n"
+                        "external,campaign,spring,0.30,1,0.300000\n"
+                        "external,channel,google,0.30,1,0.300000\n");
     free(text);
     unlink(reg_path);
     fx_free(&f);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "clickpath/report.h"
 #include "gen/gen.h"
 #include "report/table.h"
+#include "server/server.h" /* cp_cli_serve, cp_segments_list */
 #include "util/values.h"
 
 void cp_summary_inputs(const cp_run *run, cp_summary *sum);
@@ -73,6 +75,8 @@ static const char help_main[] =
 "  gen --events N --out DIR     generate a realistic store's events with ground truth\n"
 "  demo                         generate data and write every report to clickpath-demo/\n"
 "  tag new|list|check           make, list and check off-site tracking tags (R5)\n"
+"  serve --data DIR             collect events and tracking redirects into a\n"
+"                               durable log that 'report DIR' reads\n"
 "  version                      print the version\n"
 "\n"
 "Run 'clickpath COMMAND --help' for the options of a command.\n"
@@ -344,6 +348,28 @@ static int load_inputs(mapping *m, char **files, int n_files, bool quiet, cp_run
     cp_run *run = cp_run_new(&m->opt, &err);
     if (!run) return die_err(&err);
     for (int i = 0; i < n_files; i++) {
+        struct stat st;
+        if (strcmp(files[i], "-") != 0 && stat(files[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            /* a collector's DIR (clickpath serve): its segments in log order */
+            char **segs;
+            size_t n_segs;
+            if (cp_segments_list(files[i], &segs, &n_segs, &err) != CP_OK) {
+                cp_run_free(run);
+                if (err.code == CP_EIO) err.code = CP_EUSAGE;
+                return die_err(&err);
+            }
+            for (size_t k = 0; k < n_segs; k++) {
+                if (cp_run_load(run, segs[k], &err) != CP_OK) {
+                    cp_segments_free(segs, n_segs);
+                    progress_done(pg);
+                    cp_run_free(run);
+                    if (err.code == CP_EIO) err.code = CP_EUSAGE;
+                    return die_err(&err);
+                }
+            }
+            cp_segments_free(segs, n_segs);
+            continue;
+        }
         if (cp_run_load(run, files[i], &err) != CP_OK) {
             progress_done(pg);
             cp_run_free(run);
@@ -740,6 +766,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "gen") == 0) return cmd_gen(sub_argc, sub_argv);
     if (strcmp(cmd, "demo") == 0) return cmd_demo(sub_argc, sub_argv);
     if (strcmp(cmd, "tag") == 0) return cp_cli_tag(sub_argc, sub_argv);
+    if (strcmp(cmd, "serve") == 0) return cp_cli_serve(sub_argc, sub_argv);
     fprintf(stderr, "%s: unknown command '%s'\n\n", prog, cmd);
     fputs(help_main, stderr);
     return 2;
