@@ -10,7 +10,7 @@ OPT     ?= -O2
 WERROR  ?=
 SAN     ?=
 CFLAGS  ?=
-CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
+CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE -DCP_HAVE_XLSXWRITER
 XCFLAGS := -std=c17 $(OPT) -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
            -Wno-unused-parameter -pthread -MMD -MP $(SAN) $(CFLAGS)
 ifneq ($(WERROR),)

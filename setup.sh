@@ -13,6 +13,8 @@ PACKAGES=(
   libgsl-dev                            # CLV model fitting (R10.5), GPL-3
   libmicrohttpd-dev curl                # clickpath serve (issue 9) and its tests
   libxlsxwriter-dev                     # --format xlsx
+  nodejs npm                            # report.html assets (Chart.js from npm)
+  chromium unzip fonts-dejavu-core      # dashboard and workbook tests
   libcmocka-dev                         # unit test framework
   clang libclang-rt-14-dev              # clang build, sanitizers, libFuzzer
   python3                               # independent checks in the tests
@@ -33,5 +35,6 @@ fi
 [ "${1:-}" = "--deps-only" ] && exit 0
 
 make -j"$(nproc)"
+web/build.sh build/web || echo "setup: web/build.sh failed; report.html will have tables only"
 echo
 build/clickpath demo

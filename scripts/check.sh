@@ -32,6 +32,8 @@ step "fuzz corpus replay (ASan+UBSan)" scripts/run-fuzz-replay.sh build/asan
 
 step "libFuzzer (brief)" scripts/run-libfuzzer.sh "${FUZZ_SECONDS:-10}"
 
+step "web assets (web/build.sh)" web/build.sh build/web
+
 for t in tests/e2e/*.sh; do
   [ -e "$t" ] || continue
   step "e2e $(basename "$t" .sh)" bash "$t" build/clickpath

@@ -64,6 +64,11 @@ typedef struct cp_report_options {
     int64_t clv_horizon_ms;    /* --clv-horizon, default 365d */
     double discount_rate;      /* --discount-rate per year, 0 = none */
     bool quiet;
+    /* issue 8: report.html and report.xlsx (src/report/present.h) */
+    const char *asset_dir;     /* what web/build.sh built (<dir of the executable>/web);
+                                * NULL or missing: report.html has tables only */
+    double target_acos;        /* --target-acos, default 0.25: ads above it are highlighted */
+    bool xlsx;                 /* --format xlsx: report.xlsx as well as the CSVs */
 } cp_report_options;
 
 void cp_report_options_init(cp_report_options *opt);

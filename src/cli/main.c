@@ -108,10 +108,13 @@ static const char help_report[] =
 "  rejects.csv business_asin.csv business_daily.csv invalid_clicks.csv\n"
 "  diagnostics.csv ads.csv attribution.csv customers.csv segments.csv pareto.csv\n"
 "  cohorts.csv cohorts_histogram.csv feedback.csv cac.csv clv_model.json summary.json\n"
+"  and report.html, the whole report as one page of charts (docs/dashboard.md)\n"
 "\n"
 "Report options:\n"
 "  --out DIR                 where to write (created when missing)\n"
-"  --format csv|json         report file format (default csv)\n"
+"  --format csv|json|xlsx    report file format (default csv); xlsx writes the CSVs\n"
+"                            and report.xlsx, one typed sheet per report\n"
+"  --target-acos RATE        ACoS above it is highlighted in report.html (default 25%)\n"
 "  --tags FILE               the tag registry (R5.1: tag,channel,publisher,campaign,asin)\n"
 "  --tz ZONE                 report time zone for calendar days (IANA, default UTC;\n"
 "                            the US marketplace reports in America/Los_Angeles)\n"
@@ -267,7 +270,7 @@ enum {
     O_FLOOD_WINDOW, O_DEDUP_WINDOW, O_ADS_WINDOW, O_OFFSITE_WINDOW, O_AS_OF, O_HV_ORDERS,
     O_HV_DAYS, O_HV_CLV, O_HV_MAX_RETURN, O_CHURN_DAYS, O_CLV_UNIT, O_CAL_END, O_CLV_HORIZON,
     O_DISCOUNT, O_NO_CLV, O_MAX_REJECT, O_STATS, O_QUIET, O_HELP, O_EVENTS, O_SEED, O_START,
-    O_DAYS, O_THREADS
+    O_DAYS, O_THREADS, O_TARGET_ACOS
 };
 
 static int mapping_option(const char *cmd, int c, char *arg, mapping *m) {
@@ -499,7 +502,8 @@ static int parse_report_option(int c, char *arg, report_args *a) {
     case O_FORMAT:
         if (strcmp(arg, "csv") == 0) o->format = CP_FORMAT_CSV;
         else if (strcmp(arg, "json") == 0) o->format = CP_FORMAT_JSON;
-        else return usage_error(cmd, "--format must be csv or json");
+        else if (strcmp(arg, "xlsx") == 0) { o->format = CP_FORMAT_CSV; o->xlsx = true; }
+        else return usage_error(cmd, "--format must be csv, json or xlsx");
         break;
     case O_TAGS: o->tags_path = arg; break;
     case O_TZ:
@@ -546,6 +550,10 @@ static int parse_report_option(int c, char *arg, report_args *a) {
     case O_MAX_REJECT: if (!parse_rate(arg, &a->max_rate)) return usage_error(cmd, "--max-reject-rate: '%s' is not a rate", arg); break;
     case O_STATS: a->stats = true; break;
     case O_QUIET: o->quiet = true; break;
+    case O_TARGET_ACOS:
+        if (!parse_rate(arg, &o->target_acos) || !(o->target_acos > 0))
+            return usage_error(cmd, "--target-acos must be a rate such as 0.25 or 25%%");
+        break;
     default: return usage_error(cmd, "unknown option");
     }
     return 0;
@@ -564,7 +572,7 @@ static const struct option report_longopts[] = {
     {"hv-max-return", required_argument, 0, O_HV_MAX_RETURN}, {"churn-days", required_argument, 0, O_CHURN_DAYS},
     {"clv-unit", required_argument, 0, O_CLV_UNIT}, {"calibration-end", required_argument, 0, O_CAL_END},
     {"clv-horizon", required_argument, 0, O_CLV_HORIZON}, {"discount-rate", required_argument, 0, O_DISCOUNT},
-    {"no-clv", no_argument, 0, O_NO_CLV}, {0, 0, 0, 0}};
+    {"no-clv", no_argument, 0, O_NO_CLV}, {"target-acos", required_argument, 0, O_TARGET_ACOS}, {0, 0, 0, 0}};
 
 /* Runs the whole report on loaded inputs; prints the human summary. */
 static int run_report(report_args *a, char **files, int n_files) {
@@ -618,9 +626,23 @@ static int run_report(report_args *a, char **files, int n_files) {
     return rc;
 }
 
+/* issue 8: report.html's assets sit beside the executable, in web/ (what
+ * web/build.sh builds into build/web).  NULL when /proc/self/exe is absent. */
+static const char *asset_dir(char *buf, size_t size) {
+    ssize_t n = readlink("/proc/self/exe", buf, size - 5);
+    if (n <= 0 || (size_t)n >= size - 5) return NULL;
+    buf[n] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (!slash) return NULL;
+    strcpy(slash, "/web");
+    return buf;
+}
+
 static int cmd_report(int argc, char **argv) {
     report_args a = {0};
+    char assets[4096];
     cp_report_options_init(&a.opt);
+    a.opt.asset_dir = asset_dir(assets, sizeof assets);
     a.max_rate = 0.01;
     a.opt.clv_week = true;
     int c;
@@ -721,6 +743,8 @@ static int cmd_demo(int argc, char **argv) {
     if (cp_gen_run(&g, &n, &err) != CP_OK) return die_err(&err);
     report_args a = {0};
     cp_report_options_init(&a.opt);
+    char assets[4096];
+    a.opt.asset_dir = asset_dir(assets, sizeof assets);
     a.opt.out_dir = out;
     a.opt.tags_path = tags;
     a.opt.clv_week = true;
@@ -729,8 +753,9 @@ static int cmd_demo(int argc, char **argv) {
     char *files[] = {events};
     int rc = run_report(&a, files, 1);
     if (rc == 0)
-        printf("\nOpen %s/business_daily.csv, ads.csv, attribution.csv or customers.csv in a spreadsheet;\n"
-               "%s/summary.json holds the headline figures.\n", out, out);
+        printf("\nOpen %s/report.html in a browser for the charts, or %s/business_daily.csv,\n"
+               "ads.csv, attribution.csv or customers.csv in a spreadsheet; %s/summary.json\n"
+               "holds the headline figures.\n", out, out, out);
     return rc;
 }
 

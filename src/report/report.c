@@ -8,6 +8,7 @@
 
 #include "clickpath/report.h"
 #include "ingest/run.h"
+#include "report/present.h"
 #include "report/table.h"
 #include "util/values.h"
 
@@ -34,6 +35,7 @@ void cp_report_options_init(cp_report_options *opt) {
     opt->churn_days = 60;
     opt->clv = true;                      /* R10.5 */
     opt->clv_horizon_ms = 365 * DAY_MS;
+    opt->target_acos = 0.25;              /* issue 8 */
 }
 
 static const char *const status_names[CP_N_CLICK_STATUS] = {"valid", "bot", "blocked_ip", "flood", "duplicate"};
@@ -146,6 +148,9 @@ cp_result cp_report_all(const cp_run *run, const cp_report_options *opt, cp_summ
         snprintf(path, sizeof path, "%s/summary.json", opt->out_dir);
         r = cp_summary_write(sum, path, err);
     }
+    /* issue 8: built from the CSVs just written (present.h) */
+    if (!r && opt->xlsx) r = cp_xlsx_write(opt->out_dir, err);
+    if (!r && opt->format == CP_FORMAT_CSV) r = cp_html_write(opt->out_dir, opt->asset_dir, opt->target_acos, err);
     cp_report_ctx_free(&ctx);
     return r;
 }

@@ -430,8 +430,8 @@ static bool recover(cp_log *log, cp_error *err) {
     }
     closedir(d);
     if (!ok) { free(plain); free(zst); fail_open(err, CP_ENOMEM, "out of memory"); return false; }
-    qsort(zst, n_zst, sizeof *zst, cmp_u32);
-    qsort(plain, n_plain, sizeof *plain, cmp_u32);
+    if (n_zst) qsort(zst, n_zst, sizeof *zst, cmp_u32); /* NULL with none */
+    if (n_plain) qsort(plain, n_plain, sizeof *plain, cmp_u32);
     pthread_mutex_lock(&log->mu);
     for (size_t i = 0; i < n_plain && ok; i++) {
         char name[64];
