@@ -13,7 +13,6 @@ PACKAGES=(
   libgsl-dev                            # CLV model fitting (R10.5), GPL-3
   libmicrohttpd-dev curl                # clickpath serve (issue 9) and its tests
   libxlsxwriter-dev                     # --format xlsx
-  nodejs npm                            # report.html assets (Chart.js from npm)
   chromium unzip fonts-dejavu-core      # dashboard and workbook tests
   libcmocka-dev                         # unit test framework
   clang libclang-rt-14-dev              # clang build, sanitizers, libFuzzer
@@ -24,6 +23,9 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# report.html assets come from npm (Chart.js): node and npm, from Debian
+# only when the machine has none (a nodesource node already carries npm)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   SUDO=""
