@@ -33,9 +33,12 @@
 #include "customers/clv.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gsl/gsl_multimin.h>
 #include <gsl/gsl_vector.h>
@@ -103,10 +106,85 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* Hash of a double's bits (open addressing below). */
+static inline uint64_t bits_of(double v) {
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    return u;
+}
+
+static inline size_t hash_u64(uint64_t u) {
+    u ^= u >> 33;
+    u *= UINT64_C(0xff51afd7ed558ccd);
+    u ^= u >> 33;
+    return (size_t)u;
+}
+
+typedef struct val_rank {
+    double v;
+    uint32_t id;
+} val_rank;
+
+static int cmp_val_rank(const void *a, const void *b) {
+    double x = ((const val_rank *)a)->v, y = ((const val_rank *)b)->v;
+    return (x > y) - (x < y);
+}
+
+/* The same table as the sort-and-search build below, in linear time when
+ * every value is a non-negative number (no -0.0, no NaN): equal values then
+ * have equal bits, so the distinct values are found with a hash table and
+ * only they are sorted.  Returns false when it cannot take the fast path
+ * (or memory runs out; the caller then tries the plain way). */
+static bool xtable_build_hashed(xtable *t, const double *x, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (bits_of(x[i]) >> 63 || isnan(x[i])) return false;
+    size_t cap = 16;
+    while (cap < 2 * n) cap *= 2;
+    uint32_t *slot = malloc(cap * sizeof *slot);
+    val_rank *dv = malloc((n ? n : 1) * sizeof *dv);
+    uint32_t *rank = NULL;
+    if (!slot || !dv) {
+        free(slot);
+        free(dv);
+        return false;
+    }
+    memset(slot, 0xff, cap * sizeof *slot);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u = bits_of(x[i]);
+        size_t h = hash_u64(u) & (cap - 1);
+        while (slot[h] != UINT32_MAX && bits_of(dv[slot[h]].v) != u) h = (h + 1) & (cap - 1);
+        if (slot[h] == UINT32_MAX) {
+            slot[h] = (uint32_t)m;
+            dv[m].v = x[i];
+            dv[m].id = (uint32_t)m;
+            m++;
+        }
+        t->xi[i] = slot[h]; /* the distinct id for now */
+    }
+    free(slot);
+    rank = malloc((m ? m : 1) * sizeof *rank);
+    if (!rank) {
+        free(dv);
+        return false;
+    }
+    qsort(dv, m, sizeof *dv, cmp_val_rank); /* distinct values: no ties */
+    for (size_t k = 0; k < m; k++) {
+        t->xs[k] = dv[k].v;
+        rank[dv[k].id] = (uint32_t)k;
+    }
+    for (size_t i = 0; i < n; i++) t->xi[i] = rank[t->xi[i]];
+    t->n_xs = m;
+    free(rank);
+    free(dv);
+    return true;
+}
+
 static bool xtable_build(xtable *t, const double *x, size_t n) {
     t->xs = malloc((n ? n : 1) * sizeof *t->xs);
     t->xi = malloc((n ? n : 1) * sizeof *t->xi);
     if (!t->xs || !t->xi) return false;
+    if (xtable_build_hashed(t, x, n)) return true;
     memcpy(t->xs, x, n * sizeof *x);
     qsort(t->xs, n, sizeof *t->xs, cmp_double);
     size_t m = 0;
@@ -138,21 +216,45 @@ typedef struct opt_problem {
     objective_fn fn;
     void *user;
     size_t k;
+    /* the last evaluation: GSL often asks again for a point it has just
+     * seen, and the objective is deterministic, so the answer is reused */
+    bool have, have_grad;
+    double c_th[4], c_f, c_g[4];
 } opt_problem;
 
+/* pr->fn through the one-point cache (same values, bit for bit). */
+static double eval_cached(opt_problem *pr, const double *th, double *grad) {
+    size_t k = pr->k;
+    if (pr->have && memcmp(th, pr->c_th, k * sizeof *th) == 0 && (!grad || pr->have_grad)) {
+        if (grad) memcpy(grad, pr->c_g, k * sizeof *grad);
+        return pr->c_f;
+    }
+    double g[4];
+    double f = pr->fn(th, grad ? g : NULL, pr->user);
+    memcpy(pr->c_th, th, k * sizeof *th);
+    pr->c_f = f;
+    pr->have = true;
+    pr->have_grad = grad != NULL;
+    if (grad) {
+        memcpy(pr->c_g, g, k * sizeof *g);
+        memcpy(grad, g, k * sizeof *g);
+    }
+    return f;
+}
+
 static double gsl_f(const gsl_vector *v, void *p) {
-    const opt_problem *pr = p;
+    opt_problem *pr = p;
     double th[4];
     for (size_t i = 0; i < pr->k; i++) th[i] = clamp_logp(gsl_vector_get(v, i));
-    double f = pr->fn(th, NULL, pr->user);
+    double f = eval_cached(pr, th, NULL);
     return isfinite(f) ? f : BAD_F;
 }
 
 static void gsl_fdf(const gsl_vector *v, void *p, double *f, gsl_vector *g) {
-    const opt_problem *pr = p;
+    opt_problem *pr = p;
     double th[4], gr[4];
     for (size_t i = 0; i < pr->k; i++) th[i] = clamp_logp(gsl_vector_get(v, i));
-    double val = pr->fn(th, gr, pr->user);
+    double val = eval_cached(pr, th, gr);
     bool ok = isfinite(val);
     for (size_t i = 0; i < pr->k; i++) ok = ok && isfinite(gr[i]);
     if (f) *f = ok ? val : BAD_F;
@@ -178,7 +280,7 @@ static bool run_bfgs(opt_problem *pr, gsl_multimin_fdfminimizer *bf, gsl_vector 
     if (bf->f <= f0 && isfinite(bf->f))
         for (size_t i = 0; i < k; i++) theta[i] = clamp_logp(gsl_vector_get(bf->x, i));
     double g[4];
-    double fv = pr->fn(theta, g, pr->user);
+    double fv = eval_cached(pr, theta, g);
     bool conv = isfinite(fv);
     for (size_t i = 0; i < k; i++) conv = conv && fabs(g[i]) < 1e-4;
     for (size_t i = 0; i < k; i++) conv = conv && fabs(theta[i]) < LOGP_MAX - 1e-9;
@@ -207,7 +309,7 @@ static bool minimise(opt_problem *pr, double *theta, bool *converged, int *itera
         if (!*converged) {
             double best[4];
             memcpy(best, theta, k * sizeof *theta);
-            double f_best = pr->fn(best, NULL, pr->user);
+            double f_best = eval_cached(pr, best, NULL);
             gsl_multimin_function fn = {.f = gsl_f, .n = k, .params = pr};
             for (size_t i = 0; i < k; i++) {
                 gsl_vector_set(x, i, start[i]);
@@ -221,7 +323,7 @@ static bool minimise(opt_problem *pr, double *theta, bool *converged, int *itera
             }
             for (size_t i = 0; i < k; i++) theta[i] = clamp_logp(gsl_vector_get(nm->x, i));
             *converged = run_bfgs(pr, bf, x, theta, &iters);
-            double f = pr->fn(theta, NULL, pr->user);
+            double f = eval_cached(pr, theta, NULL);
             if (!*converged && !(f <= f_best)) memcpy(theta, best, k * sizeof *theta);
         }
     }
@@ -247,7 +349,80 @@ typedef struct bg_data {
     double *c_lnbx1;            /* ln(b + x - 1) for x > 0 */
     /* per distinct T and t_x: ln(alpha + v) and 1 / (alpha + v) */
     double *lT, *iT, *ltx, *itx;
+    /* per observation, refreshed per evaluation: ln(A3 + [x > 0] A4) and
+     * A4's share of the sum (the exp and log1p, computed on threads) */
+    double *lse, *w4;
 } bg_data;
+
+/* Per-observation terms of bg_objective for rows [lo, hi).  Every row is
+ * computed alone, with the same operations whichever thread runs it, and
+ * the sums are taken afterwards in row order on one thread: the result is
+ * bit-identical for any number of threads. */
+typedef struct bg_chunk {
+    const bg_data *d;
+    size_t lo, hi;
+    double r, lna;
+} bg_chunk;
+
+static void bg_terms(const bg_chunk *c) {
+    const bg_data *d = c->d;
+    double r = c->r, lna = c->lna;
+    for (size_t i = c->lo; i < c->hi; i++) {
+        uint32_t k = d->xt.xi[i], ti = d->Tt.xi[i];
+        double x = d->x[i];
+        double lnaT = d->lT[ti];
+        double l3 = -(r + x) * lnaT;
+        double lse = l3, w4 = 0.0;
+        if (x > 0) {
+            uint32_t si = d->txt.xi[i];
+            double lnatx = d->ltx[si];
+            double l4 = lna - d->c_lnbx1[k] - (r + x) * lnatx;
+            /* log-sum-exp of l3 and l4 */
+            double diff = l4 - l3;
+            if (diff > 0) {
+                double e = exp(-diff);
+                lse = l4 + log1p(e);
+                w4 = 1.0 / (1.0 + e);
+            } else {
+                double e = exp(diff);
+                lse = l3 + log1p(e);
+                w4 = e / (1.0 + e);
+            }
+        }
+        d->lse[i] = lse;
+        d->w4[i] = w4;
+    }
+}
+
+static void *bg_terms_thread(void *arg) {
+    bg_terms(arg);
+    return NULL;
+}
+
+#define BG_MAX_THREADS 8
+#define BG_ROWS_PER_THREAD 16384
+
+/* bg_terms over all rows, split into equal chunks on up to
+ * BG_MAX_THREADS threads (the calling thread runs the first chunk); falls
+ * back to fewer threads when one cannot be started. */
+static void bg_terms_all(const bg_data *d, double r, double lna) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nt = cpus > 1 ? (size_t)cpus : 1;
+    if (nt > BG_MAX_THREADS) nt = BG_MAX_THREADS;
+    if (nt > d->n / BG_ROWS_PER_THREAD) nt = d->n / BG_ROWS_PER_THREAD;
+    if (nt < 1) nt = 1;
+    bg_chunk ch[BG_MAX_THREADS];
+    pthread_t tid[BG_MAX_THREADS];
+    bool started[BG_MAX_THREADS] = {false};
+    for (size_t t = 0; t < nt; t++)
+        ch[t] = (bg_chunk){.d = d, .lo = d->n * t / nt, .hi = d->n * (t + 1) / nt, .r = r, .lna = lna};
+    for (size_t t = 1; t < nt; t++) started[t] = pthread_create(&tid[t], NULL, bg_terms_thread, &ch[t]) == 0;
+    bg_terms(&ch[0]);
+    for (size_t t = 1; t < nt; t++) {
+        if (started[t]) pthread_join(tid[t], NULL);
+        else bg_terms(&ch[t]);
+    }
+}
 
 /* Mean negative log-likelihood at log-parameters th = ln(r, alpha, a, b), and
  * its gradient with respect to th when grad is not NULL.  Summaries share
@@ -285,29 +460,17 @@ static double bg_objective(const double *th, double *grad, void *user) {
         d->ltx[k] = log(v);
         d->itx[k] = 1.0 / v;
     }
+    bg_terms_all(d, r, lna);
     double ll = 0, gr = 0, gal = 0, ga = 0, gb = 0;
     for (size_t i = 0; i < d->n; i++) {
         uint32_t k = d->xt.xi[i], ti = d->Tt.xi[i];
         double x = d->x[i], w = d->w ? d->w[i] : 1.0;
         double lnaT = d->lT[ti];
-        double l3 = -(r + x) * lnaT;
-        double lse = l3, w4 = 0.0, lnatx = 0.0, iatx = 0.0;
+        double lse = d->lse[i], w4 = d->w4[i], lnatx = 0.0, iatx = 0.0;
         if (x > 0) {
             uint32_t si = d->txt.xi[i];
             lnatx = d->ltx[si];
             iatx = d->itx[si];
-            double l4 = lna - d->c_lnbx1[k] - (r + x) * lnatx;
-            /* log-sum-exp of l3 and l4 */
-            double diff = l4 - l3;
-            if (diff > 0) {
-                double e = exp(-diff);
-                lse = l4 + log1p(e);
-                w4 = 1.0 / (1.0 + e);
-            } else {
-                double e = exp(diff);
-                lse = l3 + log1p(e);
-                w4 = e / (1.0 + e);
-            }
         }
         ll += w * (d->c_lnab[k] + r * lnal + lse);
         if (grad) {
@@ -340,6 +503,8 @@ static void bg_data_free(bg_data *d) {
     free(d->iT);
     free(d->ltx);
     free(d->itx);
+    free(d->lse);
+    free(d->w4);
 }
 
 static bool bg_data_init(bg_data *d, const double *x, const double *t_x, const double *T, const double *weight,
@@ -365,7 +530,9 @@ static bool bg_data_init(bg_data *d, const double *x, const double *t_x, const d
     d->iT = malloc(mt * sizeof(double));
     d->ltx = malloc(mx * sizeof(double));
     d->itx = malloc(mx * sizeof(double));
-    return d->c_lnab && d->c_dr && d->c_da && d->c_db && d->c_lnbx1 && d->lT && d->iT && d->ltx && d->itx;
+    d->lse = malloc((n ? n : 1) * sizeof(double));
+    d->w4 = malloc((n ? n : 1) * sizeof(double));
+    return d->lse && d->w4 && d->c_lnab && d->c_dr && d->c_da && d->c_db && d->c_lnbx1 && d->lT && d->iT && d->ltx && d->itx;
 }
 
 double cp_bgnbd_loglik(const cp_bgnbd *m, const double *x, const double *t_x, const double *T,
@@ -472,7 +639,15 @@ typedef struct gg_data {
     double *x, *lnx, *zbar, *lnz, *w; /* the fitted observations, zbar rescaled */
     size_t n;
     double w_sum;
-    xtable xt;
+    /* Observations with the same (x, zbar, weight) have the same terms: they
+     * are computed once per distinct triple u (arrays u_*), and summed per
+     * observation in observation order, so the sums are bit for bit those of
+     * a loop over the observations. */
+    uint32_t *ui;  /* each observation's triple */
+    size_t nu;
+    double *u_x, *u_lnx, *u_z, *u_lnz, *u_w;
+    double *t_ll, *t_gp, *t_gq, *t_gg; /* per triple, refreshed per evaluation */
+    xtable xt; /* distinct x over the triples */
     double *c_ln, *c_dp, *c_dq; /* per distinct x */
 } gg_data;
 
@@ -489,16 +664,25 @@ static double gg_objective(const double *th, double *grad, void *user) {
             d->c_dq[k] = ps - psq + lng_g;
         }
     }
+    for (size_t u = 0; u < d->nu; u++) {
+        uint32_t k = d->xt.xi[u];
+        double x = d->u_x[u], w = d->u_w[u];
+        double px = p * x, den = g + x * d->u_z[u], lden = log(den);
+        d->t_ll[u] = w * (d->c_ln[k] + (px - 1) * d->u_lnz[u] + px * d->u_lnx[u] - (px + q) * lden);
+        if (grad) {
+            d->t_gp[u] = w * (d->c_dp[k] + x * (d->u_lnz[u] + d->u_lnx[u] - lden));
+            d->t_gq[u] = w * (d->c_dq[k] - lden);
+            d->t_gg[u] = w * (q / g - (px + q) / den);
+        }
+    }
     double ll = 0, gp = 0, gq = 0, gg = 0;
     for (size_t i = 0; i < d->n; i++) {
-        uint32_t k = d->xt.xi[i];
-        double x = d->x[i], w = d->w[i];
-        double px = p * x, den = g + x * d->zbar[i], lden = log(den);
-        ll += w * (d->c_ln[k] + (px - 1) * d->lnz[i] + px * d->lnx[i] - (px + q) * lden);
+        uint32_t u = d->ui[i];
+        ll += d->t_ll[u];
         if (grad) {
-            gp += w * (d->c_dp[k] + x * (d->lnz[i] + d->lnx[i] - lden));
-            gq += w * (d->c_dq[k] - lden);
-            gg += w * (q / g - (px + q) / den);
+            gp += d->t_gp[u];
+            gq += d->t_gq[u];
+            gg += d->t_gg[u];
         }
     }
     if (grad) {
@@ -515,10 +699,72 @@ static void gg_data_free(gg_data *d) {
     free(d->zbar);
     free(d->lnz);
     free(d->w);
+    free(d->ui);
+    free(d->u_x);
+    free(d->u_lnx);
+    free(d->u_z);
+    free(d->u_lnz);
+    free(d->u_w);
+    free(d->t_ll);
+    free(d->t_gp);
+    free(d->t_gq);
+    free(d->t_gg);
     xtable_free(&d->xt);
     free(d->c_ln);
     free(d->c_dp);
     free(d->c_dq);
+}
+
+/* Groups the observations into distinct (x, zbar, w) triples by their bits
+ * (an open-addressing hash; the values come from the observations, so a
+ * triple's terms are exactly its observations' terms). */
+static bool gg_group(gg_data *d) {
+    size_t n = d->n, cap = 16;
+    while (cap < 2 * n) cap *= 2;
+    uint32_t *slot = malloc(cap * sizeof *slot);
+    size_t c = n ? n : 1;
+    d->ui = malloc(c * sizeof *d->ui);
+    d->u_x = malloc(c * sizeof(double));
+    d->u_lnx = malloc(c * sizeof(double));
+    d->u_z = malloc(c * sizeof(double));
+    d->u_lnz = malloc(c * sizeof(double));
+    d->u_w = malloc(c * sizeof(double));
+    if (!slot || !d->ui || !d->u_x || !d->u_lnx || !d->u_z || !d->u_lnz || !d->u_w) {
+        free(slot);
+        return false;
+    }
+    memset(slot, 0xff, cap * sizeof *slot);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t bx = bits_of(d->x[i]), bz = bits_of(d->zbar[i]), bw = bits_of(d->w[i]);
+        size_t h = hash_u64(bx ^ hash_u64(bz ^ hash_u64(bw))) & (cap - 1);
+        for (;;) {
+            uint32_t s = slot[h];
+            if (s == UINT32_MAX) {
+                slot[h] = (uint32_t)m;
+                d->u_x[m] = d->x[i];
+                d->u_lnx[m] = d->lnx[i];
+                d->u_z[m] = d->zbar[i];
+                d->u_lnz[m] = d->lnz[i];
+                d->u_w[m] = d->w[i];
+                d->ui[i] = (uint32_t)m++;
+                break;
+            }
+            if (bits_of(d->u_x[s]) == bx && bits_of(d->u_z[s]) == bz && bits_of(d->u_w[s]) == bw) {
+                d->ui[i] = s;
+                break;
+            }
+            h = (h + 1) & (cap - 1);
+        }
+    }
+    free(slot);
+    d->nu = m;
+    size_t cu = m ? m : 1;
+    d->t_ll = malloc(cu * sizeof(double));
+    d->t_gp = malloc(cu * sizeof(double));
+    d->t_gq = malloc(cu * sizeof(double));
+    d->t_gg = malloc(cu * sizeof(double));
+    return d->t_ll && d->t_gp && d->t_gq && d->t_gg;
 }
 
 /* Copies the usable observations, zbar divided by `scale`. */
@@ -543,7 +789,8 @@ static bool gg_data_init(gg_data *d, const double *x, const double *zbar, const 
         d->w_sum += w;
         d->n++;
     }
-    if (!xtable_build(&d->xt, d->x, d->n)) return false;
+    if (!gg_group(d)) return false;
+    if (!xtable_build(&d->xt, d->u_x, d->nu)) return false;
     size_t m = d->xt.n_xs ? d->xt.n_xs : 1;
     d->c_ln = malloc(m * sizeof(double));
     d->c_dp = malloc(m * sizeof(double));

@@ -57,33 +57,109 @@ static int cmp_customer_id(const void *a, const void *b, void *s) {
     return cp_strings_cmp(s, ((const cp_customer *)a)->id, ((const cp_customer *)b)->id);
 }
 
-/* RFM ranking key: (value, position in identity order) ascending. */
+/* A sort key and the position it belongs to. */
 typedef struct rank_key {
-    int64_t v;
+    uint64_t v;
     uint32_t pos;
 } rank_key;
 
-static int cmp_rank_key(const void *a, const void *b) {
-    const rank_key *x = a, *y = b;
-    if (x->v != y->v) return x->v < y->v ? -1 : 1;
-    return (x->pos > y->pos) - (x->pos < y->pos);
+/* Stable LSD radix sort of keys[0..n) by v ascending (8-bit digits; digits
+ * equal in every key are skipped).  tmp holds n keys.  Returns the array
+ * that holds the result (keys or tmp). */
+static rank_key *radix_sort_keys(rank_key *keys, rank_key *tmp, size_t n) {
+    size_t (*cnt)[256] = calloc(8, sizeof *cnt);
+    if (!cnt) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v = keys[i].v;
+        for (int d = 0; d < 8; d++) cnt[d][(v >> (8 * d)) & 255]++;
+    }
+    rank_key *src = keys, *dst = tmp;
+    for (int d = 0; d < 8; d++) {
+        if (n == 0 || cnt[d][(src[0].v >> (8 * d)) & 255] == n) continue; /* one bucket: nothing moves */
+        size_t off = 0;
+        for (int b = 0; b < 256; b++) {
+            size_t c = cnt[d][b];
+            cnt[d][b] = off;
+            off += c;
+        }
+        for (size_t i = 0; i < n; i++) dst[cnt[d][(src[i].v >> (8 * d)) & 255]++] = src[i];
+        rank_key *sw = src;
+        src = dst;
+        dst = sw;
+    }
+    free(cnt);
+    return src;
 }
 
+/* int64 -> uint64 with the same order. */
+static inline uint64_t ord_i64(int64_t v) { return (uint64_t)v ^ (UINT64_C(1) << 63); }
+
 /* R10.1: score = 1 + floor(5 * rank / n), rank from 0 in ascending
- * (value, identity bytes) order. */
-static void rfm_scores(cp_customer *c, size_t n, rank_key *keys, int which) {
+ * (value, identity bytes) order: a stable sort by value of the customers,
+ * who are in identity byte order. */
+static bool rfm_scores(cp_customer *c, size_t n, rank_key *keys, rank_key *tmp, int which) {
     for (size_t i = 0; i < n; i++) {
         keys[i].pos = (uint32_t)i;
-        keys[i].v = which == 0 ? c[i].last_ts_ms : which == 1 ? c[i].orders : c[i].gmv_micros - c[i].refunds_micros;
+        keys[i].v = ord_i64(which == 0   ? c[i].last_ts_ms
+                            : which == 1 ? c[i].orders
+                                         : c[i].gmv_micros - c[i].refunds_micros);
     }
-    qsort(keys, n, sizeof *keys, cmp_rank_key);
+    rank_key *sorted = radix_sort_keys(keys, tmp, n);
+    if (!sorted) return false;
     for (size_t rank = 0; rank < n; rank++) {
         uint8_t score = (uint8_t)(1 + (5 * (uint64_t)rank) / n);
-        cp_customer *cu = &c[keys[rank].pos];
+        cp_customer *cu = &c[sorted[rank].pos];
         if (which == 0) cu->rfm_r = score;
         else if (which == 1) cu->rfm_f = score;
         else cu->rfm_m = score;
     }
+    return true;
+}
+
+/* The first 8 bytes of a string, big-endian, zero-padded: ordering by it
+ * agrees with cp_strings_cmp wherever the prefixes differ. */
+static uint64_t str_prefix(const cp_strings *str, cp_str id) {
+    size_t len;
+    const unsigned char *p = (const unsigned char *)cp_strings_get(str, id, &len);
+    uint64_t v = 0;
+    for (size_t k = 0; k < 8; k++) v = v << 8 | (k < len ? p[k] : 0);
+    return v;
+}
+
+/* Sorts the customers by identity bytes (cp_strings_cmp): a radix sort by
+ * the 8-byte prefix, then a comparison sort inside each run of equal
+ * prefixes.  Distinct customers have distinct identities, so the order is
+ * the one any correct sort gives. */
+static bool sort_by_identity(cp_customer **cs_io, size_t n, const cp_strings *str) {
+    cp_customer *cs = *cs_io;
+    rank_key *keys = malloc((n ? n : 1) * sizeof *keys), *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    cp_customer *out = malloc((n ? n : 1) * sizeof *out);
+    rank_key *sorted = keys && tmp && out ? keys : NULL;
+    if (sorted) {
+        for (size_t i = 0; i < n; i++) {
+            keys[i].v = str_prefix(str, cs[i].id);
+            keys[i].pos = (uint32_t)i;
+        }
+        sorted = radix_sort_keys(keys, tmp, n);
+    }
+    if (!sorted) {
+        free(keys);
+        free(tmp);
+        free(out);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) out[i] = cs[sorted[i].pos];
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && sorted[j].v == sorted[i].v) j++;
+        if (j - i > 1) qsort_r(out + i, j - i, sizeof *out, cmp_customer_id, (void *)str);
+        i = j;
+    }
+    free(keys);
+    free(tmp);
+    free(cs);
+    *cs_io = out;
+    return true;
 }
 
 /* R10.2, first match wins. */
@@ -102,6 +178,8 @@ static cp_segment segment_of(const cp_customer *c, const cp_report_options *opt,
     if (c->orders == 1) return CP_SEG_POTENTIAL;
     return CP_SEG_REPEAT;
 }
+
+#define PREFETCH_AHEAD 24
 
 cp_result cp_customers_collect(const cp_report_ctx *ctx, int64_t cal_end_ms, cp_customer_table *out,
                                cp_error *err) {
@@ -148,6 +226,15 @@ cp_result cp_customers_collect(const cp_report_ctx *ctx, int64_t cal_end_ms, cp_
         uint32_t mark = (uint32_t)n + 1;
         for (size_t k = i; k < j; k++) {
             uint32_t row = perm[k];
+            if (k + PREFETCH_AHEAD < ev->n) { /* rows in identity order are scattered */
+                uint32_t ahead = perm[k + PREFETCH_AHEAD];
+                __builtin_prefetch(&ev->ts_ms[ahead]);
+                __builtin_prefetch(&ev->type[ahead]);
+                __builtin_prefetch(&ev->units[ahead]);
+                __builtin_prefetch(&ev->money_micros[ahead]);
+                __builtin_prefetch(&ev->order[ahead]);
+                __builtin_prefetch(&ev->identity[ahead]);
+            }
             int64_t ts = ev->ts_ms[row];
             if (ts > as_of) break; /* rows of an identity are in time order */
             c.last_activity_ms = ts;
@@ -198,15 +285,20 @@ cp_result cp_customers_collect(const cp_report_ctx *ctx, int64_t cal_end_ms, cp_
     }
     free(stamp);
     free(stamp_recent);
-    qsort_r(cs, n, sizeof *cs, cmp_customer_id, (void *)ctx->str);
+    if (!sort_by_identity(&cs, n, ctx->str)) {
+        free(cs);
+        return cp_customers_oom(err);
+    }
     if (n) {
-        rank_key *keys = malloc(n * sizeof *keys);
-        if (!keys) {
+        rank_key *keys = malloc(n * sizeof *keys), *tmp = malloc(n * sizeof *tmp);
+        bool ok = keys && tmp;
+        for (int w = 0; ok && w < 3; w++) ok = rfm_scores(cs, n, keys, tmp, w);
+        free(keys);
+        free(tmp);
+        if (!ok) {
             free(cs);
             return cp_customers_oom(err);
         }
-        for (int w = 0; w < 3; w++) rfm_scores(cs, n, keys, w);
-        free(keys);
     }
     for (size_t k = 0; k < n; k++) cs[k].segment = (uint8_t)segment_of(&cs[k], opt, as_of);
     out->c = cs;
@@ -246,11 +338,6 @@ static void clv_result_free(clv_result *m) {
     free(m->clv);
 }
 
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* Summary key of a customer: x, t_x days, T days (each < 2^21). */
 static uint64_t summary_key(const cp_customer *c, int32_t cal_day) {
     uint64_t x = (uint64_t)(c->n_days - 1), tx = (uint64_t)(c->last_day - c->first_day),
@@ -271,6 +358,8 @@ static cp_result clv_run(const cp_report_ctx *ctx, const cp_customer_table *ct, 
     m->cal_end_ms = cal_end_ms;
     int32_t cal_day = cp_tz_day(opt->tz, cal_end_ms);
     size_t n = ct->n;
+    rank_key *kbuf = malloc((n ? n : 1) * sizeof *kbuf), *ktmp = malloc((n ? n : 1) * sizeof *ktmp);
+    uint32_t *cust_u = malloc((n ? n : 1) * sizeof *cust_u); /* each customer's distinct summary */
     uint64_t *keys = malloc((n ? n : 1) * sizeof *keys);
     double *gx = malloc((n ? n : 1) * sizeof *gx), *gz = malloc((n ? n : 1) * sizeof *gz);
     m->p_alive = malloc((n ? n : 1) * sizeof(double));
@@ -278,15 +367,18 @@ static cp_result clv_run(const cp_report_ctx *ctx, const cp_customer_table *ct, 
     m->clv = malloc((n ? n : 1) * sizeof(double));
     double *ux = NULL, *utx = NULL, *uT = NULL, *uw = NULL, *u_palive = NULL, *u_exp = NULL, *u_disc = NULL;
     cp_result rc = CP_OK;
-    if (!keys || !gx || !gz || !m->p_alive || !m->expected || !m->clv) {
+    if (!kbuf || !ktmp || !cust_u || !keys || !gx || !gz || !m->p_alive || !m->expected || !m->clv) {
         rc = cp_customers_oom(err);
         goto done;
     }
     size_t nk = 0, n_rep = 0;
     for (size_t i = 0; i < n; i++) {
         const cp_customer *c = &ct->c[i];
+        cust_u[i] = UINT32_MAX;
         if (c->n_days == 0) continue;
-        keys[nk++] = summary_key(c, cal_day);
+        kbuf[nk].v = summary_key(c, cal_day);
+        kbuf[nk].pos = (uint32_t)i;
+        nk++;
         if (c->n_days > 1) {
             gx[n_rep] = (double)(c->n_days - 1);
             gz[n_rep] = (double)c->repeat_micros / 1e6 / (double)(c->n_days - 1);
@@ -295,10 +387,17 @@ static cp_result clv_run(const cp_report_ctx *ctx, const cp_customer_table *ct, 
     }
     m->n_fitted = nk;
     m->n_repeat = n_rep;
-    qsort(keys, nk, sizeof *keys, cmp_u64);
+    /* distinct keys ascending; each customer's index among them */
+    const rank_key *sk = radix_sort_keys(kbuf, ktmp, nk);
+    if (!sk) {
+        rc = cp_customers_oom(err);
+        goto done;
+    }
     size_t nu = 0;
-    for (size_t i = 0; i < nk; i++)
-        if (nu == 0 || keys[i] != keys[nu - 1]) keys[nu++] = keys[i];
+    for (size_t i = 0; i < nk; i++) {
+        if (nu == 0 || sk[i].v != keys[nu - 1]) keys[nu++] = sk[i].v;
+        cust_u[sk[i].pos] = (uint32_t)(nu - 1);
+    }
     size_t cu = nu ? nu : 1;
     ux = malloc(cu * sizeof *ux);
     utx = malloc(cu * sizeof *utx);
@@ -317,13 +416,8 @@ static cp_result clv_run(const cp_report_ctx *ctx, const cp_customer_table *ct, 
         uT[u] = (double)(keys[u] & 0x1fffff) / m->unit_days;
     }
     /* weights: count customers per key */
-    for (size_t i = 0; i < n; i++) {
-        const cp_customer *c = &ct->c[i];
-        if (c->n_days == 0) continue;
-        uint64_t k = summary_key(c, cal_day);
-        uint64_t *hit = bsearch(&k, keys, nu, sizeof *keys, cmp_u64);
-        if (CP_ALWAYS(hit)) uw[hit - keys] += 1.0;
-    }
+    for (size_t i = 0; i < n; i++)
+        if (cust_u[i] != UINT32_MAX) uw[cust_u[i]] += 1.0;
 #ifdef CLV_DEBUG
     double t_phase = dbg_now();
     fprintf(stderr, "clv: %zu summaries, %zu distinct\n", nk, nu);
@@ -373,10 +467,8 @@ static cp_result clv_run(const cp_report_ctx *ctx, const cp_customer_table *ct, 
         const cp_customer *c = &ct->c[i];
         m->p_alive[i] = m->expected[i] = m->clv[i] = NAN;
         if (!m->bg_ok || c->n_days == 0) continue;
-        uint64_t k = summary_key(c, cal_day);
-        uint64_t *hit = bsearch(&k, keys, nu, sizeof *keys, cmp_u64);
-        if (!CP_ALWAYS(hit)) continue;
-        size_t u = (size_t)(hit - keys);
+        if (!CP_ALWAYS(cust_u[i] != UINT32_MAX)) continue;
+        size_t u = cust_u[i];
         m->p_alive[i] = u_palive[u];
         m->expected[i] = u_exp[u];
         if (m->gg_ok) {
@@ -386,6 +478,9 @@ static cp_result clv_run(const cp_report_ctx *ctx, const cp_customer_table *ct, 
         }
     }
 done:
+    free(kbuf);
+    free(ktmp);
+    free(cust_u);
     free(keys);
     free(gx);
     free(gz);
@@ -521,18 +616,6 @@ static cp_result write_customers_csv(const cp_report_ctx *ctx, const cp_customer
     return cp_table_close(t, err);
 }
 
-/* Customer positions by GMV descending, ties by identity bytes (R10.2). */
-typedef struct gmv_key {
-    int64_t gmv;
-    uint32_t pos;
-} gmv_key;
-
-static int cmp_gmv_desc(const void *a, const void *b) {
-    const gmv_key *x = a, *y = b;
-    if (x->gmv != y->gmv) return x->gmv > y->gmv ? -1 : 1;
-    return (x->pos > y->pos) - (x->pos < y->pos);
-}
-
 typedef struct seg_totals {
     int64_t customers[CP_N_SEGMENTS], gmv[CP_N_SEGMENTS];
     int64_t total_gmv, top_customers, top_gmv;
@@ -543,23 +626,34 @@ static cp_result write_segments(const cp_report_ctx *ctx, const cp_customer_tabl
     const cp_report_options *opt = ctx->opt;
     size_t n = ct->n;
     memset(st, 0, sizeof *st);
-    gmv_key *keys = malloc((n ? n : 1) * sizeof *keys);
-    if (!keys) return cp_customers_oom(err);
-    for (size_t i = 0; i < n; i++) {
-        st->customers[ct->c[i].segment]++;
-        st->gmv[ct->c[i].segment] += ct->c[i].gmv_micros;
-        st->total_gmv += ct->c[i].gmv_micros;
-        keys[i].gmv = ct->c[i].gmv_micros;
-        keys[i].pos = (uint32_t)i;
+    /* customer positions by GMV descending, ties by identity bytes (R10.2):
+     * a stable sort by the complemented key of the customers in identity
+     * order */
+    rank_key *kbuf = malloc((n ? n : 1) * sizeof *kbuf), *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    rank_key *keys = NULL;
+    if (kbuf && tmp) {
+        for (size_t i = 0; i < n; i++) {
+            st->customers[ct->c[i].segment]++;
+            st->gmv[ct->c[i].segment] += ct->c[i].gmv_micros;
+            st->total_gmv += ct->c[i].gmv_micros;
+            kbuf[i].v = ~ord_i64(ct->c[i].gmv_micros);
+            kbuf[i].pos = (uint32_t)i;
+        }
+        keys = radix_sort_keys(kbuf, tmp, n);
     }
-    qsort(keys, n, sizeof *keys, cmp_gmv_desc);
+    if (!keys) {
+        free(kbuf);
+        free(tmp);
+        return cp_customers_oom(err);
+    }
     st->top_customers = (int64_t)((n + 4) / 5); /* ceil(n / 5) */
-    for (int64_t k = 0; k < st->top_customers; k++) st->top_gmv += keys[k].gmv;
+    for (int64_t k = 0; k < st->top_customers; k++) st->top_gmv += ct->c[keys[k].pos].gmv_micros;
 
     static const char *const scols[] = {"segment", "customers", "share", "gmv", "gmv_share"};
     cp_table *t = cp_table_open(opt->out_dir, "segments", opt->format, scols, 5, err);
     if (!t) {
-        free(keys);
+        free(kbuf);
+        free(tmp);
         return err ? err->code : CP_EIO;
     }
     for (int s = 0; s < CP_N_SEGMENTS; s++) {
@@ -589,7 +683,7 @@ static cp_result write_segments(const cp_report_ctx *ctx, const cp_customer_tabl
         size_t k = 0;
         for (int d = 1; d <= 10; d++) {
             size_t top = ((size_t)d * n + 9) / 10;
-            while (k < top) cum += keys[k++].gmv;
+            while (k < top) cum += ct->c[keys[k++].pos].gmv_micros;
             cp_table_int(t, d);
             cp_table_int(t, (int64_t)top);
             cp_table_ratio(t, (int64_t)top, (int64_t)n);
@@ -599,7 +693,8 @@ static cp_result write_segments(const cp_report_ctx *ctx, const cp_customer_tabl
         }
         rc = cp_table_close(t, err);
     }
-    free(keys);
+    free(kbuf);
+    free(tmp);
     return rc;
 }
 

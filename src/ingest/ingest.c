@@ -212,8 +212,10 @@ void cp_run_free(cp_run *run) {
         if (!np_) return -1;                                   \
         (ptr) = np_; } while (0)
 
-static int grow_events(cp_run *run) {
+/* Grows the columns to at least `want` rows (0: double). */
+static int reserve_events(cp_run *run, size_t want) {
     size_t cap = run->cap ? run->cap * 2 : 65536;
+    if (want > cap) cap = want;
     cp_events *e = &run->ev;
     GROW(e->ts_ms, cap); GROW(e->type, cap); GROW(e->flags, cap); GROW(e->rating, cap);
     GROW(e->file, cap); GROW(e->line, cap); GROW(e->visitor, cap); GROW(e->customer, cap);
@@ -223,6 +225,8 @@ static int grow_events(cp_run *run) {
     run->cap = cap;
     return 0;
 }
+
+static int grow_events(cp_run *run) { return reserve_events(run, 0); }
 
 static uint32_t placement_index(cp_run *run, cp_str c, cp_str a, cp_str k) {
     if (run->n_pl * 2 >= (size_t)run->pl_mask) {
@@ -285,6 +289,7 @@ typedef struct file_ctx {
     uint32_t *key_slots; /* hash -> slot+1 */
     uint32_t key_mask;
     cp_str last[CP_N_FIELDS]; /* last interned value per field (cache) */
+    uint32_t last_hash[CP_N_FIELDS];
     cp_error *err;
 } file_ctx;
 
@@ -367,6 +372,7 @@ typedef struct row {
     int32_t units;
     int64_t ts, money;
     span s[N_S];
+    uint32_t h[N_S]; /* cp_hash_bytes of each span, computed by the parser */
 } row;
 
 /* ---- UTF-8 validation (R1.4b bad_encoding) ---------------------------------- */
@@ -503,16 +509,17 @@ static bool parse_loaded(span v, bool *out) {
 /* Interns a field value, reusing the previous record's id for the same field
  * when the bytes are equal: consecutive events of one visitor share the user
  * agent, address and identity, and a memcmp is cheaper than a hash probe. */
-static inline cp_str intern_cached(file_ctx *fc, int field, span v, int *oom) {
+static inline cp_str intern_cached(file_ctx *fc, int field, span v, uint32_t hash, int *oom) {
     if (v.len == 0) return CP_STR_NONE;
     cp_str last = fc->last[field];
-    if (last) {
+    if (last && fc->last_hash[field] == hash) {
         size_t len;
         const char *p = cp_strings_get(fc->run->str, last, &len);
         if (len == v.len && memcmp(p, v.p, len) == 0) return last;
     }
-    cp_str id = cp_strings_intern(fc->run->str, v.p, v.len, oom);
+    cp_str id = cp_strings_intern_h(fc->run->str, v.p, v.len, hash, oom);
     fc->last[field] = id;
+    fc->last_hash[field] = hash;
     return id;
 }
 
@@ -622,6 +629,8 @@ static void parse_event(const file_ctx *fc, const span *f, row *r) {
     r->s[S_CAMPAIGN] = f[CP_F_CAMPAIGN];
     r->s[S_AD_GROUP] = f[CP_F_AD_GROUP];
     r->s[S_KEYWORD] = f[CP_F_KEYWORD];
+    /* hash here, on the parsing thread: the committing thread only probes */
+    for (int k = 0; k < N_S; k++) r->h[k] = r->s[k].len ? (uint32_t)cp_hash_bytes(r->s[k].p, r->s[k].len) : 0;
 #undef HAS
 }
 
@@ -641,7 +650,7 @@ static int commit_row(file_ctx *fc, const row *r) {
     size_t i = run->ev.n;
     cp_events *e = &run->ev;
     int oom = 0;
-#define INTERN(x, f) intern_cached(fc, (f), r->s[x], &oom)
+#define INTERN(x, f) intern_cached(fc, (f), r->s[x], r->h[x], &oom)
     e->ts_ms[i] = r->ts;
     e->type[i] = r->type;
     e->flags[i] = r->flags;
@@ -1362,6 +1371,8 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
 
     cp_reader *rd = data ? cp_reader_open_mem(path, data, data_len, err) : cp_reader_open(path, err);
     if (!rd) return err ? err->code : CP_EIO;
+    uint64_t input_size = cp_reader_plain_size(rd); /* 0 when unknown */
+    bool sized = false;
 
     file_ctx fc = {.run = run, .path = path, .file_idx = (uint16_t)run->n_inputs, .stats = stats, .err = err};
     const char *d = run->opt.delimiter;
@@ -1447,8 +1458,20 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
                 region_end = nl ? (size_t)(nl - buf) + 1 : pos;
             }
             if (region_end > pos) {
+                uint64_t rows_before = stats->lines;
                 int pr = parse_block_parallel(&fc, parts, n_parts, buf, pos, region_end, eof && region_end == have, &line);
                 if (pr < 0) { result = fail(err, CP_ENOMEM, path, line, "out of memory"); goto done; }
+                if (pr == 1 && !sized && input_size > 0) {
+                    /* size the columns once from the first block's rows per
+                     * byte, instead of doubling (and copying) them repeatedly */
+                    sized = true;
+                    double per_byte = (double)(stats->lines - rows_before) / (double)(region_end - pos);
+                    size_t want = run->ev.n + (size_t)(per_byte * (double)input_size * 1.02);
+                    if (want > run->cap && reserve_events(run, want) != 0) {
+                        result = fail(err, CP_ENOMEM, path, line, "out of memory");
+                        goto done;
+                    }
+                }
                 if (pr == 1) {
                     pos = region_end;
                     if (eof && pos >= have) break;

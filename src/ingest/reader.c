@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -151,6 +152,14 @@ static bool detect(cp_reader *r, cp_error *err) {
 }
 
 cp_compression cp_reader_compression(const cp_reader *r) { return r->comp; }
+
+uint64_t cp_reader_plain_size(const cp_reader *r) {
+    struct stat st;
+    if (r->comp != CP_COMP_NONE) return 0;
+    if (r->mem) return r->mem_len;
+    if (fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+    return (uint64_t)st.st_size;
+}
 
 static ssize_t read_plain(cp_reader *r, unsigned char *buf, size_t cap, cp_error *err) {
     if (r->raw_pos < r->raw_len) { /* bytes peeked at open */

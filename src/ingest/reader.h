@@ -7,6 +7,7 @@
 #define CLICKPATH_READER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "clickpath/clickpath.h"
@@ -22,6 +23,8 @@ cp_reader *cp_reader_open(const char *path, cp_error *err);
  * compression is detected the same way.  `name` is used in messages. */
 cp_reader *cp_reader_open_mem(const char *name, const void *data, size_t len, cp_error *err);
 cp_compression cp_reader_compression(const cp_reader *r);
+/* Size in bytes of an uncompressed regular file, else 0. */
+uint64_t cp_reader_plain_size(const cp_reader *r);
 /* Reads up to cap decompressed bytes into buf.  Returns the count, 0 at the
  * end, or -1 with err filled (CP_EIO for read errors, CP_EFORMAT for data
  * that cannot be decompressed). */

@@ -221,10 +221,67 @@ void cp_table_sid(cp_table *t, const cp_strings *str, cp_str id) {
     cp_table_str(t, s, len);
 }
 
+/* Decimal digits of v into the end of b[0..24): returns where they start.
+ * Same text as "%lld". */
+static char *fmt_i64(char *end, int64_t v) {
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    char *p = end;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--p = '-';
+    return p;
+}
+
 void cp_table_int(cp_table *t, int64_t v) {
-    char b[32];
-    int n = snprintf(b, sizeof b, "%lld", (long long)v);
-    cell_raw(t, b, (size_t)n);
+    char b[24];
+    char *p = fmt_i64(b + sizeof b, v);
+    cell_raw(t, p, (size_t)(b + sizeof b - p));
+}
+
+/* cp_fmt_double6 ("%.6f", R8) without printf for |v| < 2^43 (v * 10^6 then
+ * fits 64 bits): v * 10^6 is formed exactly as m * 10^6 / 2^sh in 128 bits
+ * and rounded to nearest, ties to even, as glibc's printf does in the
+ * default rounding mode (checked against it on 30M values, dyadic ties
+ * included).  Any other value goes to cp_fmt_double6.  Returns the length. */
+static size_t fast_double6(char *buf, double v) {
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    bool neg = bits >> 63;
+    int ex = (int)(bits >> 52 & 0x7ff);
+    uint64_t m = bits & ((UINT64_C(1) << 52) - 1);
+    if (ex == 0x7ff || ex >= 1023 + 43) return cp_fmt_double6(buf, v); /* inf, NaN, >= 2^43 */
+    int sh;
+    if (ex == 0) sh = 1074; /* zero and subnormals */
+    else {
+        m |= UINT64_C(1) << 52;
+        sh = 1075 - ex; /* v = m / 2^sh, sh >= 1 here */
+    }
+    uint64_t q = 0;
+    if (sh < 128) {
+        unsigned __int128 prod = (unsigned __int128)m * 1000000u; /* < 2^73 */
+        unsigned __int128 qq = prod >> sh, rem = prod - (qq << sh), half = (unsigned __int128)1 << (sh - 1);
+        if (rem > half || (rem == half && (qq & 1))) qq++;
+        q = (uint64_t)qq;
+    } /* else v * 10^6 < 2^73 / 2^128: rounds to 0 */
+    char tmp[40];
+    char *end = tmp + sizeof tmp, *p = end;
+    uint64_t frac = q % 1000000, ip = q / 1000000;
+    for (int k = 0; k < 6; k++) {
+        *--p = (char)('0' + frac % 10);
+        frac /= 10;
+    }
+    *--p = '.';
+    do {
+        *--p = (char)('0' + ip % 10);
+        ip /= 10;
+    } while (ip);
+    if (neg && q != 0) *--p = '-'; /* "-0.000000" is written "0.000000" */
+    size_t n = (size_t)(end - p);
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    return n;
 }
 
 void cp_table_money(cp_table *t, int64_t micros) {
@@ -242,7 +299,7 @@ void cp_table_ratio(cp_table *t, int64_t num, int64_t den) {
 
 void cp_table_double6(cp_table *t, double v) {
     char b[64];
-    size_t n = cp_fmt_double6(b, v);
+    size_t n = fast_double6(b, v);
     if (n == 0) { cp_table_empty(t); return; }
     cell_raw(t, b, n);
 }

@@ -105,7 +105,12 @@ cp_str cp_strings_find(const cp_strings *s, const char *p, size_t len) {
 
 cp_str cp_strings_intern(cp_strings *s, const char *p, size_t len, int *oom) {
     if (len == 0) return CP_STR_NONE;
-    uint32_t h = (uint32_t)cp_hash_bytes(p, len);
+    return cp_strings_intern_h(s, p, len, cp_hash_bytes(p, len), oom);
+}
+
+cp_str cp_strings_intern_h(cp_strings *s, const char *p, size_t len, uint64_t hash, int *oom) {
+    if (len == 0) return CP_STR_NONE;
+    uint32_t h = (uint32_t)hash;
     uint32_t i = h & s->mask;
     for (;; i = (i + 1) & s->mask) {
         uint32_t id = s->slots[i];

@@ -15,6 +15,9 @@ void cp_strings_free(cp_strings *s); /* accepts NULL */
 /* Interns p[0..len); len 0 gives CP_STR_NONE.  Returns CP_STR_NONE with
  * *oom set when out of memory. */
 cp_str cp_strings_intern(cp_strings *s, const char *p, size_t len, int *oom);
+/* The same with the hash already computed (cp_hash_bytes(p, len)), so that
+ * parsing threads can hash and the committing thread only probes. */
+cp_str cp_strings_intern_h(cp_strings *s, const char *p, size_t len, uint64_t hash, int *oom);
 /* Looks up without inserting; CP_STR_NONE if absent. */
 cp_str cp_strings_find(const cp_strings *s, const char *p, size_t len);
 size_t cp_strings_memory_bytes(const cp_strings *s);
