@@ -9,7 +9,12 @@
 
 #define HDR "ts,type,visitor,customer,asin,campaign,tag,cost,units,price,amount,loaded,rating,order,ua\n"
 
-static cp_run *load_text(const char *text, const cp_ingest_options *opt) { return cp_test_run_text(text, opt); }
+/* Loads text keeping the raw visitor and customer columns (tests read them). */
+static cp_run *load_text(const char *text, const cp_ingest_options *opt) {
+    cp_ingest_options o = opt ? *opt : (cp_ingest_options){0};
+    o.keep_raw_ids = true;
+    return cp_test_run_text(text, &o);
+}
 
 static const cp_reject *reject_at(const cp_run *run, size_t i) {
     size_t n;
@@ -503,7 +508,8 @@ static void real_online_retail_loads(void **state) {
                           {"ts", "InvoiceDate"}, {"price", "UnitPrice"}, {"customer", "CustomerID"},
                           {"visitor", "InvoiceNo"}};
     cp_set_entry set[] = {{"type", "purchase"}};
-    cp_ingest_options o = {.map = map, .n_map = 7, .set = set, .n_set = 1, .input_tz = "Europe/London"};
+    cp_ingest_options o = {.map = map, .n_map = 7, .set = set, .n_set = 1, .input_tz = "Europe/London",
+                           .keep_raw_ids = true};
     cp_error err = {0};
     cp_run *run = cp_run_new(&o, &err);
     const char *path = CP_SHARED_DATA("online-retail/online_retail.csv.gz");

@@ -93,7 +93,9 @@ typedef struct cp_events {
     uint8_t *rating; /* feedback 1..5, else 0 */
     uint16_t *file;  /* index into cp_run_inputs() */
     uint32_t *line;  /* physical line of the record's first byte */
-    cp_str *visitor, *customer, *identity;
+    cp_str *visitor, *customer; /* NULL after cp_run_finish() unless
+                                 * cp_ingest_options.keep_raw_ids */
+    cp_str *identity;
     cp_str *ip, *ua, *referrer, *asin, *tag, *click_id;
     uint32_t *placement; /* index into cp_run_placements(); CP_NONE if no campaign */
     uint32_t *order;     /* index into the order table; CP_NONE if none */
@@ -178,6 +180,9 @@ typedef struct cp_ingest_options {
     bool no_header;         /* --no-header (needs columns) */
     const char *columns;    /* --columns a,b,c */
     bool no_stitch;         /* --no-stitch (R2.1) */
+    bool keep_raw_ids;      /* keep the visitor and customer columns after
+                             * cp_run_finish() (they are freed by default:
+                             * every report reads identity) */
     unsigned threads;       /* --threads: parsing threads; 0 = all cores.
                              * Results are identical for any value. */
     size_t parallel_min_bytes; /* blocks smaller than this are parsed on one

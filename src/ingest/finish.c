@@ -125,23 +125,51 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
     if (radix_sort_u64(key, perm, n) != 0) goto oom;
     free(key);
     key = NULL;
+    /* R2.1 identity, computed in R1.6 order through the permutation (before
+     * the gather, so the raw visitor and customer columns need not be
+     * gathered when they are not kept) */
+    size_t n_str = (size_t)cp_strings_count(run->str) + 1;
+    cp_str *identity = malloc((n ? n : 1) * sizeof *identity);
+    if (!identity) goto oom;
+    if (!run->opt.no_stitch) {
+        first_cust = calloc(n_str, sizeof *first_cust);
+        if (!first_cust) { free(identity); goto oom; }
+        for (size_t k = 0; k < n; k++) {
+            uint32_t i = perm[k];
+            if (e->visitor[i] && e->customer[i] && !first_cust[e->visitor[i]])
+                first_cust[e->visitor[i]] = e->customer[i];
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        uint32_t i = perm[k];
+        cp_str id = e->customer[i];
+        if (!id && first_cust && e->visitor[i]) id = first_cust[e->visitor[i]];
+        if (!id) id = e->visitor[i];
+        identity[k] = id; /* already in sorted order */
+    }
+    free(first_cust);
+    first_cust = NULL;
+    e->identity = identity;
+    if (!run->opt.keep_raw_ids) {
+        /* reports read identity only: 8 bytes an event saved */
+        free(e->visitor);
+        free(e->customer);
+        e->visitor = e->customer = NULL;
+    }
     {
         /* gather every column in the sorted order; the columns are
          * independent, so two threads share them */
         perm_job jobs[] = {
-            {&e->ts_ms, 8}, {&e->money_micros, 8}, {&e->visitor, 4},
-            {&e->customer, 4}, {&e->ip, 4}, {&e->ua, 4},
+            {&e->ts_ms, 8}, {&e->money_micros, 8}, {&e->ip, 4}, {&e->ua, 4},
             {&e->referrer, 4}, {&e->asin, 4}, {&e->tag, 4},
             {&e->click_id, 4}, {&e->placement, 4}, {&e->order, 4},
             {&e->units, 4}, {&e->line, 4}, {&e->file, 2},
-            {&e->type, 1}, {&e->flags, 1}, {&e->rating, 1}};
+            {&e->type, 1}, {&e->flags, 1}, {&e->rating, 1},
+            {&e->visitor, 4}, {&e->customer, 4}};
         size_t n_jobs = sizeof jobs / sizeof *jobs;
-        perm_batch half[2] = {{jobs, 0, n_jobs, perm, n, true}, {jobs, 0, 0, perm, n, true}};
-        /* split by bytes: the first thread takes the 8-byte columns and a
-         * few 4-byte ones (36 bytes a row), the second the rest (35) */
-        half[0].end = 5;
-        half[1].begin = 5;
-        half[1].end = n_jobs;
+        if (!run->opt.keep_raw_ids) n_jobs -= 2;
+        /* split by bytes: about half of each row's bytes per thread */
+        perm_batch half[2] = {{jobs, 0, 4, perm, n, true}, {jobs, 4, n_jobs, perm, n, true}};
         pthread_t th;
         bool threaded = n >= 100000 && pthread_create(&th, NULL, perm_run, &half[1]) == 0;
         perm_run(&half[0]);
@@ -150,26 +178,6 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
         if (!half[0].ok || !half[1].ok) goto oom;
     }
     run->cap = n;
-
-    /* R2.1 identity */
-    size_t n_str = (size_t)cp_strings_count(run->str) + 1;
-    e->identity = malloc((n ? n : 1) * sizeof *e->identity);
-    if (!e->identity) goto oom;
-    if (!run->opt.no_stitch) {
-        first_cust = calloc(n_str, sizeof *first_cust);
-        if (!first_cust) goto oom;
-        for (size_t i = 0; i < n; i++)
-            if (e->visitor[i] && e->customer[i] && !first_cust[e->visitor[i]])
-                first_cust[e->visitor[i]] = e->customer[i];
-    }
-    for (size_t i = 0; i < n; i++) {
-        cp_str id = e->customer[i];
-        if (!id && first_cust && e->visitor[i]) id = first_cust[e->visitor[i]];
-        if (!id) id = e->visitor[i];
-        e->identity[i] = id;
-    }
-    free(first_cust);
-    first_cust = NULL;
 
     /* R1.3 orders.  order column holds the order string id until here. */
     order_of_str = calloc(n_str, sizeof *order_of_str); /* string id -> order index + 1 */

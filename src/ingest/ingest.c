@@ -1548,6 +1548,7 @@ bool cp_run_has_user_agents(const cp_run *run) { return run->has_ua; }
 size_t cp_run_memory_bytes(const cp_run *run) {
     /* per event: the columns as allocated (capacity), strings, tables */
     size_t per = sizeof(int64_t) * 2 + 1 + 1 + 1 + 2 + 4 + 4 * 11 + 4 + 4;
+    if (run->finished && !run->ev.visitor) per -= 8; /* raw ids freed */
     return run->cap * per + cp_strings_memory_bytes(run->str) + run->cap_pl * sizeof(cp_placement) +
            run->n_orders * sizeof(cp_order) + (run->by_identity ? run->ev.n * 4 : 0) +
            run->cap_rejects * sizeof(cp_reject) + run->arena.used_bytes;
