@@ -316,9 +316,17 @@ static int mapping_option(const char *cmd, int c, char *arg, mapping *m) {
 
 /* ---- progress ------------------------------------------------------------------ */
 
+/* Progress on stderr: only on a terminal and without --quiet; a bar with
+ * the rate and the time left when the input size is known (plain files),
+ * else the bytes read and the rate. */
 typedef struct progress {
     bool on;
     struct timespec start;
+    uint64_t total;      /* bytes of the plain input files; 0 = unknown */
+    uint64_t done;       /* bytes of the inputs finished before this one */
+    uint64_t last;       /* bytes of the current input so far */
+    const char *path;    /* the current input */
+    bool shown;
 } progress;
 
 static double elapsed_s(const struct timespec *t0) {
@@ -330,21 +338,52 @@ static double elapsed_s(const struct timespec *t0) {
 static void on_progress(void *user, const char *path, uint64_t bytes) {
     progress *p = user;
     if (!p->on) return;
+    if (p->path != path) { /* a new input */
+        p->done += p->last;
+        p->path = path;
+    }
+    p->last = bytes;
     double s = elapsed_s(&p->start);
     if (s < 1.0) return;
-    fprintf(stderr, "\r%s: read %.0f MB of %s (%.0f MB/s)   ", prog, (double)bytes / 1e6, path,
-            (double)bytes / 1e6 / s);
+    uint64_t sofar = p->done + bytes;
+    double rate = (double)sofar / 1e6 / s;
+    p->shown = true;
+    if (p->total && sofar <= p->total) {
+        double frac = (double)sofar / (double)p->total;
+        int width = 30, fill = (int)(frac * width);
+        char bar[64];
+        for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '-';
+        bar[width] = '\0';
+        double left = rate > 0 ? ((double)(p->total - sofar) / 1e6) / rate : 0;
+        fprintf(stderr, "\r[%s] %3.0f%%  %.0f MB/s  %.0f s left   ", bar, 100 * frac, rate, left);
+    } else {
+        fprintf(stderr, "\rread %.0f MB (%.0f MB/s)   ", (double)sofar / 1e6, rate);
+    }
     fflush(stderr);
 }
 
 static void progress_done(progress *p) {
-    if (p->on && elapsed_s(&p->start) >= 1.0) fprintf(stderr, "\r\033[K");
+    if (p->on && p->shown) fprintf(stderr, "\r\033[K");
+    p->shown = false;
+}
+
+/* Sum of the sizes of the regular input files (0 when one is stdin). */
+static uint64_t inputs_size(char **files, int n_files) {
+    uint64_t total = 0;
+    for (int i = 0; i < n_files; i++) {
+        struct stat st;
+        if (strcmp(files[i], "-") == 0 || stat(files[i], &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+        total += (uint64_t)st.st_size;
+    }
+    return total;
 }
 
 /* Loads every input into a finished run.  Returns an exit status (0 = ok). */
 static int load_inputs(mapping *m, char **files, int n_files, bool quiet, cp_run **out, progress *pg) {
     cp_error err = {0};
+    memset(pg, 0, sizeof *pg);
     pg->on = !quiet && isatty(2);
+    pg->total = inputs_size(files, n_files);
     clock_gettime(CLOCK_MONOTONIC, &pg->start);
     m->opt.on_progress = on_progress;
     m->opt.progress_user = pg;
@@ -598,7 +637,10 @@ static int run_report(report_args *a, char **files, int n_files) {
     cp_summary *sum = cp_summary_new();
     cp_error err = {0};
     if (!sum) { cp_run_free(run); return 4; }
+    bool tell = !a->opt.quiet && isatty(2) && cp_run_events(run)->n >= 1000000;
+    if (tell) fprintf(stderr, "computing reports for %zu events ...", cp_run_events(run)->n);
     cp_result r = cp_report_all(run, &a->opt, sum, &err);
+    if (tell) fprintf(stderr, "\r\033[K");
     if (r != CP_OK) {
         rc = die_err(&err);
     } else {
