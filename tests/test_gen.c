@@ -45,7 +45,8 @@ static void make_tmp(char *dir) {
 }
 
 static void remove_tree(const char *dir) {
-    const char *names[] = {"events.csv", "events.jsonl", "tags.csv", "truth_clicks.csv", "truth_people.csv"};
+    const char *names[] = {"events.csv", "events.jsonl", "tags.csv", "truth_clicks.csv", "truth_people.csv",
+                           "truth_attribution.csv"};
     char path[4096];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);

@@ -2,7 +2,10 @@
  * attribution.csv, R5.1 registry).
  *
  * cp_attribution_build (R7.1): one pass over each identity's events in time
- * order (cp_run_by_identity).  Within equal timestamps clicks are taken
+ * order: the valid off-site clicks and the conversions, gathered in one
+ * sequential pass and radix-sorted by identity (rows are in R1.6 order, so
+ * the result is cp_run_by_identity's order restricted to them; the same for
+ * the purchase lines of new_to_brand).  Within equal timestamps clicks are taken
  * first, so a click at the conversion's own time is a candidate.  A
  * conversion -- a loaded page view (R4.1), an add_to_cart, a purchase line --
  * at t is credited to the latest valid off-site click (a click with a tag) of
@@ -60,36 +63,102 @@ static inline bool is_conversion(const cp_events *ev, uint32_t i) {
            t == CP_PURCHASE;
 }
 
+/* Sorts keys (identity << 32 | row) by identity, stably: LSD radix sort,
+ * 11-bit digits over the bits max_id needs.  Keys start in row order, so
+ * the result is in (identity, row) order, i.e. cp_run_by_identity's order
+ * (identity, ts, input order) restricted to these rows.  Returns the sorted
+ * array: keys or tmp. */
+static uint64_t *sort_by_identity(uint64_t *keys, uint64_t *tmp, size_t m, uint32_t max_id) {
+    enum { BITS = 11, RADIX = 1 << BITS };
+    size_t count[RADIX];
+    for (unsigned shift = 32; shift < 64 && (max_id >> (shift - 32)); shift += BITS) {
+        memset(count, 0, sizeof count);
+        for (size_t i = 0; i < m; i++) count[(keys[i] >> shift) & (RADIX - 1)]++;
+        size_t sum = 0;
+        for (size_t d = 0; d < RADIX; d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < m; i++) tmp[count[(keys[i] >> shift) & (RADIX - 1)]++] = keys[i];
+        uint64_t *t = keys;
+        keys = tmp;
+        tmp = t;
+    }
+    return keys;
+}
+
+/* Rows matching `want` (1 valid off-site click, 2 conversion, 4 purchase
+ * line) as (identity << 32 | row) keys in (identity, ts, input order);
+ * *out = NULL when none.  *buf is the allocation to free. */
+static bool rows_by_identity(const cp_report_ctx *ctx, unsigned want, uint64_t **out, size_t *m_out,
+                             uint64_t **buf) {
+    const cp_events *ev = ctx->ev;
+    size_t n = ev->n, m = 0;
+    *out = *buf = NULL;
+    *m_out = 0;
+#define ROW_WANTED(i)                                                                                   \
+    (((want & 1) && is_offsite_click(ctx, (uint32_t)(i)) && ctx->status[i] == CP_CLICK_VALID) ||        \
+     ((want & 2) && is_conversion(ev, (uint32_t)(i))) || ((want & 4) && ev->type[i] == CP_PURCHASE))
+    for (size_t i = 0; i < n; i++) m += ROW_WANTED(i);
+    if (!m) return true;
+    uint64_t *keys = malloc(2 * m * sizeof *keys);
+    if (!keys) return false;
+    uint32_t max_id = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!ROW_WANTED(i)) continue;
+        cp_str id = ev->identity[i];
+        if (id > max_id) max_id = id;
+        keys[k++] = (uint64_t)id << 32 | i;
+    }
+#undef ROW_WANTED
+    *buf = keys;
+    *out = sort_by_identity(keys, keys + m, m, max_id);
+    *m_out = m;
+    return true;
+}
+
 cp_result cp_attribution_build(cp_report_ctx *ctx, cp_error *err) {
     const cp_events *ev = ctx->ev;
     size_t n = ev->n;
-    const uint32_t *by = ctx->by_identity;
     int64_t window = ctx->opt->offsite_window_ms;
     free(ctx->offsite_credit);
     ctx->offsite_credit = malloc((n ? n : 1) * sizeof *ctx->offsite_credit);
     if (!ctx->offsite_credit) return oom(err);
     for (size_t i = 0; i < n; i++) ctx->offsite_credit[i] = CP_NONE;
+    /* Only valid off-site clicks and conversions matter: gathered in one
+     * sequential pass and radix-sorted by identity, instead of a walk of
+     * every event through cp_run_by_identity. */
+    bool any_click = false;
+    for (size_t i = 0; i < n && !any_click; i++)
+        any_click = is_offsite_click(ctx, (uint32_t)i) && ctx->status[i] == CP_CLICK_VALID;
+    if (!any_click) return CP_OK;
+    uint64_t *by, *buf;
+    size_t m;
+    if (!rows_by_identity(ctx, 1 | 2, &by, &m, &buf)) return oom(err);
     size_t g = 0;
-    while (g < n) {
-        cp_str id = ev->identity[by[g]];
+    while (g < m) {
+        uint32_t id = (uint32_t)(by[g] >> 32);
         uint32_t last = CP_NONE;
         size_t t0 = g;
-        while (t0 < n && ev->identity[by[t0]] == id) {
-            int64_t t = ev->ts_ms[by[t0]];
+        while (t0 < m && (uint32_t)(by[t0] >> 32) == id) {
+            int64_t t = ev->ts_ms[(uint32_t)by[t0]];
             size_t t1 = t0;
-            while (t1 < n && ev->identity[by[t1]] == id && ev->ts_ms[by[t1]] == t) t1++;
+            while (t1 < m && (uint32_t)(by[t1] >> 32) == id && ev->ts_ms[(uint32_t)by[t1]] == t) t1++;
             for (size_t k = t0; k < t1; k++)
-                if (is_offsite_click(ctx, by[k]) && ctx->status[by[k]] == CP_CLICK_VALID) last = by[k];
+                if (ev->type[(uint32_t)by[k]] == CP_CLICK) last = (uint32_t)by[k]; /* a valid off-site click */
             if (last != CP_NONE) {
                 CP_TESTCASE(ev->ts_ms[last] == t - window);
                 if (ev->ts_ms[last] >= t - window)
                     for (size_t k = t0; k < t1; k++)
-                        if (is_conversion(ev, by[k])) ctx->offsite_credit[by[k]] = last;
+                        if (ev->type[(uint32_t)by[k]] != CP_CLICK) ctx->offsite_credit[(uint32_t)by[k]] = last;
             }
             t0 = t1;
         }
         g = t0;
     }
+    free(buf);
     return CP_OK;
 }
 
@@ -394,12 +463,15 @@ cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
     ntb = calloc(n_orders + 1, 1); /* 0 unseen, 1 not new, 2 new */
     if (!ntb) { rc = oom(err); goto out; }
     {
-        const uint32_t *by = ctx->by_identity;
+        /* purchase lines in (identity, ts, input order) */
+        uint64_t *by, *buf;
+        size_t m;
+        if (!rows_by_identity(ctx, 4, &by, &m, &buf)) { rc = oom(err); goto out; }
         cp_str cur = CP_STR_NONE;
         bool have = false;
         int64_t prev = 0;
-        for (size_t k = 0; k < n; k++) {
-            uint32_t r = by[k];
+        for (size_t k = 0; k < m; k++) {
+            uint32_t r = (uint32_t)by[k];
             if (ev->identity[r] != cur) { cur = ev->identity[r]; have = false; }
             if (ev->type[r] != CP_PURCHASE) continue;
             uint32_t o = ev->order[r];
@@ -411,6 +483,7 @@ cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
             have = true;
             prev = t;
         }
+        free(buf);
     }
 
     /* credited conversions, on their click's day (R7.1a) */

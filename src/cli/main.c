@@ -169,7 +169,8 @@ static const char help_gen[] =
 "purchases, returns, feedback, and the invalid traffic SPEC R3 must catch (bots,\n"
 "floods, duplicate clicks, bounces).  Writes DIR/events.csv (or .jsonl),\n"
 "DIR/tags.csv, and the ground truth DIR/truth_clicks.csv (line, reason of every\n"
-"invalid click) and DIR/truth_people.csv (visitor, person).  Same seed, same\n"
+"invalid click), DIR/truth_people.csv (visitor, person) and\n"
+"DIR/truth_attribution.csv (the clicks each purchase line is credited to).  Same seed, same\n"
 "bytes; constant memory.  Defaults: --seed 1, --start 2025-01-01, --days 120.\n";
 
 static const char help_demo[] =

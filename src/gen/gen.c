@@ -1,6 +1,7 @@
 /* gen.c -- `clickpath gen`: a deterministic, streaming generator of a
  * marketplace store's event log (R1) with exact ground truth for the invalid
- * clicks of R3.1 and for who is who (R2).
+ * clicks of R3.1, for who is who (R2) and for which clicks each purchase line
+ * is credited to (R6.1, R7.1: truth_attribution.csv).
  *
  * Model.  The log is written actor by actor: a person (1-3 devices, each a
  * visitor id, who may sign in as the person's customer id), a bot, or a click
@@ -181,6 +182,7 @@ typedef struct actor {
     size_t cap_order;
     /* scratch for judging clicks */
     uint32_t *click_ix;
+    uint32_t *click_pos; /* place of the click in the sorted block */
     uint8_t *reason;
     size_t cap_click;
 } actor;
@@ -219,7 +221,7 @@ typedef struct gen {
     bool oom;
     gen_event scratch; /* target of emit() when out of memory */
 
-    gen_out ev_out, truth_out, people_out;
+    gen_out ev_out, truth_out, people_out, attr_out;
     uint64_t n_written;
     int64_t cache_day;
     char cache_date[11];
@@ -1200,14 +1202,19 @@ static bool actor_judge(gen *g, const uint64_t *order, size_t n, const bool *sti
         uint8_t *rs = realloc(a->reason, n_click);
         if (rs)
             a->reason = rs;
-        if (!ix || !rs)
+        uint32_t *ps = realloc(a->click_pos, n_click * sizeof *ps);
+        if (ps)
+            a->click_pos = ps;
+        if (!ix || !rs || !ps)
             return false;
         a->cap_click = n_click;
     }
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (a->ev[order[i] & SEQ_MASK].type == EV_CLICK)
+        if (a->ev[order[i] & SEQ_MASK].type == EV_CLICK) {
+            a->click_pos[k] = (uint32_t)i;
             a->click_ix[k++] = (uint32_t)(order[i] & SEQ_MASK);
+        }
     for (size_t c = 0; c < n_click; c++) {
         const gen_event *e = &a->ev[a->click_ix[c]];
         /* 1. bot: listed UA, or empty UA (every generated input has UAs) */
@@ -1246,6 +1253,84 @@ static bool actor_judge(gen *g, const uint64_t *order, size_t n, const bool *sti
         }
     }
     return true;
+}
+
+/* R6.1 / R7.1 ground truth of one actor's sorted block, one line per
+ * purchase line: truth_attribution.csv.  Exact for the same reasons as the
+ * R3.1 truth (top of this file): identities and clicks never cross actors.
+ * Deliberately the plain reading of the rules, a scan over all of the
+ * actor's clicks per purchase (actors are small), sharing nothing with
+ * src/ads or src/attribution:
+ *   ad_click: the latest (last in R1.6 order = block order) valid sponsored
+ *     click of the purchase's identity with t - 7 d <= click time <= t on the
+ *     same ASIN (advertised = 1), else on any ASIN (advertised = 0);
+ *   offsite_click: the latest valid off-site click (any tag, registered or
+ *     not) of the identity with t - 14 d <= click time <= t, any ASIN.
+ * Clicks with the purchase's own timestamp count even when they come later
+ * in the block.  Identity (R2.1): the actor's customer for a stitched
+ * visitor, else the visitor. */
+#define ADS_WINDOW_MS (7 * MS_D)
+#define OFFSITE_WINDOW_MS (14 * MS_D)
+
+static void actor_attribution_truth(gen *g, const uint64_t *order, size_t n, const bool *stitched,
+                                    uint64_t first_line) {
+    actor *a = &g->a;
+    gen_out *o = &g->attr_out;
+    size_t n_click = 0;
+    for (size_t i = 0; i < n; i++)
+        n_click += a->ev[order[i] & SEQ_MASK].type == EV_CLICK;
+    for (size_t i = 0; i < n; i++) {
+        const gen_event *p = &a->ev[order[i] & SEQ_MASK];
+        if (p->type != EV_PURCHASE)
+            continue;
+        int pid = stitched[p->vis] || p->has_customer ? -1 : (int)p->vis;
+        int64_t t = p->ts_ms;
+        size_t same = SIZE_MAX, any = SIZE_MAX, off = SIZE_MAX; /* click ordinals */
+        for (size_t c = 0; c < n_click; c++) {
+            const gen_event *e = &a->ev[a->click_ix[c]];
+            int cid = stitched[e->vis] || e->has_customer ? -1 : (int)e->vis;
+            if (a->reason[c] != R_VALID || cid != pid || e->ts_ms > t)
+                continue;
+            if (e->placement >= 0 && e->ts_ms >= t - ADS_WINDOW_MS) {
+                any = c;
+                if (e->asin == p->asin)
+                    same = c;
+            }
+            if (e->tag >= 0 && e->ts_ms >= t - OFFSITE_WINDOW_MS)
+                off = c;
+        }
+        size_t ad = same != SIZE_MAX ? same : any;
+        int64_t sales = p->amount_micros >= 0 ? p->amount_micros : (int64_t)p->units * p->price_micros;
+        gen_out_reserve(o);
+        gen_put_u64(o, first_line + i);
+        gen_putc(o, ',');
+        gen_put_u64(o, p->units);
+        gen_putc(o, ',');
+        gen_put_money(o, sales);
+        gen_putc(o, ',');
+        if (ad != SIZE_MAX) {
+            const gen_event *e = &a->ev[a->click_ix[ad]];
+            const gstr *camp = &g->camp[g->place[e->placement].campaign].name;
+            gen_put_u64(o, first_line + a->click_pos[ad]);
+            gen_putc(o, ',');
+            gen_putc(o, same != SIZE_MAX ? '1' : '0');
+            gen_putc(o, ',');
+            gen_put(o, camp->csv, camp->csv_len);
+        } else {
+            gen_put(o, ",,", 2);
+        }
+        gen_putc(o, ',');
+        if (off != SIZE_MAX) {
+            const gen_event *e = &a->ev[a->click_ix[off]];
+            const gstr *tn = &g->tags[e->tag].name;
+            gen_put_u64(o, first_line + a->click_pos[off]);
+            gen_putc(o, ',');
+            gen_put(o, tn->csv, tn->csv_len);
+        } else {
+            gen_putc(o, ',');
+        }
+        gen_putc(o, '\n');
+    }
 }
 
 static bool actor_finish(gen *g) {
@@ -1299,6 +1384,7 @@ static bool actor_finish(gen *g) {
             }
         }
     }
+    actor_attribution_truth(g, order, n, stitched, first_line);
     g->n_written += n;
     for (uint32_t v = 0; v < a->n_vis; v++) {
         if (!used[v])
@@ -1425,16 +1511,18 @@ cp_result cp_gen_run(const cp_gen_options *opt, uint64_t *stats_events, cp_error
         gen_out_close(&tags_out);
         goto done;
     }
-    gen_out *outs[3] = {&g->ev_out, &g->truth_out, &g->people_out};
+    gen_out *outs[4] = {&g->ev_out, &g->truth_out, &g->people_out, &g->attr_out};
     ok = gen_out_open_async(&g->ev_out, opt->out_dir, opt->jsonl ? "events.jsonl" : "events.csv", 8u << 20) &&
          gen_out_open(&g->truth_out, opt->out_dir, "truth_clicks.csv", 1u << 20) &&
-         gen_out_open(&g->people_out, opt->out_dir, "truth_people.csv", 1u << 20);
+         gen_out_open(&g->people_out, opt->out_dir, "truth_people.csv", 1u << 20) &&
+         gen_out_open(&g->attr_out, opt->out_dir, "truth_attribution.csv", 1u << 20);
     if (ok) {
         if (!opt->jsonl)
             JKEY(&g->ev_out, "ts,type,visitor,customer,ip,ua,referrer,asin,campaign,ad_group,keyword,tag,"
                              "click_id,cost,order,units,price,amount,loaded,rating\n");
         JKEY(&g->truth_out, "line,reason\n");
         JKEY(&g->people_out, "visitor,person\n");
+        JKEY(&g->attr_out, "line,units,sales,ad_click,advertised,campaign,offsite_click,tag\n");
         while (g->n_written < opt->n_events && !g->oom) {
             actor_begin(g);
             /* a bot and a flood early on, so that small runs have both */
@@ -1448,13 +1536,13 @@ cp_result cp_gen_run(const cp_gen_options *opt, uint64_t *stats_events, cp_error
                 gen_person(g);
             if (!actor_finish(g))
                 g->oom = true;
-            if (g->ev_out.failed || g->truth_out.failed || g->people_out.failed)
+            if (g->ev_out.failed || g->truth_out.failed || g->people_out.failed || g->attr_out.failed)
                 break;
         }
     }
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         gen_out_close(outs[i]);
-    for (int i = 0; i < 3 && rc == CP_OK; i++)
+    for (int i = 0; i < 4 && rc == CP_OK; i++)
         if (outs[i]->failed)
             rc = out_error(err, outs[i]);
     if (rc == CP_OK && g->oom)
@@ -1466,6 +1554,7 @@ done:
     free(g->a.ev);
     free(g->a.click_ix);
     free(g->a.reason);
+    free(g->a.click_pos);
     free(g->a.order);
     free(g);
     return rc;

@@ -21,7 +21,8 @@ typedef struct cp_gen_options {
 void cp_gen_options_init(cp_gen_options *opt);
 
 /* Writes DIR/events.csv (or .jsonl), DIR/tags.csv (R5.1),
- * DIR/truth_clicks.csv and DIR/truth_people.csv.  Streams: memory does not
+ * DIR/truth_clicks.csv, DIR/truth_people.csv and DIR/truth_attribution.csv
+ * (R6.1/R7.1 credits of every purchase line).  Streams: memory does not
  * grow with n_events.  Fills *stats_events with the number of events written. */
 cp_result cp_gen_run(const cp_gen_options *opt, uint64_t *stats_events, cp_error *err);
 
