@@ -31,6 +31,7 @@
  * Whole-period rows first (by campaign, ad_group, keyword,
  * asin in byte order), then daily rows by date and the same keys (R8).
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@
 #include "quality/quality.h"
 #include "report/table.h"
 #include "util/check.h"
+#include "util/rowmap.h"
 #include "util/strings.h"
 #include "util/values.h"
 
@@ -191,58 +193,13 @@ typedef struct ad_row {
     int64_t orders, units, sales, adv_sales;
 } ad_row;
 
-typedef struct row_table {
-    ad_row *rows;
-    size_t n, cap;
-    uint32_t *slots;
-    size_t n_slots;
-    bool oom;
-} row_table;
+/* (day, placement, asin), the key at the head of an ad_row (rowmap.h) */
+_Static_assert(offsetof(ad_row, whole) == 3 * sizeof(uint32_t), "ad_row begins with its rowmap key");
 
-static uint64_t row_hash(int32_t day, uint32_t placement, cp_str asin) {
-    return cp_hash_u64(((uint64_t)(uint32_t)day << 32 | placement) ^ cp_hash_u64(asin));
-}
-
-static bool rt_grow(row_table *t) {
-    size_t ns = t->n_slots ? t->n_slots * 2 : 1024;
-    uint32_t *s = calloc(ns, sizeof *s);
-    if (!s) return false;
-    for (size_t i = 0; i < t->n; i++) {
-        size_t h = (size_t)row_hash(t->rows[i].day, t->rows[i].placement, t->rows[i].asin) & (ns - 1);
-        while (s[h]) h = (h + 1) & (ns - 1);
-        s[h] = (uint32_t)i + 1;
-    }
-    free(t->slots);
-    t->slots = s;
-    t->n_slots = ns;
-    return true;
-}
-
-/* Row index of the key, created zeroed when missing; UINT32_MAX when out of
- * memory. */
-static uint32_t rt_get(row_table *t, int32_t day, uint32_t placement, cp_str asin) {
-    if (t->oom) return UINT32_MAX;
-    if ((t->n + 1) * 2 > t->n_slots && !rt_grow(t)) { t->oom = true; return UINT32_MAX; }
-    size_t h = (size_t)row_hash(day, placement, asin) & (t->n_slots - 1);
-    while (t->slots[h]) {
-        ad_row *r = &t->rows[t->slots[h] - 1];
-        if (r->day == day && r->placement == placement && r->asin == asin) return t->slots[h] - 1;
-        h = (h + 1) & (t->n_slots - 1);
-    }
-    if (t->n == t->cap) {
-        size_t nc = t->cap ? t->cap * 2 : 1024;
-        ad_row *nr = realloc(t->rows, nc * sizeof *nr);
-        if (!nr) { t->oom = true; return UINT32_MAX; }
-        t->rows = nr;
-        t->cap = nc;
-    }
-    ad_row *r = &t->rows[t->n];
-    memset(r, 0, sizeof *r);
-    r->day = day;
-    r->placement = placement;
-    r->asin = asin;
-    t->slots[h] = (uint32_t)t->n + 1;
-    return (uint32_t)t->n++;
+/* Row index of the key, created zeroed when missing; CP_ROWMAP_OOM when out
+ * of memory (t->oom). */
+static uint32_t rt_get(cp_rowmap *t, int32_t day, uint32_t placement, cp_str asin) {
+    return cp_rowmap_get(t, (uint32_t)day, placement, asin, NULL);
 }
 
 typedef struct sort_ctx {
@@ -282,7 +239,7 @@ static uint64_t order_key(const cp_events *ev, uint32_t r) {
 /* (placement, asin) -> its whole-period row and a dense per-day index of its
  * daily rows, so the common case costs one small-table probe per event
  * instead of two probes of the big row table.  Used when the input spans at
- * most DENSE_MAX_DAYS days; otherwise rows come from row_table alone. */
+ * most DENSE_MAX_DAYS days; otherwise rows come from the row map alone. */
 #define DENSE_MAX_DAYS 4096
 typedef struct combo {
     uint32_t placement;
@@ -301,13 +258,17 @@ typedef struct combo_table {
     bool oom;
 } combo_table;
 
+static uint64_t combo_hash(uint32_t placement, cp_str asin) {
+    return cp_hash_u64(placement ^ cp_hash_u64(asin));
+}
+
 static bool ct_grow(combo_table *ct) {
     size_t ns = ct->n_slots ? ct->n_slots * 2 : 256;
     combo *nc = calloc(ns, sizeof *nc);
     if (!nc) return false;
     for (size_t i = 0; i < ct->n_slots; i++) {
         if (!ct->c[i].days) continue;
-        size_t h = (size_t)row_hash(0, ct->c[i].placement, ct->c[i].asin) & (ns - 1);
+        size_t h = (size_t)combo_hash(ct->c[i].placement, ct->c[i].asin) & (ns - 1);
         while (nc[h].days) h = (h + 1) & (ns - 1);
         nc[h] = ct->c[i];
     }
@@ -320,17 +281,17 @@ static bool ct_grow(combo_table *ct) {
 
 /* Row index of (day, placement, asin), its whole-period row (WHOLE,
  * placement, asin) created first when missing (the rows' creation order is
- * that of the first event of each key), and t->rows[daily].whole set.  A
+ * that of the first event of each key), and the daily row's whole set.  A
  * placement's last combo is tried before the hash table: an ad's events
  * mostly carry its own ASIN. */
-static bool rows_of(row_table *t, combo_table *ct, int32_t day, uint32_t placement, cp_str asin,
+static bool rows_of(cp_rowmap *t, combo_table *ct, int32_t day, uint32_t placement, cp_str asin,
                     uint32_t *daily) {
     size_t di = (size_t)(int64_t)(day - ct->day0);
     if (!ct->n_days || day < ct->day0 || di >= ct->n_days) {
         uint32_t whole = rt_get(t, WHOLE, placement, asin);
         *daily = rt_get(t, day, placement, asin);
         if (t->oom) return false;
-        t->rows[*daily].whole = whole;
+        CP_ROWMAP_AT(t, ad_row, *daily)->whole = whole;
         return true;
     }
     combo *c = NULL;
@@ -339,7 +300,7 @@ static bool rows_of(row_table *t, combo_table *ct, int32_t day, uint32_t placeme
         c = &ct->c[last - 1];
     } else {
         if ((ct->n + 1) * 2 > ct->n_slots && !ct_grow(ct)) return false;
-        size_t h = (size_t)row_hash(0, placement, asin) & (ct->n_slots - 1);
+        size_t h = (size_t)combo_hash(placement, asin) & (ct->n_slots - 1);
         while (ct->c[h].days && (ct->c[h].placement != placement || ct->c[h].asin != asin))
             h = (h + 1) & (ct->n_slots - 1);
         c = &ct->c[h];
@@ -358,7 +319,7 @@ static bool rows_of(row_table *t, combo_table *ct, int32_t day, uint32_t placeme
         uint32_t r = rt_get(t, day, placement, asin);
         if (t->oom) return false;
         c->days[di] = r + 1;
-        t->rows[r].whole = c->whole;
+        CP_ROWMAP_AT(t, ad_row, r)->whole = c->whole;
     }
     *daily = c->days[di] - 1;
     return true;
@@ -388,7 +349,7 @@ cp_result cp_ads_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
     const cp_tz *tz = ctx->opt->tz;
     size_t n = ev->n, n_pl;
     const cp_placement *pl = cp_run_placements(ctx->run, &n_pl);
-    row_table t = {0};
+    cp_rowmap t; /* (day, placement, asin) -> ad_row */
     combo_table ct = {0};
     uint64_t *pairs = NULL, *orders = NULL;
     uint32_t *idx = NULL;
@@ -396,7 +357,9 @@ cp_result cp_ads_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
     cp_table *tb = NULL;
     cp_result rc = CP_OK;
     ad_row tot = {0};
+    ad_row *rows;
 
+    cp_rowmap_init(&t, sizeof(ad_row), 3);
     for (size_t i = 0; i < n; i++)
         if (ev->type[i] == CP_PURCHASE && ctx->ad_credit[i] != CP_NONE) n_credited++;
     pairs = malloc((2 * n_credited + 1) * sizeof *pairs);
@@ -423,7 +386,7 @@ cp_result cp_ads_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
             }
             bool valid = ctx->status[i] == CP_CLICK_VALID;
             int64_t cost = ev->money_micros[i];
-            ad_row *r = &t.rows[d];
+            ad_row *r = CP_ROWMAP_AT(&t, ad_row, d);
             if (ty == CP_IMPRESSION) {
                 /* R3.3: invalid impressions (bot, blocked_ip) are not counted;
                  * their cost is invalid_cost */
@@ -444,7 +407,7 @@ cp_result cp_ads_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
                 rc = oom(err);
                 goto out;
             }
-            ad_row *r = &t.rows[d];
+            ad_row *r = CP_ROWMAP_AT(&t, ad_row, d);
             uint32_t a = r->whole;
             r->units += ev->units[i];
             r->sales += ev->money_micros[i];
@@ -457,14 +420,16 @@ cp_result cp_ads_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
         }
     }
     /* whole-period rows = the sums of their daily rows; the total = the sum
-     * of the whole-period rows (orders excepted: distinct, below) */
+     * of the whole-period rows (orders excepted: distinct, below).  The map
+     * is complete: its rows no longer move. */
+    rows = t.rows;
     for (size_t i = 0; i < t.n; i++)
-        if (t.rows[i].day != WHOLE) add_row(&t.rows[t.rows[i].whole], &t.rows[i]);
+        if (rows[i].day != WHOLE) add_row(&rows[rows[i].whole], &rows[i]);
     for (size_t i = 0; i < t.n; i++)
-        if (t.rows[i].day == WHOLE) add_row(&tot, &t.rows[i]);
+        if (rows[i].day == WHOLE) add_row(&tot, &rows[i]);
     qsort(pairs, n_pairs, sizeof *pairs, u64_cmp);
     for (size_t i = 0; i < n_pairs; i++)
-        if (i == 0 || pairs[i] != pairs[i - 1]) t.rows[pairs[i] >> 33].orders++;
+        if (i == 0 || pairs[i] != pairs[i - 1]) rows[pairs[i] >> 33].orders++;
     qsort(orders, n_orders, sizeof *orders, u64_cmp);
     for (size_t i = 0; i < n_orders; i++)
         if (i == 0 || orders[i] != orders[i - 1]) tot.orders++;
@@ -472,7 +437,7 @@ cp_result cp_ads_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
     idx = malloc((t.n + 1) * sizeof *idx);
     if (!idx) { rc = oom(err); goto out; }
     for (size_t i = 0; i < t.n; i++) idx[i] = (uint32_t)i;
-    sort_ctx sc = {ctx->str, pl, t.rows};
+    sort_ctx sc = {ctx->str, pl, rows};
     qsort_r(idx, t.n, sizeof *idx, row_cmp, &sc);
 
     static const char *const cols[] = {
@@ -482,7 +447,7 @@ cp_result cp_ads_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
     tb = cp_table_open(ctx->opt->out_dir, "ads", ctx->opt->format, cols, sizeof cols / sizeof *cols, err);
     if (!tb) { rc = err ? err->code : CP_EIO; goto out; }
     for (size_t k = 0; k < t.n; k++) {
-        const ad_row *r = &t.rows[idx[k]];
+        const ad_row *r = &rows[idx[k]];
         if (r->day == WHOLE) cp_table_empty(tb);
         else cp_table_day(tb, r->day);
         cp_table_sid(tb, ctx->str, pl[r->placement].campaign);
@@ -541,8 +506,7 @@ cp_result cp_ads_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
     }
 out:
     if (tb) cp_table_close(tb, NULL);
-    free(t.rows);
-    free(t.slots);
+    cp_rowmap_free(&t);
     ct_free(&ct);
     free(pairs);
     free(orders);

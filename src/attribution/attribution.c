@@ -27,6 +27,7 @@
  * by (channel, publisher, campaign), publisher rows, channel rows -- then the
  * daily tag rows by tag and date.  Strings compare in byte order.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@
 #include "report/table.h"
 #include "tags/tags.h"
 #include "util/check.h"
+#include "util/rowmap.h"
 #include "util/strings.h"
 #include "util/values.h"
 
@@ -244,52 +246,13 @@ static uint64_t site_hash(const char *s, size_t len, char *out, size_t cap) {
     return v ? v : 1;
 }
 
-typedef struct day_table {
-    day_row *rows;
-    size_t n, cap;
-    uint32_t *slots;
-    size_t n_slots;
-    bool oom;
-} day_table;
+/* (day, tag), the key at the head of a day_row (rowmap.h) */
+_Static_assert(offsetof(day_row, f) == 2 * sizeof(uint32_t), "day_row begins with its rowmap key");
 
-static uint64_t day_hash(int32_t day, uint32_t tag) {
-    return cp_hash_u64((uint64_t)(uint32_t)day << 32 | tag);
-}
-
-static uint32_t day_get(day_table *t, int32_t day, uint32_t tag) {
-    if (t->oom) return UINT32_MAX;
-    if ((t->n + 1) * 2 > t->n_slots) {
-        size_t ns = t->n_slots ? t->n_slots * 2 : 1024;
-        uint32_t *s = calloc(ns, sizeof *s);
-        if (!s) { t->oom = true; return UINT32_MAX; }
-        for (size_t i = 0; i < t->n; i++) {
-            size_t h = (size_t)day_hash(t->rows[i].day, t->rows[i].tag) & (ns - 1);
-            while (s[h]) h = (h + 1) & (ns - 1);
-            s[h] = (uint32_t)i + 1;
-        }
-        free(t->slots);
-        t->slots = s;
-        t->n_slots = ns;
-    }
-    size_t h = (size_t)day_hash(day, tag) & (t->n_slots - 1);
-    while (t->slots[h]) {
-        day_row *r = &t->rows[t->slots[h] - 1];
-        if (r->day == day && r->tag == tag) return t->slots[h] - 1;
-        h = (h + 1) & (t->n_slots - 1);
-    }
-    if (t->n == t->cap) {
-        size_t nc = t->cap ? t->cap * 2 : 1024;
-        day_row *nr = realloc(t->rows, nc * sizeof *nr);
-        if (!nr) { t->oom = true; return UINT32_MAX; }
-        t->rows = nr;
-        t->cap = nc;
-    }
-    day_row *r = &t->rows[t->n];
-    memset(r, 0, sizeof *r);
-    r->day = day;
-    r->tag = tag;
-    t->slots[h] = (uint32_t)t->n + 1;
-    return (uint32_t)t->n++;
+/* Row index of (day, tag) in the map of day_rows, created zeroed when
+ * missing; CP_ROWMAP_OOM when out of memory (t->oom). */
+static uint32_t day_get(cp_rowmap *t, int32_t day, uint32_t tag) {
+    return cp_rowmap_get(t, (uint32_t)day, tag, 0, NULL);
 }
 
 static int tag_name_cmp(const void *a, const void *b, void *arg) {
@@ -382,7 +345,8 @@ cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
     uint32_t *tag_of = NULL; /* string id -> tag index + 1 */
     tag_info *tags = NULL;
     size_t n_tags = 0, cap_tags = 0;
-    day_table dt = {0};
+    cp_rowmap dt; /* (day, tag) -> day_row */
+    day_row *drows = NULL; /* dt.rows once complete */
     roll_row *roll = NULL;
     size_t n_roll = 0;
     credited_line *cl = NULL;
@@ -394,6 +358,7 @@ cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
     cp_result rc = CP_OK;
     fig tot = {0};
 
+    cp_rowmap_init(&dt, sizeof(day_row), 2);
     if (ctx->opt->tags_path && (rc = cp_tag_registry_load(&reg, ctx->opt->tags_path, err))) return rc;
     uint32_t n_str = cp_strings_count(str);
     tag_of = calloc((size_t)n_str + 1, sizeof *tag_of);
@@ -431,13 +396,14 @@ cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
         tag_info *ti = &tags[ti_i];
         uint32_t d = day_get(&dt, cp_tz_day(tz, ev->ts_ms[i]), ti_i);
         if (dt.oom) { rc = oom(err); goto out; }
+        day_row *dr = CP_ROWMAP_AT(&dt, day_row, d);
         if (ctx->status[i] != CP_CLICK_VALID) {
             ti->f.invalid++;
-            dt.rows[d].f.invalid++;
+            dr->f.invalid++;
             continue;
         }
         ti->f.clicks++;
-        dt.rows[d].f.clicks++;
+        dr->f.clicks++;
         /* SHARED_TAG: referring sites of the valid clicks */
         if (ev->referrer[i] && !ti->shared) {
             size_t rl;
@@ -497,7 +463,7 @@ cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
         uint32_t ti_i = tag_of[ev->tag[c]] - 1;
         uint32_t d = day_get(&dt, cp_tz_day(tz, ev->ts_ms[c]), ti_i);
         if (dt.oom) { rc = oom(err); goto out; }
-        fig *fs[2] = {&tags[ti_i].f, &dt.rows[d].f};
+        fig *fs[2] = {&tags[ti_i].f, &CP_ROWMAP_AT(&dt, day_row, d)->f};
         for (int k = 0; k < 2; k++) {
             switch (ev->type[i]) {
             case CP_PAGE_VIEW: fs[k]->dpv++; break;
@@ -551,6 +517,8 @@ cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
         }
     }
 
+    drows = dt.rows; /* complete: its rows no longer move */
+
     /* distinct orders per row: (row id, order) pairs, row ids laid out as
      * [tags | day rows | roll-ups | total] */
     {
@@ -576,7 +544,7 @@ cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
             uint64_t row = pairs[k] >> 34;
             bool is_new = pairs[k] & 1;
             fig *f = row < base_day ? &tags[row].f
-                   : row < base_roll ? &dt.rows[row - base_day].f
+                   : row < base_roll ? &drows[row - base_day].f
                    : row < total_id ? &roll[row - base_roll].f : &tot;
             f->purchases++;
             f->ntb += is_new;
@@ -634,11 +602,11 @@ cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
     if (!didx) { rc = oom(err); goto out; }
     for (size_t i = 0; i < dt.n; i++) didx[i] = (uint32_t)i;
     {
-        day_sort ds = {dt.rows, tags};
+        day_sort ds = {drows, tags};
         qsort_r(didx, dt.n, sizeof *didx, day_cmp, &ds);
     }
     for (size_t k = 0; k < dt.n; k++) {
-        const day_row *dr = &dt.rows[didx[k]];
+        const day_row *dr = &drows[didx[k]];
         const tag_info *ti = &tags[dr->tag];
         cp_table_day(tb, dr->day);
         cp_table_cstr(tb, "tag");
@@ -748,8 +716,7 @@ out:
     cp_tag_registry_free(&reg);
     free(tag_of);
     free(tags);
-    free(dt.rows);
-    free(dt.slots);
+    cp_rowmap_free(&dt);
     free(roll);
     free(cl);
     free(pairs);

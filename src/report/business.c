@@ -20,6 +20,7 @@
  * Rows exist only for keys with some non-zero figure; whole-period rows come
  * first, then days, each sorted by date then ASIN bytes (R8).
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "clickpath/report.h"
 #include "quality/quality.h"
 #include "report/table.h"
+#include "util/rowmap.h"
 #include "util/values.h"
 
 static cp_result oom(cp_error *err) {
@@ -54,64 +56,14 @@ typedef struct day_row {
     int64_t bounced_clicks, units, sales_micros, orders;
 } day_row;
 
-typedef struct asin_table {
-    asin_row *rows;
-    size_t n, cap;
-    uint32_t *slots; /* row index + 1; 0 = empty */
-    size_t n_slots;  /* power of two */
-    bool oom;
-} asin_table;
-
-static uint64_t mix64(uint64_t x) {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
-static bool table_grow(asin_table *t) {
-    size_t ns = t->n_slots ? t->n_slots * 2 : 1024;
-    uint32_t *slots = calloc(ns, sizeof *slots);
-    if (!slots) return false;
-    for (size_t r = 0; r < t->n; r++) {
-        uint64_t key = (uint64_t)(uint32_t)t->rows[r].day << 32 | t->rows[r].asin;
-        size_t h = (size_t)mix64(key) & (ns - 1);
-        while (slots[h]) h = (h + 1) & (ns - 1);
-        slots[h] = (uint32_t)r + 1;
-    }
-    free(t->slots);
-    t->slots = slots;
-    t->n_slots = ns;
-    return true;
-}
+/* (day, asin), the key at the head of an asin_row (rowmap.h) */
+_Static_assert(offsetof(asin_row, sessions) == 2 * sizeof(uint32_t), "asin_row begins with its rowmap key");
 
 /* The row of (day, asin), created zeroed when missing; NULL when out of
  * memory (t->oom set). */
-static asin_row *table_get(asin_table *t, int32_t day, cp_str asin) {
-    if (t->oom) return NULL;
-    if ((t->n + 1) * 2 > t->n_slots && !table_grow(t)) { t->oom = true; return NULL; }
-    uint64_t key = (uint64_t)(uint32_t)day << 32 | asin;
-    size_t h = (size_t)mix64(key) & (t->n_slots - 1);
-    while (t->slots[h]) {
-        asin_row *r = &t->rows[t->slots[h] - 1];
-        if (r->day == day && r->asin == asin) return r;
-        h = (h + 1) & (t->n_slots - 1);
-    }
-    if (t->n == t->cap) {
-        size_t nc = t->cap ? t->cap * 2 : 1024;
-        asin_row *nr = realloc(t->rows, nc * sizeof *nr);
-        if (!nr) { t->oom = true; return NULL; }
-        t->rows = nr;
-        t->cap = nc;
-    }
-    asin_row *r = &t->rows[t->n];
-    memset(r, 0, sizeof *r);
-    r->day = day;
-    r->asin = asin;
-    t->slots[h] = (uint32_t)++t->n;
-    return r;
+static asin_row *table_get(cp_rowmap *t, int32_t day, cp_str asin) {
+    uint32_t i = cp_rowmap_get(t, (uint32_t)day, asin, 0, NULL);
+    return i == CP_ROWMAP_OOM ? NULL : CP_ROWMAP_AT(t, asin_row, i);
 }
 
 typedef struct str_key {
@@ -232,12 +184,14 @@ cp_result cp_business_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) 
     }
     day_row *days = calloc((size_t)n_days, sizeof *days);
     uint32_t *last_sess = malloc(((size_t)n_str + 1) * sizeof *last_sess);
-    asin_table at = {0};
+    cp_rowmap at; /* (day, asin) -> asin_row */
+    const asin_row *arows;
     asin_row *whole = NULL;
     str_key *asins = NULL;
     sort_key *order = NULL;
     uint32_t *rank = NULL;
     cp_table *t = NULL;
+    cp_rowmap_init(&at, sizeof(asin_row), 2);
     if (!days || !last_sess) { rc = oom(err); goto done; }
     for (size_t s = 0; s <= n_str; s++) last_sess[s] = CP_NONE;
 
@@ -320,11 +274,13 @@ cp_result cp_business_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) 
     }
 
     /* Whole-period rows per ASIN = sums of its day rows (every figure is
-     * dated exactly once).  ASINs sorted by bytes. */
+     * dated exactly once).  ASINs sorted by bytes.  The map is complete: its
+     * rows no longer move. */
+    arows = at.rows;
     size_t n_asins = 0;
     for (size_t r = 0; r < at.n; r++) {
-        if (last_sess[at.rows[r].asin] != CP_NONE - 1) {
-            last_sess[at.rows[r].asin] = CP_NONE - 1; /* reuse as "seen" mark */
+        if (last_sess[arows[r].asin] != CP_NONE - 1) {
+            last_sess[arows[r].asin] = CP_NONE - 1; /* reuse as "seen" mark */
             n_asins++;
         }
     }
@@ -336,7 +292,7 @@ cp_result cp_business_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) 
     {
         size_t k = 0;
         for (size_t r = 0; r < at.n; r++) {
-            cp_str a = at.rows[r].asin;
+            cp_str a = arows[r].asin;
             if (last_sess[a] == CP_NONE - 1) {
                 last_sess[a] = CP_NONE;
                 asins[k].p = cp_strings_get(str, a, &asins[k].len);
@@ -352,8 +308,8 @@ cp_result cp_business_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) 
         whole[k].asin = asins[k].id;
     }
     for (size_t r = 0; r < at.n; r++) {
-        asin_row_add(&whole[rank[at.rows[r].asin]], &at.rows[r]);
-        order[r].key = (uint64_t)(uint32_t)(at.rows[r].day - min_day) << 32 | rank[at.rows[r].asin];
+        asin_row_add(&whole[rank[arows[r].asin]], &arows[r]);
+        order[r].key = (uint64_t)(uint32_t)(arows[r].day - min_day) << 32 | rank[arows[r].asin];
         order[r].row = (uint32_t)r;
     }
     qsort(order, at.n, sizeof *order, sort_key_cmp);
@@ -367,7 +323,7 @@ cp_result cp_business_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) 
     if (!t) { rc = err ? err->code : CP_EIO; goto done; }
     for (size_t k = 0; k < n_asins; k++) write_asin_row(t, str, &whole[k], all_sessions);
     for (size_t k = 0; k < at.n; k++) {
-        const asin_row *r = &at.rows[order[k].row];
+        const asin_row *r = &arows[order[k].row];
         const day_row *d = &days[DAY_IDX(r->day)];
         write_asin_row(t, str, r, d->sessions[0] + d->sessions[1] + d->sessions[2]);
     }
@@ -415,8 +371,7 @@ done:
     if (t) cp_table_close(t, NULL);
     free(days);
     free(last_sess);
-    free(at.rows);
-    free(at.slots);
+    cp_rowmap_free(&at);
     free(whole);
     free(asins);
     free(order);
