@@ -4,13 +4,15 @@
  * and the "customers" summary.  feedback.csv is in feedback.c (R10.6),
  * cac.csv in cac.c (R10.4).
  *
- * One pass over the by-identity permutation builds every customer: an
- * identity's rows come in time order, so its first purchase line, its second
- * order's first line and its calendar purchase days fall out of a linear
- * scan; distinct orders are counted with a per-order stamp array (no hash).
+ * One pass over the rows in row order builds every customer (each row added
+ * to its identity's accumulator): an identity's rows come in time order, so
+ * its first purchase line, its second order's first line and its calendar
+ * purchase days fall out of a linear scan; distinct orders are counted with
+ * a per-order flag for the order's owner and a pair set otherwise.
  * Choices where SPEC leaves room are in docs/customers.md.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include "customers/customers.h"
 #include "report/table.h"
 #include "util/check.h"
+#include "util/strings.h"
 #include "util/values.h"
 
 static const char *const segment_names[CP_N_SEGMENTS] = {"high_value", "churn_risk", "potential", "repeat"};
@@ -137,6 +140,10 @@ static bool sort_by_identity(cp_customer **cs_io, size_t n, const cp_strings *st
     rank_key *sorted = keys && tmp && out ? keys : NULL;
     if (sorted) {
         for (size_t i = 0; i < n; i++) {
+            if (i + 16 < n) { /* the strings are scattered */
+                size_t len_ahead;
+                __builtin_prefetch(cp_strings_get(str, cs[i + 16].id, &len_ahead));
+            }
             keys[i].v = str_prefix(str, cs[i].id);
             keys[i].pos = (uint32_t)i;
         }
@@ -148,7 +155,13 @@ static bool sort_by_identity(cp_customer **cs_io, size_t n, const cp_strings *st
         free(out);
         return false;
     }
-    for (size_t i = 0; i < n; i++) out[i] = cs[sorted[i].pos];
+    for (size_t i = 0; i < n; i++) {
+        if (i + 16 < n) { /* gather of scattered customers */
+            __builtin_prefetch(&cs[sorted[i + 16].pos]);
+            __builtin_prefetch((const char *)&cs[sorted[i + 16].pos] + 64);
+        }
+        out[i] = cs[sorted[i].pos];
+    }
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && sorted[j].v == sorted[i].v) j++;
@@ -179,33 +192,53 @@ static cp_segment segment_of(const cp_customer *c, const cp_report_options *opt,
     return CP_SEG_REPEAT;
 }
 
+#ifdef CLV_DEBUG
+#include <time.h>
+static double dbg_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+#define PHASE(name) fprintf(stderr, "phase %-10s %.3f s\n", name, dbg_now() - t_phase), t_phase = dbg_now()
+#else
+#define PHASE(name) ((void)0)
+#endif
+
 #define PREFETCH_AHEAD 24
 
-cp_result cp_customers_collect(const cp_report_ctx *ctx, int64_t cal_end_ms, cp_customer_table *out,
-                               cp_error *err) {
+/* One part of the by-identity walk: the rows perm[lo, hi), which start and
+ * end at identity boundaries.  stamp/stamp_recent: per order, the customer
+ * index + 1 (within this part) that last counted it; zeroed by the caller. */
+typedef struct collect_part {
+    const cp_report_ctx *ctx;
+    int64_t cal_end_ms;
+    size_t lo, hi;
+    uint32_t *stamp, *stamp_recent;
+    cp_customer *cs; /* out: malloc'd, in walk order */
+    size_t n;
+    bool oom;
+} collect_part;
+
+static void *collect_part_run(void *arg) {
+    collect_part *pt = arg;
+    const cp_report_ctx *ctx = pt->ctx;
     const cp_events *ev = ctx->ev;
     const uint32_t *perm = ctx->by_identity;
     const cp_report_options *opt = ctx->opt;
-    int64_t as_of = ctx->as_of_ms;
+    int64_t as_of = ctx->as_of_ms, cal_end_ms = pt->cal_end_ms;
     int64_t recent_from = as_of - opt->hv_days * CP_DAY_MS;
-    size_t n_orders = 0;
-    cp_run_orders(ctx->run, &n_orders);
-    /* stamps: customer index + 1 that last counted the order */
-    uint32_t *stamp = calloc(n_orders ? n_orders : 1, sizeof *stamp);
-    uint32_t *stamp_recent = calloc(n_orders ? n_orders : 1, sizeof *stamp_recent);
-    size_t cap = 1024, n = 0;
+    uint32_t *stamp = pt->stamp, *stamp_recent = pt->stamp_recent;
+    size_t cap = 1024, n = 0, end = pt->hi;
     cp_customer *cs = malloc(cap * sizeof *cs);
-    if (!stamp || !stamp_recent || !cs) {
-        free(stamp);
-        free(stamp_recent);
-        free(cs);
-        return cp_customers_oom(err);
+    if (!cs) {
+        pt->oom = true;
+        return NULL;
     }
-    size_t i = 0;
-    while (i < ev->n) {
+    size_t i = pt->lo;
+    while (i < end) {
         cp_str id = ev->identity[perm[i]];
         size_t j = i;
-        while (j < ev->n && ev->identity[perm[j]] == id) j++;
+        while (j < end && ev->identity[perm[j]] == id) j++;
         if (id == CP_STR_NONE) {
             i = j;
             continue;
@@ -213,10 +246,9 @@ cp_result cp_customers_collect(const cp_report_ctx *ctx, int64_t cal_end_ms, cp_
         if (n == cap) {
             cp_customer *grown = realloc(cs, 2 * cap * sizeof *cs);
             if (!grown) {
-                free(stamp);
-                free(stamp_recent);
                 free(cs);
-                return cp_customers_oom(err);
+                pt->oom = true;
+                return NULL;
             }
             cs = grown;
             cap *= 2;
@@ -226,7 +258,7 @@ cp_result cp_customers_collect(const cp_report_ctx *ctx, int64_t cal_end_ms, cp_
         uint32_t mark = (uint32_t)n + 1;
         for (size_t k = i; k < j; k++) {
             uint32_t row = perm[k];
-            if (k + PREFETCH_AHEAD < ev->n) { /* rows in identity order are scattered */
+            if (k + PREFETCH_AHEAD < end) { /* rows in identity order are scattered */
                 uint32_t ahead = perm[k + PREFETCH_AHEAD];
                 __builtin_prefetch(&ev->ts_ms[ahead]);
                 __builtin_prefetch(&ev->type[ahead]);
@@ -283,8 +315,257 @@ cp_result cp_customers_collect(const cp_report_ctx *ctx, int64_t cal_end_ms, cp_
         if (c.first_row != CP_NONE) cs[n++] = c;
         i = j;
     }
-    free(stamp);
-    free(stamp_recent);
+    pt->cs = cs;
+    pt->n = n;
+    return NULL;
+}
+
+/* Pairs (customer, order) where the customer is not the order's owner (the
+ * identity of the order's first line, cp_order.identity): an open-addressing
+ * set of keys slot << 33 | order << 1 | recent, + 1 (0 = empty). */
+typedef struct pair_set {
+    uint64_t *k;
+    size_t cap, n;
+    bool oom;
+} pair_set;
+
+/* Adds key; returns true when it was not there yet. */
+static bool pair_set_add(pair_set *ps, uint64_t key) {
+    key += 1;
+    if (2 * (ps->n + 1) > ps->cap) {
+        size_t cap = ps->cap ? 2 * ps->cap : 1024;
+        uint64_t *k = calloc(cap, sizeof *k);
+        if (!k) {
+            ps->oom = true;
+            return true;
+        }
+        for (size_t i = 0; i < ps->cap; i++) {
+            if (!ps->k[i]) continue;
+            size_t h = (size_t)cp_hash_u64(ps->k[i]) & (cap - 1);
+            while (k[h]) h = (h + 1) & (cap - 1);
+            k[h] = ps->k[i];
+        }
+        free(ps->k);
+        ps->k = k;
+        ps->cap = cap;
+    }
+    size_t h = (size_t)cp_hash_u64(key) & (ps->cap - 1);
+    while (ps->k[h]) {
+        if (ps->k[h] == key) return false;
+        h = (h + 1) & (ps->cap - 1);
+    }
+    ps->k[h] = key;
+    ps->n++;
+    return true;
+}
+
+/* The customers from one pass over the rows in row order (R1.6: by time,
+ * then input order), each row added to its identity's accumulator.  The rows
+ * of one identity come in the same order as in the by-identity walk (ts,
+ * then input order), so every figure is the same; the columns are read
+ * sequentially and only the accumulator is random.  "Counted this order
+ * already": a flag per order for its owner identity, a pair set for any
+ * other identity (shared order ids).  Customers come out in slot order;
+ * the caller sorts them by identity bytes.  Returns false on OOM or when
+ * the identity ids are too sparse for a table (*too_sparse, nothing done). */
+static bool collect_by_rows(const cp_report_ctx *ctx, int64_t cal_end_ms, cp_customer **cs_out, size_t *n_out,
+                            bool *too_sparse) {
+    const cp_events *ev = ctx->ev;
+    const cp_report_options *opt = ctx->opt;
+    int64_t as_of = ctx->as_of_ms;
+    int64_t recent_from = as_of - opt->hv_days * CP_DAY_MS;
+    size_t n_orders = 0;
+    const cp_order *orders = cp_run_orders(ctx->run, &n_orders);
+    size_t n_rows = 0; /* rows at or before as-of: a prefix, rows are in time order */
+    uint32_t max_id = 0;
+    while (n_rows < ev->n && ev->ts_ms[n_rows] <= as_of) {
+        cp_str id = ev->identity[n_rows++];
+        if (id != CP_STR_NONE && id > max_id) max_id = id;
+    }
+    *too_sparse = (uint64_t)max_id > 4 * (uint64_t)ev->n + (UINT64_C(1) << 20);
+#ifdef CP_CUSTOMERS_FORCE_WALK /* tests the fallback */
+    *too_sparse = true;
+#endif
+    if (*too_sparse) return false;
+    uint32_t *slot_of = malloc(((size_t)max_id + 1) * sizeof *slot_of);
+    uint8_t *counted = calloc(n_orders ? n_orders : 1, 1); /* bit 0: order, bit 1: recent (owner) */
+    size_t cap = 1024, n = 0;
+    cp_customer *cs = malloc(cap * sizeof *cs);
+    pair_set ps = {0};
+    bool ok = slot_of && counted && cs;
+    if (ok) memset(slot_of, 0xff, ((size_t)max_id + 1) * sizeof *slot_of);
+    for (size_t row = 0; ok && row < n_rows; row++) {
+        /* two-stage prefetch of the scattered slot and accumulator */
+        if (row + 32 < n_rows) {
+            cp_str a = ev->identity[row + 32];
+            if (a != CP_STR_NONE) __builtin_prefetch(&slot_of[a]);
+        }
+        if (row + 16 < n_rows) {
+            cp_str a = ev->identity[row + 16];
+            uint32_t s16 = a != CP_STR_NONE ? slot_of[a] : UINT32_MAX;
+            if (s16 != UINT32_MAX) {
+                __builtin_prefetch(&cs[s16], 1);
+                __builtin_prefetch((const char *)&cs[s16] + 64, 1);
+            }
+        }
+        cp_str id = ev->identity[row];
+        if (id == CP_STR_NONE) continue;
+        uint32_t sl = slot_of[id];
+        if (sl == UINT32_MAX) {
+            if (n == cap) {
+                cp_customer *grown = realloc(cs, 2 * cap * sizeof *cs);
+                if (!grown) {
+                    ok = false;
+                    break;
+                }
+                cs = grown;
+                cap *= 2;
+            }
+            sl = slot_of[id] = (uint32_t)n++;
+            cs[sl] = (cp_customer){.id = id, .first_row = CP_NONE, .second_order_ts_ms = INT64_MIN,
+                                   .last_activity_ms = INT64_MIN};
+        }
+        cp_customer *c = &cs[sl];
+        int64_t ts = ev->ts_ms[row];
+        c->last_activity_ms = ts;
+        uint8_t type = ev->type[row];
+        if (type == CP_RETURN) {
+            c->units_returned += ev->units[row];
+            c->refunds_micros += ev->money_micros[row];
+            continue;
+        }
+        if (type != CP_PURCHASE) continue;
+        if (c->first_row == CP_NONE) {
+            c->first_row = (uint32_t)row;
+            c->first_ts_ms = ts;
+        }
+        c->last_ts_ms = ts;
+        c->units += ev->units[row];
+        c->gmv_micros += ev->money_micros[row];
+        uint32_t o = ev->order[row];
+        bool new_order = true, new_recent = ts >= recent_from;
+        if (CP_ALWAYS(o != CP_NONE)) {
+            if (orders[o].identity == id) {
+                new_order = !(counted[o] & 1);
+                counted[o] |= 1;
+                if (new_recent) {
+                    new_recent = !(counted[o] & 2);
+                    counted[o] |= 2;
+                }
+            } else {
+                uint64_t key = (uint64_t)sl << 33 | (uint64_t)o << 1;
+                new_order = pair_set_add(&ps, key);
+                if (new_recent) new_recent = pair_set_add(&ps, key | 1);
+                if (ps.oom) ok = false;
+            }
+        }
+        if (new_order) {
+            c->orders++;
+            if (c->orders == 2) c->second_order_ts_ms = ts; /* first line of the second order */
+        }
+        if (new_recent) c->orders_recent++;
+        /* R10.5 summary: calendar purchase days up to the calibration end */
+        if (ts <= cal_end_ms) {
+            int32_t day = cp_tz_day(opt->tz, ts);
+            if (c->n_days == 0) {
+                c->first_day = c->last_day = day;
+                c->n_days = 1;
+            } else if (day > c->last_day) {
+                c->last_day = day;
+                c->n_days++;
+            }
+            if (day > c->first_day) c->repeat_micros += ev->money_micros[row];
+        }
+    }
+    free(slot_of);
+    free(counted);
+    free(ps.k);
+    if (!ok) {
+        free(cs);
+        return false;
+    }
+    size_t m = 0; /* keep the identities with a purchase */
+    for (size_t i = 0; i < n; i++)
+        if (cs[i].first_row != CP_NONE) cs[m++] = cs[i];
+    *cs_out = cs;
+    *n_out = m;
+    return true;
+}
+
+/* Below this many rows the walk stays on one thread. */
+#ifndef COLLECT_PARALLEL_MIN
+#define COLLECT_PARALLEL_MIN (1u << 16)
+#endif
+
+/* The by-identity walk (used when the identity ids are too sparse for
+ * collect_by_rows' table).  Returns nonzero on OOM. */
+static int collect_by_walk(const cp_report_ctx *ctx, int64_t cal_end_ms, cp_customer **cs_out, size_t *n_out) {
+    const cp_events *ev = ctx->ev;
+    const uint32_t *perm = ctx->by_identity;
+    size_t n_orders = 0;
+    cp_run_orders(ctx->run, &n_orders);
+    /* Two parts split at an identity boundary, each with its own order
+     * stamps (an order id may be shared by identities): the customers of
+     * part 0 then part 1 are exactly the one-thread walk's. */
+    size_t split = ev->n;
+    if (ev->n >= COLLECT_PARALLEL_MIN) {
+        split = ev->n / 2;
+        while (split < ev->n && ev->identity[perm[split]] == ev->identity[perm[split - 1]]) split++;
+    }
+    collect_part part[2] = {{.ctx = ctx, .cal_end_ms = cal_end_ms, .lo = 0, .hi = split},
+                            {.ctx = ctx, .cal_end_ms = cal_end_ms, .lo = split, .hi = ev->n}};
+    size_t n_parts = split < ev->n ? 2 : 1;
+    bool oom = false;
+    for (size_t p = 0; p < n_parts; p++) {
+        part[p].stamp = calloc(n_orders ? n_orders : 1, sizeof(uint32_t));
+        part[p].stamp_recent = calloc(n_orders ? n_orders : 1, sizeof(uint32_t));
+        oom |= !part[p].stamp || !part[p].stamp_recent;
+    }
+    if (!oom) {
+        pthread_t tid;
+        bool threaded = n_parts == 2 && pthread_create(&tid, NULL, collect_part_run, &part[1]) == 0;
+        collect_part_run(&part[0]);
+        if (threaded) pthread_join(tid, NULL);
+        else if (n_parts == 2) collect_part_run(&part[1]);
+    }
+    for (size_t p = 0; p < n_parts; p++) {
+        free(part[p].stamp);
+        free(part[p].stamp_recent);
+        oom |= part[p].oom;
+    }
+    cp_customer *cs = NULL;
+    size_t n = 0;
+    if (!oom) { /* part 0's customers, then part 1's */
+        n = part[0].n + part[1].n;
+        cs = n_parts == 2 ? realloc(part[0].cs, (n ? n : 1) * sizeof *cs) : part[0].cs;
+        if (cs) {
+            part[0].cs = NULL;
+            if (part[1].n) memcpy(cs + part[0].n, part[1].cs, part[1].n * sizeof *cs);
+        } else oom = true;
+    }
+    free(part[0].cs);
+    free(part[1].cs);
+    if (oom) return 1;
+    *cs_out = cs;
+    *n_out = n;
+    return 0;
+}
+
+cp_result cp_customers_collect(const cp_report_ctx *ctx, int64_t cal_end_ms, cp_customer_table *out,
+                               cp_error *err) {
+    const cp_report_options *opt = ctx->opt;
+    int64_t as_of = ctx->as_of_ms;
+#ifdef CLV_DEBUG
+    double t_phase = dbg_now();
+#endif
+    cp_customer *cs = NULL;
+    size_t n = 0;
+    bool too_sparse = false;
+    if (!collect_by_rows(ctx, cal_end_ms, &cs, &n, &too_sparse)) {
+        if (!too_sparse) return cp_customers_oom(err);
+        if (collect_by_walk(ctx, cal_end_ms, &cs, &n)) return cp_customers_oom(err);
+    }
+    PHASE("c.walk");
     if (!sort_by_identity(&cs, n, ctx->str)) {
         free(cs);
         return cp_customers_oom(err);
@@ -300,23 +581,13 @@ cp_result cp_customers_collect(const cp_report_ctx *ctx, int64_t cal_end_ms, cp_
             return cp_customers_oom(err);
         }
     }
+    PHASE("c.sort+rfm");
     for (size_t k = 0; k < n; k++) cs[k].segment = (uint8_t)segment_of(&cs[k], opt, as_of);
     out->c = cs;
     out->n = n;
     return CP_OK;
 }
 
-#ifdef CLV_DEBUG
-#include <time.h>
-static double dbg_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-#define PHASE(name) fprintf(stderr, "phase %-10s %.3f s\n", name, dbg_now() - t_phase), t_phase = dbg_now()
-#else
-#define PHASE(name) ((void)0)
-#endif
 
 /* ---- R10.5: the model --------------------------------------------------------- */
 
@@ -343,6 +614,57 @@ static uint64_t summary_key(const cp_customer *c, int32_t cal_day) {
     uint64_t x = (uint64_t)(c->n_days - 1), tx = (uint64_t)(c->last_day - c->first_day),
              T = (uint64_t)(cal_day - c->first_day);
     return x << 42 | tx << 21 | T;
+}
+
+typedef struct gg_task {
+    const double *x, *zbar;
+    size_t n;
+    cp_gamma_gamma *gg;
+    cp_result rc;
+    cp_error err;
+} gg_task;
+
+static void *gg_task_run(void *arg) {
+    gg_task *g = arg;
+    g->rc = cp_gamma_gamma_fit(g->x, g->zbar, NULL, g->n, g->gg, &g->err);
+    return NULL;
+}
+
+/* Predictions for the distinct summaries [lo, hi). */
+typedef struct predict_part {
+    const clv_result *m;
+    const cp_report_options *opt;
+    const double *ux, *utx, *uT;
+    double *palive, *exp, *disc;
+    size_t lo, hi;
+    double t, horizon_days;
+} predict_part;
+
+static void *predict_run(void *arg) {
+    const predict_part *p = arg;
+    const clv_result *m = p->m;
+    const cp_report_options *opt = p->opt;
+    const double *ux = p->ux, *utx = p->utx, *uT = p->uT;
+    double *u_palive = p->palive, *u_exp = p->exp, *u_disc = p->disc;
+    double t = p->t, horizon_days = p->horizon_days;
+    for (size_t u = p->lo; u < p->hi; u++) {
+        u_palive[u] = cp_bgnbd_p_alive(&m->bg, ux[u], utx[u], uT[u]);
+        u_exp[u] = cp_bgnbd_expected(&m->bg, t, ux[u], utx[u], uT[u]);
+        u_disc[u] = u_exp[u];
+        if (opt->discount_rate > 0 && horizon_days > 0) {
+            /* by 30-day periods: the purchases expected in each period are
+             * discounted to the calibration end from the period's end */
+            double prev = 0.0, acc = 0.0;
+            for (double d0 = 0.0; d0 < horizon_days; d0 += 30.0) {
+                double d1 = d0 + 30.0 < horizon_days ? d0 + 30.0 : horizon_days;
+                double e1 = cp_bgnbd_expected(&m->bg, d1 / m->unit_days, ux[u], utx[u], uT[u]);
+                acc += (e1 - prev) / pow(1.0 + opt->discount_rate, d1 / 365.0);
+                prev = e1;
+            }
+            u_disc[u] = acc;
+        }
+    }
+    return NULL;
 }
 
 /* Fits BG/NBD on the customers' summaries (grouped: customers with the same
@@ -422,19 +744,26 @@ static cp_result clv_run(const cp_report_ctx *ctx, const cp_customer_table *ct, 
     double t_phase = dbg_now();
     fprintf(stderr, "clv: %zu summaries, %zu distinct\n", nk, nu);
 #endif
+    /* The two fits are independent: Gamma-Gamma runs on a second thread
+     * while BG/NBD runs here (in line after it if no thread starts). */
+    gg_task gt = {.x = gx, .zbar = gz, .n = n_rep, .gg = &m->gg};
+    pthread_t gg_tid;
+    bool gg_threaded = pthread_create(&gg_tid, NULL, gg_task_run, &gt) == 0;
     cp_error e = {0};
-    if (cp_bgnbd_fit(ux, utx, uT, uw, nu, &m->bg, &e) == CP_OK) m->bg_ok = true;
+    cp_result bg_rc = cp_bgnbd_fit(ux, utx, uT, uw, nu, &m->bg, &e);
+    if (gg_threaded) pthread_join(gg_tid, NULL);
+    else gg_task_run(&gt);
+    if (bg_rc == CP_OK) m->bg_ok = true;
     else if (e.code == CP_ENOMEM) {
         rc = cp_customers_oom(err);
         goto done;
     } else snprintf(m->bg_error, sizeof m->bg_error, "%s", e.msg);
     PHASE("bgfit");
-    memset(&e, 0, sizeof e);
-    if (cp_gamma_gamma_fit(gx, gz, NULL, n_rep, &m->gg, &e) == CP_OK) m->gg_ok = true;
-    else if (e.code == CP_ENOMEM) {
+    if (gt.rc == CP_OK) m->gg_ok = true;
+    else if (gt.err.code == CP_ENOMEM) {
         rc = cp_customers_oom(err);
         goto done;
-    } else snprintf(m->gg_error, sizeof m->gg_error, "%s", e.msg);
+    } else snprintf(m->gg_error, sizeof m->gg_error, "%s", gt.err.msg);
     if (m->gg_ok && !(m->gg.q > 1)) {
         m->gg_ok = false;
         snprintf(m->gg_error, sizeof m->gg_error,
@@ -445,22 +774,16 @@ static cp_result clv_run(const cp_report_ctx *ctx, const cp_customer_table *ct, 
     /* predictions per distinct summary */
     double horizon_days = (double)opt->clv_horizon_ms / (double)CP_DAY_MS;
     double t = horizon_days / m->unit_days;
-    for (size_t u = 0; m->bg_ok && u < nu; u++) {
-        u_palive[u] = cp_bgnbd_p_alive(&m->bg, ux[u], utx[u], uT[u]);
-        u_exp[u] = cp_bgnbd_expected(&m->bg, t, ux[u], utx[u], uT[u]);
-        u_disc[u] = u_exp[u];
-        if (opt->discount_rate > 0 && horizon_days > 0) {
-            /* by 30-day periods: the purchases expected in each period are
-             * discounted to the calibration end from the period's end */
-            double prev = 0.0, acc = 0.0;
-            for (double d0 = 0.0; d0 < horizon_days; d0 += 30.0) {
-                double d1 = d0 + 30.0 < horizon_days ? d0 + 30.0 : horizon_days;
-                double e1 = cp_bgnbd_expected(&m->bg, d1 / m->unit_days, ux[u], utx[u], uT[u]);
-                acc += (e1 - prev) / pow(1.0 + opt->discount_rate, d1 / 365.0);
-                prev = e1;
-            }
-            u_disc[u] = acc;
-        }
+    predict_part pp[2] = {{.m = m, .opt = opt, .ux = ux, .utx = utx, .uT = uT, .palive = u_palive,
+                           .exp = u_exp, .disc = u_disc, .lo = 0, .hi = nu / 2, .t = t, .horizon_days = horizon_days},
+                          {.m = m, .opt = opt, .ux = ux, .utx = utx, .uT = uT, .palive = u_palive,
+                           .exp = u_exp, .disc = u_disc, .lo = nu / 2, .hi = nu, .t = t, .horizon_days = horizon_days}};
+    if (m->bg_ok) { /* each summary's prediction depends only on it: same values on any thread */
+        pthread_t ptid;
+        bool pthreaded = nu >= 4096 && pthread_create(&ptid, NULL, predict_run, &pp[1]) == 0;
+        predict_run(&pp[0]);
+        if (pthreaded) pthread_join(ptid, NULL);
+        else predict_run(&pp[1]);
     }
     PHASE("predict");
     for (size_t i = 0; i < n; i++) {
@@ -804,6 +1127,67 @@ static cp_result write_cohorts(const cp_report_ctx *ctx, const cp_customer_table
 
 /* ---- entry point ----------------------------------------------------------------- */
 
+/* Work run on a second thread: feedback.csv while the customers are
+ * collected (it does not read them), and the CLV fit while segments,
+ * cohorts and cac are written (they do not read the model).  Each task has
+ * its own result and error; the driver reports the first failure in the
+ * serial order, so the outcome is the same on any number of cores. */
+typedef struct feedback_task {
+    const cp_report_ctx *ctx;
+    int64_t num, den;
+    cp_result rc;
+    cp_error err;
+} feedback_task;
+
+static void *feedback_task_run(void *arg) {
+    feedback_task *f = arg;
+    f->rc = cp_feedback_write(f->ctx, &f->num, &f->den, &f->err);
+    return NULL;
+}
+
+typedef struct clv_task {
+    const cp_report_ctx *ctx;
+    const cp_customer_table *ct;
+    int64_t cal_end_ms;
+    clv_result *m;
+    cp_result rc;
+    cp_error err;
+} clv_task;
+
+static void *clv_task_run(void *arg) {
+    clv_task *c = arg;
+    c->rc = clv_run(c->ctx, c->ct, c->cal_end_ms, c->m, &c->err);
+    return NULL;
+}
+
+/* segments.csv, cohorts.csv and cac.csv (R10.2-R10.4): they do not read
+ * the model.  Each stops at the first failure, as in the serial order
+ * (feedback's result counts: it comes before cac). */
+typedef struct side_task {
+    const cp_report_ctx *ctx;
+    const cp_customer_table *ct;
+    cp_result fb_rc;
+    seg_totals st;
+    cohort_row all;
+    cp_result r_seg, r_coh, r_cac;
+    cp_error e_seg, e_coh, e_cac;
+} side_task;
+
+static void *side_task_run(void *arg) {
+    side_task *s = arg;
+    s->r_seg = write_segments(s->ctx, s->ct, &s->st, &s->e_seg);
+    if (!s->r_seg) s->r_coh = write_cohorts(s->ctx, s->ct, &s->all, &s->e_coh);
+    if (!s->r_seg && !s->r_coh && !s->fb_rc) s->r_cac = cp_cac_write(s->ctx, s->ct, &s->e_cac);
+    return NULL;
+}
+
+/* Keeps the first failure: *rc set means an earlier step already failed. */
+static void take_result(cp_result *rc, cp_error *err, cp_result r, const cp_error *e) {
+    if (*rc || !r) return;
+    *rc = r;
+    if (err) *err = *e;
+}
+
 
 cp_result cp_customers_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
 #ifdef CLV_DEBUG
@@ -815,26 +1199,47 @@ cp_result cp_customers_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err)
     int64_t cal_end = opt->has_calibration_end && opt->calibration_end_ms < ctx->as_of_ms
                           ? opt->calibration_end_ms
                           : ctx->as_of_ms;
+    /* feedback.csv (R10.6) does not read the customer table: it is written
+     * on a second thread during the collect (in line if none starts). */
+    feedback_task fb = {.ctx = ctx};
+    pthread_t fb_tid;
+    bool fb_threaded = pthread_create(&fb_tid, NULL, feedback_task_run, &fb) == 0;
     cp_customer_table ct = {0};
-    cp_result rc = cp_customers_collect(ctx, cal_end, &ct, err);
-    if (rc) return rc;
+    cp_error e_collect = {0};
+    cp_result rc = cp_customers_collect(ctx, cal_end, &ct, &e_collect);
+    if (fb_threaded) pthread_join(fb_tid, NULL);
+    if (rc) {
+        if (err) *err = e_collect;
+        cp_customer_table_free(&ct);
+        return rc;
+    }
     PHASE("collect");
+    /* The CLV fit (R10.5) uses both cores itself (BG/NBD terms, Gamma-Gamma
+     * beside BG/NBD).  Then segments, cohorts and cac, which do not read the
+     * model, are written on a second thread while customers.csv is written
+     * here.  Failures are reported in the serial order: clv, customers.csv,
+     * segments, cohorts, feedback, cac. */
     clv_result m = {0};
-    if (opt->clv) rc = clv_run(ctx, &ct, cal_end, &m, err);
+    clv_task ctask = {.ctx = ctx, .ct = &ct, .cal_end_ms = cal_end, .m = &m};
+    if (opt->clv) clv_task_run(&ctask);
     PHASE("clv");
+    side_task side = {.ctx = ctx, .ct = &ct, .fb_rc = fb.rc};
+    pthread_t side_tid;
+    bool side_threaded = false;
+    if (!ctask.rc) side_threaded = pthread_create(&side_tid, NULL, side_task_run, &side) == 0;
+    int64_t fb_num = fb.num, fb_den = fb.den;
+    take_result(&rc, err, ctask.rc, &ctask.err);
     if (!rc) rc = write_customers_csv(ctx, &ct, &m, err);
     PHASE("csv");
-    seg_totals st;
-    cohort_row all;
-    int64_t fb_num = 0, fb_den = 0;
-    if (!rc) rc = write_segments(ctx, &ct, &st, err);
-    PHASE("segments");
-    if (!rc) rc = write_cohorts(ctx, &ct, &all, err);
-    PHASE("cohorts");
-    if (!rc) rc = cp_feedback_write(ctx, &fb_num, &fb_den, err);
-    PHASE("feedback");
-    if (!rc) rc = cp_cac_write(ctx, &ct, err);
-    PHASE("cac");
+    if (side_threaded) pthread_join(side_tid, NULL);
+    else if (!ctask.rc) side_task_run(&side);
+    PHASE("side");
+    seg_totals st = side.st;
+    cohort_row all = side.all;
+    take_result(&rc, err, side.r_seg, &side.e_seg);
+    take_result(&rc, err, side.r_coh, &side.e_coh);
+    take_result(&rc, err, fb.rc, &fb.err);
+    take_result(&rc, err, side.r_cac, &side.e_cac);
     if (!rc && m.attempted) rc = write_model_json(ctx, &m, err);
     if (!rc && sum) {
         int64_t units = 0, returned = 0, refunds = 0, repeaters = 0;

@@ -353,7 +353,7 @@ static int collect_table(cp_buf *b, const char *dir, const table_spec *sp, bool 
     }
     cp_csv_close(c);
     if (rc == 0) {
-        if (sort_col >= 0) qsort(refs, n_refs, sizeof *refs, cmp_ref);
+        if (sort_col >= 0 && n_refs > 1) qsort(refs, n_refs, sizeof *refs, cmp_ref); /* refs is NULL when empty */
         size_t kept = n_refs < sp->cap ? n_refs : sp->cap;
         cp_buf_puts(b, *first ? "" : ",");
         *first = false;
