@@ -614,6 +614,35 @@ static const struct option report_longopts[] = {
     {"clv-horizon", required_argument, 0, O_CLV_HORIZON}, {"discount-rate", required_argument, 0, O_DISCOUNT},
     {"no-clv", no_argument, 0, O_NO_CLV}, {"target-acos", required_argument, 0, O_TARGET_ACOS}, {0, 0, 0, 0}};
 
+/* Prints "label: text" lines with the texts in one column; indented lines
+ * (details under a heading) and lines without a short label stay as they
+ * are. */
+static void print_aligned(const char *head, const char *body) {
+    size_t width = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        const char *parts[2] = {head, body};
+        for (int k = 0; k < 2; k++) {
+            const char *p = parts[k];
+            while (*p) {
+                const char *nl = strchr(p, '\n');
+                size_t len = nl ? (size_t)(nl - p) : strlen(p);
+                const char *colon = memchr(p, ':', len);
+                size_t label = colon ? (size_t)(colon - p) : 0;
+                bool aligned = colon && p[0] != ' ' && label > 0 && label <= 40 && colon + 1 < p + len &&
+                               colon[1] == ' ';
+                if (pass == 0) {
+                    if (aligned && label + 1 > width) width = label + 1;
+                } else if (aligned) {
+                    printf("%-*.*s %.*s\n", (int)width, (int)label + 1, p, (int)(len - label - 2), colon + 2);
+                } else {
+                    printf("%.*s\n", (int)len, p);
+                }
+                p += len + (nl ? 1 : 0);
+            }
+        }
+    }
+}
+
 /* Runs the whole report on loaded inputs; prints the human summary. */
 static int run_report(report_args *a, char **files, int n_files) {
     cp_run *run;
@@ -651,10 +680,11 @@ static int run_report(report_args *a, char **files, int n_files) {
             const cp_input_stats *in = cp_run_inputs(run, &n_in);
             uint64_t blank = 0;
             for (size_t i = 0; i < n_in; i++) blank += in[i].blank_lines;
-            printf("Input: %llu events accepted, %llu rejected, %llu blank lines in %zu file%s\n",
-                   (unsigned long long)acc, (unsigned long long)rej, (unsigned long long)blank, n_in,
-                   n_in == 1 ? "" : "s");
-            fputs(cp_summary_text(sum), stdout);
+            char head[256];
+            snprintf(head, sizeof head, "input: %llu events accepted, %llu rejected, %llu blank lines in %zu file%s\n",
+                     (unsigned long long)acc, (unsigned long long)rej, (unsigned long long)blank, n_in,
+                     n_in == 1 ? "" : "s");
+            print_aligned(head, cp_summary_text(sum));
             printf("Reports written to %s/\n", a->opt.out_dir);
         }
         if (reject_rate_exceeded(run, a->max_rate)) {

@@ -239,7 +239,7 @@ cp_result cp_diagnostics_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
 
     bool exact = f[0].valid_clicks == f[0].started + f[0].bounced + f[0].in_open &&
                  f[1].valid_clicks == f[1].started + f[1].bounced + f[1].in_open;
-    cp_summary_human(sum, "why clicks and sessions differ (diagnostics.csv): sponsored %lld valid "
+    cp_summary_human(sum, "clicks vs sessions: (diagnostics.csv) sponsored %lld valid "
                           "clicks = %lld new sessions + %lld bounced + %lld in open sessions%s",
                      (long long)f[0].valid_clicks, (long long)f[0].started,
                      (long long)f[0].bounced, (long long)f[0].in_open,
