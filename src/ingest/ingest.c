@@ -1387,7 +1387,10 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
     bool workers_ready = false;
 
     cp_result result = CP_OK;
+    /* A small input (a collector's request, a fuzz case) gets a block of its
+     * own size, not 8 MiB; the block still grows for a longer record. */
     size_t cap = BLOCK_BYTES;
+    if (input_size > 0 && input_size + 1 < cap) cap = input_size + 1 < 4096 ? 4096 : (size_t)input_size + 1;
     char *buf = malloc(cap);
     if (!buf) { result = fail(err, CP_ENOMEM, path, 0, "out of memory"); goto done; }
     size_t have = 0, pos = 0;

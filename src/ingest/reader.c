@@ -23,6 +23,7 @@ struct cp_reader {
     const char *path;
     cp_compression comp;
     unsigned char *raw;   /* compressed input buffer */
+    size_t raw_cap;       /* RAW_CAP, or less for a small input */
     size_t raw_len, raw_pos;
     bool raw_eof;
     z_stream z;
@@ -57,7 +58,7 @@ static ssize_t fd_read(cp_reader *r, void *buf, size_t cap) {
 static int raw_fill(cp_reader *r, cp_error *err) {
     if (r->raw_pos < r->raw_len || r->raw_eof) return 0;
     for (;;) {
-        ssize_t n = fd_read(r, r->raw, RAW_CAP);
+        ssize_t n = fd_read(r, r->raw, r->raw_cap);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             set_err(err, CP_EIO, r->path, strerror(errno));
@@ -90,7 +91,12 @@ cp_reader *cp_reader_open(const char *path, cp_error *err) {
         }
         r->own_fd = true;
     }
-    r->raw = malloc(RAW_CAP);
+    /* a small regular file needs no 1 MiB buffer */
+    struct stat st;
+    r->raw_cap = RAW_CAP;
+    if (fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size + 16 < RAW_CAP)
+        r->raw_cap = (size_t)st.st_size + 16;
+    r->raw = malloc(r->raw_cap);
     if (!r->raw) {
         set_err(err, CP_ENOMEM, path, "out of memory");
         cp_reader_close(r);
@@ -101,7 +107,10 @@ cp_reader *cp_reader_open(const char *path, cp_error *err) {
 
 cp_reader *cp_reader_open_mem(const char *name, const void *data, size_t len, cp_error *err) {
     cp_reader *r = calloc(1, sizeof *r);
-    if (r) r->raw = malloc(RAW_CAP);
+    if (r) {
+        r->raw_cap = len + 16 < RAW_CAP ? len + 16 : RAW_CAP;
+        r->raw = malloc(r->raw_cap);
+    }
     if (!r || !r->raw) {
         free(r);
         set_err(err, CP_ENOMEM, name, "out of memory");
@@ -118,7 +127,7 @@ cp_reader *cp_reader_open_mem(const char *name, const void *data, size_t len, cp
 static bool detect(cp_reader *r, cp_error *err) {
     const char *path = r->path;
     while (r->raw_len < 4 && !r->raw_eof) {
-        ssize_t n = fd_read(r, r->raw + r->raw_len, RAW_CAP - r->raw_len);
+        ssize_t n = fd_read(r, r->raw + r->raw_len, r->raw_cap - r->raw_len);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             char what[200];
