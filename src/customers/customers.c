@@ -40,14 +40,6 @@ cp_result cp_customers_oom(cp_error *err) {
     return CP_ENOMEM;
 }
 
-int64_t cp_div_round_even(int64_t num, int64_t den) {
-    int64_t q = num / den, r = num % den; /* C truncates toward zero */
-    if (r < 0) { r = -r; }
-    int64_t twice = 2 * r;
-    if (twice > den || (twice == den && (q & 1))) q += num < 0 ? -1 : 1;
-    return q;
-}
-
 void cp_customer_table_free(cp_customer_table *t) {
     free(t->c);
     t->c = NULL;

@@ -53,8 +53,6 @@ cp_result cp_customers_collect(const cp_report_ctx *ctx, int64_t cal_end_ms, cp_
                                cp_error *err);
 void cp_customer_table_free(cp_customer_table *t);
 
-/* num / den rounded half to even (den > 0): money per count (aov, cac). */
-int64_t cp_div_round_even(int64_t num, int64_t den);
 
 /* feedback.c: feedback.csv (R10.6); *rate_num / *rate_den give the account
  * rate for the summary. */
