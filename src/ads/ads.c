@@ -41,6 +41,7 @@
 #include "report/table.h"
 #include "util/check.h"
 #include "util/rowmap.h"
+#include "util/sort.h"
 #include "util/strings.h"
 #include "util/values.h"
 
@@ -65,31 +66,6 @@ typedef struct last_slot {
     uint64_t key; /* identity << 32 | asin; 0 = empty (identity ids start at 1) */
     uint32_t row;
 } last_slot;
-
-/* Sorts keys (identity << 32 | row) by identity, stably: LSD radix sort,
- * 11-bit digits over the bits max_id needs.  Keys start in row order, so
- * the result is in (identity, row) order, i.e. cp_run_by_identity's order
- * (identity, ts, input order) restricted to these rows.  Returns the sorted
- * array: keys or tmp. */
-static uint64_t *sort_by_identity(uint64_t *keys, uint64_t *tmp, size_t m, uint32_t max_id) {
-    enum { BITS = 11, RADIX = 1 << BITS };
-    size_t count[RADIX];
-    for (unsigned shift = 32; shift < 64 && (max_id >> (shift - 32)); shift += BITS) {
-        memset(count, 0, sizeof count);
-        for (size_t i = 0; i < m; i++) count[(keys[i] >> shift) & (RADIX - 1)]++;
-        size_t sum = 0;
-        for (size_t d = 0; d < RADIX; d++) {
-            size_t c = count[d];
-            count[d] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < m; i++) tmp[count[(keys[i] >> shift) & (RADIX - 1)]++] = keys[i];
-        uint64_t *t = keys;
-        keys = tmp;
-        tmp = t;
-    }
-    return keys;
-}
 
 cp_result cp_ads_build(cp_report_ctx *ctx, cp_error *err) {
     const cp_events *ev = ctx->ev;
@@ -130,7 +106,7 @@ cp_result cp_ads_build(cp_report_ctx *ctx, cp_error *err) {
         if (id > max_id) max_id = id;
         keys[k++] = (uint64_t)id << 32 | i;
     }
-    const uint64_t *by = sort_by_identity(keys, tmp, m, max_id);
+    const uint64_t *by = cp_sort_by_identity(keys, tmp, m, max_id);
 
     size_t g = 0;
     while (g < m) {

@@ -38,6 +38,7 @@
 #include "tags/tags.h"
 #include "util/check.h"
 #include "util/rowmap.h"
+#include "util/sort.h"
 #include "util/strings.h"
 #include "util/values.h"
 
@@ -63,31 +64,6 @@ static inline bool is_conversion(const cp_events *ev, uint32_t i) {
     uint8_t t = ev->type[i];
     return (t == CP_PAGE_VIEW && (ev->flags[i] & CP_EV_LOADED)) || t == CP_ADD_TO_CART ||
            t == CP_PURCHASE;
-}
-
-/* Sorts keys (identity << 32 | row) by identity, stably: LSD radix sort,
- * 11-bit digits over the bits max_id needs.  Keys start in row order, so
- * the result is in (identity, row) order, i.e. cp_run_by_identity's order
- * (identity, ts, input order) restricted to these rows.  Returns the sorted
- * array: keys or tmp. */
-static uint64_t *sort_by_identity(uint64_t *keys, uint64_t *tmp, size_t m, uint32_t max_id) {
-    enum { BITS = 11, RADIX = 1 << BITS };
-    size_t count[RADIX];
-    for (unsigned shift = 32; shift < 64 && (max_id >> (shift - 32)); shift += BITS) {
-        memset(count, 0, sizeof count);
-        for (size_t i = 0; i < m; i++) count[(keys[i] >> shift) & (RADIX - 1)]++;
-        size_t sum = 0;
-        for (size_t d = 0; d < RADIX; d++) {
-            size_t c = count[d];
-            count[d] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < m; i++) tmp[count[(keys[i] >> shift) & (RADIX - 1)]++] = keys[i];
-        uint64_t *t = keys;
-        keys = tmp;
-        tmp = t;
-    }
-    return keys;
 }
 
 /* Rows matching `want` (1 valid off-site click, 2 conversion, 4 purchase
@@ -116,7 +92,7 @@ static bool rows_by_identity(const cp_report_ctx *ctx, unsigned want, uint64_t *
     }
 #undef ROW_WANTED
     *buf = keys;
-    *out = sort_by_identity(keys, keys + m, m, max_id);
+    *out = cp_sort_by_identity(keys, keys + m, m, max_id);
     *m_out = m;
     return true;
 }
