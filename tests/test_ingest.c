@@ -590,32 +590,11 @@ static void real_cdnow_loads(void **state) {
 }
 
 
-/* --threads: any number of parsing threads gives the same store, rejects and
- * line numbers, also when quoted line ends straddle the cuts between parts
- * (those blocks fall back to one thread). */
-static void threads_give_identical_results(void **state) {
-    (void)state;
-    size_t cap = 1u << 22, len = 0;
-    char *text = malloc(cap);
-    len += (size_t)snprintf(text + len, cap - len, HDR);
-    for (int i = 0; len + 512 < cap; i++) {
-        int k = i % 97;
-        if (k == 13) len += (size_t)snprintf(text + len, cap - len, "2024-03-01T12:00:%02dZ,page_view,v%d,,A1,,,,,,,,,,\"multi\nline %d\"\n", i % 60, i % 50, i);
-        else if (k == 41) len += (size_t)snprintf(text + len, cap - len, "bad,line,%d\n", i);
-        else if (k == 77) len += (size_t)snprintf(text + len, cap - len, "\n");
-        else if (k == 88) len += (size_t)snprintf(text + len, cap - len, "2024-03-01T12:00:00Z,click,v%d,,A1,C,,-1,,,,,,,\n", i);
-        else len += (size_t)snprintf(text + len, cap - len, "2024-03-%02dT%02d:00:00Z,purchase,v%d,,A%d,,,,%d,1.5,,,,o%d,\"UA, %d\"\n",
-                                     1 + i % 28, i % 24, i % 1000, i % 7, 1 + i % 3, i, i % 5);
-    }
-    cp_run *runs[4];
-    for (unsigned t = 1; t <= 4; t++) {
-        cp_ingest_options o = {.threads = t, .parallel_min_bytes = 4096};
-        runs[t - 1] = load_text(text, &o);
-    }
-    free(text);
+/* The store, rejects and line numbers of runs[1..n_runs) equal runs[0]'s. */
+static void assert_same_runs(cp_run **runs, int n_runs, size_t min_events) {
     const cp_events *a = cp_run_events(runs[0]);
-    assert_true(a->n > 10000);
-    for (int t = 1; t < 4; t++) {
+    assert_true(a->n > min_events);
+    for (int t = 1; t < n_runs; t++) {
         const cp_events *b = cp_run_events(runs[t]);
         assert_int_equal(a->n, b->n);
         assert_int_equal(cp_run_rejected(runs[0]), cp_run_rejected(runs[t]));
@@ -637,7 +616,67 @@ static void threads_give_identical_results(void **state) {
         size_t n;
         assert_int_equal(cp_run_inputs(runs[0], &n)[0].blank_lines, cp_run_inputs(runs[t], &n)[0].blank_lines);
     }
-    for (int t = 0; t < 4; t++) cp_run_free(runs[t]);
+}
+
+/* --threads: any number of parsing threads gives the same store, rejects and
+ * line numbers, also when quoted line ends straddle the cuts between parts
+ * (those blocks fall back to one thread). */
+static void threads_give_identical_results(void **state) {
+    (void)state;
+    size_t cap = 1u << 22, len = 0;
+    char *text = malloc(cap);
+    len += (size_t)snprintf(text + len, cap - len, HDR);
+    for (int i = 0; len + 512 < cap; i++) {
+        int k = i % 97;
+        if (k == 13) len += (size_t)snprintf(text + len, cap - len, "2024-03-01T12:00:%02dZ,page_view,v%d,,A1,,,,,,,,,,\"multi\nline %d\"\n", i % 60, i % 50, i);
+        else if (k == 41) len += (size_t)snprintf(text + len, cap - len, "bad,line,%d\n", i);
+        else if (k == 77) len += (size_t)snprintf(text + len, cap - len, "\n");
+        else if (k == 88) len += (size_t)snprintf(text + len, cap - len, "2024-03-01T12:00:00Z,click,v%d,,A1,C,,-1,,,,,,,\n", i);
+        else len += (size_t)snprintf(text + len, cap - len, "2024-03-%02dT%02d:00:00Z,purchase,v%d,,A%d,,,,%d,1.5,,,,o%d,\"UA, %d\"\n",
+                                     1 + i % 28, i % 24, i % 1000, i % 7, 1 + i % 3, i, i % 5);
+    }
+    /* runs[0]: one thread; then 2..4 threads on one block; then 2..4 threads
+     * on 64 KiB blocks, so that dozens of blocks go through the pipeline
+     * (one block parsed while the one before is committed) and many of them
+     * fall back to one thread */
+    enum { N_RUNS = 7 };
+    cp_run *runs[N_RUNS];
+    for (unsigned t = 1; t <= N_RUNS; t++) {
+        cp_ingest_options o = {.threads = t <= 4 ? t : t - 3, .parallel_min_bytes = 4096,
+                               .block_bytes = t <= 4 ? 0 : 65536};
+        runs[t - 1] = load_text(text, &o);
+    }
+    free(text);
+    assert_same_runs(runs, N_RUNS, 10000);
+    for (int t = 0; t < N_RUNS; t++) cp_run_free(runs[t]);
+}
+
+/* The parsing pipeline (a block parsed while the one before it commits)
+ * when quoted line ends are frequent: every third record spans two lines, so
+ * many blocks straddle a quote at a cut or at the block end and go back to
+ * one thread, and the block after such a block continues the pipeline. */
+static void pipeline_with_frequent_quoted_line_ends(void **state) {
+    (void)state;
+    size_t cap = 1u << 21, len = 0;
+    char *text = malloc(cap);
+    len += (size_t)snprintf(text + len, cap - len, HDR);
+    for (int i = 0; len + 512 < cap; i++) {
+        if (i % 3 == 0)
+            len += (size_t)snprintf(text + len, cap - len,
+                                    "2024-03-01T12:00:%02dZ,page_view,v%d,,A1,,,,,,,,,,\"two\nlines %d\"\n", i % 60, i % 50, i);
+        else
+            len += (size_t)snprintf(text + len, cap - len, "2024-03-%02dT%02d:00:00Z,purchase,v%d,,A%d,,,,%d,1.5,,,,o%d,\"UA %d\"\n",
+                                    1 + i % 28, i % 24, i % 1000, i % 7, 1 + i % 3, i, i % 5);
+    }
+    enum { N_RUNS = 4 };
+    cp_run *runs[N_RUNS];
+    for (unsigned t = 1; t <= N_RUNS; t++) {
+        cp_ingest_options o = {.threads = t, .parallel_min_bytes = 4096, .block_bytes = 16384};
+        runs[t - 1] = load_text(text, &o);
+    }
+    free(text);
+    assert_same_runs(runs, N_RUNS, 15000);
+    for (int t = 0; t < N_RUNS; t++) cp_run_free(runs[t]);
 }
 
 /* cp_run_load_buffer: the same checks on bytes in memory (the collector's
@@ -689,6 +728,7 @@ int main(void) {
         cmocka_unit_test(r1_1_formats_and_compression_agree),
         cmocka_unit_test(r1_4b_truncated_gzip_is_an_error),
         cmocka_unit_test(threads_give_identical_results),
+        cmocka_unit_test(pipeline_with_frequent_quoted_line_ends),
         cmocka_unit_test(load_buffer_same_as_file),
         cmocka_unit_test(real_online_retail_loads),
         cmocka_unit_test(real_cdnow_loads),

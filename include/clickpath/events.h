@@ -187,6 +187,9 @@ typedef struct cp_ingest_options {
                              * Results are identical for any value. */
     size_t parallel_min_bytes; /* blocks smaller than this are parsed on one
                                 * thread; 0 = 1 MiB (tests set it small) */
+    size_t block_bytes;     /* input is read and parsed in blocks of this
+                             * size (at least 64); 0 = 8 MiB (tests set it small to run
+                             * many blocks through the parsing pipeline) */
     /* Called now and then while loading (bytes read after decompression of
      * the current input); may be NULL.  Called from the loading thread. */
     void (*on_progress)(void *user, const char *path, uint64_t bytes_read);

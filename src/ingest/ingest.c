@@ -18,6 +18,10 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#include <sys/mman.h>
 #include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +38,7 @@
 #define REJECT_TEXT_CHARS 200
 #define MAX_COLUMNS 4096
 #define PARALLEL_MIN_BYTES (1u << 20) /* below this, one thread parses */
+#define MASK_WORDS (MAX_RECORD_BYTES / 64 + 1)
 
 const char *const cp_field_names[CP_N_FIELDS] = {
     "ts", "type", "visitor", "customer", "ip", "ua", "referrer", "asin", "campaign",
@@ -302,9 +307,16 @@ typedef struct scratch_chunk {
     char data[];
 } scratch_chunk;
 
+/* The string fields of a parsed row (struct row). */
+enum { S_VISITOR, S_CUSTOMER, S_IP, S_UA, S_REFERRER, S_ASIN, S_TAG, S_CLICK_ID, S_ORDER,
+       S_CAMPAIGN, S_AD_GROUP, S_KEYWORD, N_S };
+
 typedef struct worker {
     const file_ctx *fc;
     bool quotes_in_record; /* the record holds a quote: csv_split checks */
+    uint64_t *dmask, *qmask; /* csv_masks(): delimiter and quote bits of a record */
+    span last[N_S];        /* hash_strings(): the last value of each string field */
+    uint32_t last_h[N_S];  /* ... and its hash; valid until worker_forget() */
     span *cols;            /* column/slot values of the current record */
     size_t cap_cols;
     scratch_chunk *chunks; /* head = current */
@@ -340,6 +352,12 @@ static void worker_reset(worker *w) {
     w->scratch_len = 0;
 }
 
+/* Forgets the remembered field values (hash_strings): before the buffer
+ * they point into is refilled. */
+static void worker_forget(worker *w) {
+    memset(w->last, 0, sizeof w->last);
+}
+
 static void worker_free(worker *w) {
     scratch_chunk *c = w->chunks;
     while (c) {
@@ -348,6 +366,7 @@ static void worker_free(worker *w) {
         c = next;
     }
     free(w->cols);
+    free(w->dmask);
     memset(w, 0, sizeof *w);
 }
 
@@ -356,13 +375,14 @@ static bool worker_init(worker *w, const file_ctx *fc) {
     w->fc = fc;
     w->cap_cols = fc->n_slot_values;
     w->cols = malloc((w->cap_cols + 1) * sizeof *w->cols);
-    return w->cols != NULL;
+    /* masks for the longest record parsed (R1.4b line_too_long above it) */
+    w->dmask = malloc(2 * MASK_WORDS * sizeof *w->dmask);
+    w->qmask = w->dmask ? w->dmask + MASK_WORDS : NULL;
+    return w->cols != NULL && w->dmask != NULL;
 }
 
 /* One parsed record, as a worker hands it to the committing thread. */
 enum { ROW_ACCEPTED = 0, ROW_REJECTED = 1, ROW_BLANK = 2 };
-enum { S_VISITOR, S_CUSTOMER, S_IP, S_UA, S_REFERRER, S_ASIN, S_TAG, S_CLICK_ID, S_ORDER,
-       S_CAMPAIGN, S_AD_GROUP, S_KEYWORD, N_S };
 typedef struct row {
     uint64_t line;      /* physical line (relative to the part in a worker) */
     const char *rec;    /* the raw record, for a reject's text */
@@ -373,6 +393,7 @@ typedef struct row {
     int64_t ts, money;
     span s[N_S];
     uint32_t h[N_S]; /* cp_hash_bytes of each span, computed by the parser */
+    uint16_t same;   /* bit k: s[k] is the field's last value (hash_strings) */
 } row;
 
 /* ---- UTF-8 validation (R1.4b bad_encoding) ---------------------------------- */
@@ -629,9 +650,40 @@ static void parse_event(const file_ctx *fc, const span *f, row *r) {
     r->s[S_CAMPAIGN] = f[CP_F_CAMPAIGN];
     r->s[S_AD_GROUP] = f[CP_F_AD_GROUP];
     r->s[S_KEYWORD] = f[CP_F_KEYWORD];
-    /* hash here, on the parsing thread: the committing thread only probes */
-    for (int k = 0; k < N_S; k++) r->h[k] = r->s[k].len ? (uint32_t)cp_hash_bytes(r->s[k].p, r->s[k].len) : 0;
 #undef HAS
+}
+
+/* Hashes an accepted row's strings here, on the parsing thread, so that the
+ * committing thread only probes; and marks in r->same the strings equal to
+ * the same field of the part's last accepted row that had one -- the value
+ * the committing thread interned last for that field (file_ctx.last), which
+ * it then reuses without a lookup.  Logs run in streaks (one visitor's
+ * events in a row share visitor, address and user agent), so most rows skip
+ * most hashing and probing.  Campaign, ad group and keyword are interned
+ * only when the campaign is there (commit_row), and so remembered only
+ * then.  Only spans inside the record are remembered: unescaped text lives
+ * in scratch memory that the next record may reuse. */
+static void hash_strings(worker *w, const char *rec, size_t len, row *r) {
+    r->same = 0;
+    bool placed = r->s[S_CAMPAIGN].len > 0;
+    for (int k = 0; k < N_S; k++) {
+        span v = r->s[k];
+        if (!v.len) { r->h[k] = 0; continue; }
+        if (k > S_CAMPAIGN && !placed) { r->h[k] = (uint32_t)cp_hash_bytes(v.p, v.len); continue; }
+        span l = w->last[k];
+        if (l.len == v.len && memcmp(l.p, v.p, v.len) == 0) {
+            r->h[k] = w->last_h[k];
+            r->same |= (uint16_t)(1u << k);
+            continue;
+        }
+        r->h[k] = (uint32_t)cp_hash_bytes(v.p, v.len);
+        if (v.p >= rec && v.p + v.len <= rec + len) {
+            w->last[k] = v;
+            w->last_h[k] = r->h[k];
+        } else {
+            w->last[k] = (span){NULL, 0};
+        }
+    }
 }
 
 /* Commits one parsed row on the loading thread, in input order: counts it,
@@ -650,7 +702,7 @@ static int commit_row(file_ctx *fc, const row *r) {
     size_t i = run->ev.n;
     cp_events *e = &run->ev;
     int oom = 0;
-#define INTERN(x, f) intern_cached(fc, (f), r->s[x], r->h[x], &oom)
+#define INTERN(x, f) ((r->same >> (x) & 1) ? fc->last[f] : intern_cached(fc, (f), r->s[x], r->h[x], &oom))
     e->ts_ms[i] = r->ts;
     e->type[i] = r->type;
     e->flags[i] = r->flags;
@@ -896,13 +948,19 @@ static size_t csv_split(worker *w, const char *p, size_t len) {
             size_t start = i;
             if (delim) {
                 /* fields are short and often empty: a plain loop beats a
-                 * memchr call per field */
-                while (i < len && p[i] != delim) i++;
+                 * memchr call per field; a quote inside an unquoted field
+                 * (R1.4b bad_quote) is looked for in the same loop */
+                if (w->quotes_in_record) {
+                    while (i < len && p[i] != delim && p[i] != '"') i++;
+                    if (i < len && p[i] == '"') return SIZE_MAX;
+                } else {
+                    while (i < len && p[i] != delim) i++;
+                }
             } else {
                 while (i < len && !is_ws(p[i])) i++;
+                if (w->quotes_in_record && memchr(p + start, '"', i - start)) return SIZE_MAX;
             }
             v = (span){p + start, i - start};
-            if (w->quotes_in_record && memchr(v.p, '"', v.len)) return SIZE_MAX;
         }
         if (n < w->cap_cols) w->cols[n] = v;
         n++;
@@ -911,6 +969,104 @@ static size_t csv_split(worker *w, const char *p, size_t len) {
         if (delim) i++;
         else while (i < len && is_ws(p[i])) i++;
         if (delim && i == len) { /* trailing delimiter: one more empty field */
+            if (n < w->cap_cols) w->cols[n] = (span){p + len, 0};
+            n++;
+            break;
+        }
+    }
+    return n;
+}
+
+/* Bit masks of a record's delimiter and quote bytes, 64 bytes to a word:
+ * bit k of word j is byte 64j + k; bits past the end are clear.  SSE2 (every
+ * x86-64) compares 16 bytes at once; elsewhere a plain loop. */
+static void csv_masks(worker *w, const char *p, size_t len, char delim) {
+    size_t nw = len / 64 + 1;
+    for (size_t j = 0; j < nw; j++) {
+        const char *c = p + j * 64;
+        size_t avail = len - j * 64;
+        char tail[64];
+        if (avail < 64) {
+            memset(tail, 0, sizeof tail);
+            memcpy(tail, c, avail);
+            c = tail;
+        }
+        uint64_t dm = 0, qm = 0;
+#if defined(__SSE2__)
+        const __m128i vd = _mm_set1_epi8(delim), vq = _mm_set1_epi8('"');
+        for (int k = 0; k < 4; k++) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(c + 16 * k));
+            dm |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vd)) << (16 * k);
+            qm |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vq)) << (16 * k);
+        }
+#else
+        for (int k = 0; k < 64; k++) {
+            dm |= (uint64_t)(c[k] == delim) << k;
+            qm |= (uint64_t)(c[k] == '"') << k;
+        }
+#endif
+        w->dmask[j] = dm;
+        w->qmask[j] = qm;
+    }
+}
+
+/* The first byte at or after i whose bit is set in a or b (b may be NULL);
+ * len when none. */
+static inline size_t next_bit(const uint64_t *a, const uint64_t *b, size_t i, size_t len) {
+    size_t j = i >> 6, nw = len / 64 + 1;
+    if (j >= nw) return len;
+    uint64_t x = (a[j] | (b ? b[j] : 0)) & (~UINT64_C(0) << (i & 63));
+    while (!x) {
+        if (++j >= nw) return len;
+        x = a[j] | (b ? b[j] : 0);
+    }
+    size_t r = j * 64 + (size_t)__builtin_ctzll(x);
+    return r < len ? r : len;
+}
+
+/* csv_split for a data record with a one-byte delimiter (not a quote): the
+ * same fields and the same errors, found from the bit masks instead of byte
+ * by byte.  The record is at most MAX_RECORD_BYTES. */
+static size_t csv_split_masked(worker *w, const char *p, size_t len, char delim) {
+    csv_masks(w, p, len, delim);
+    size_t n = 0, i = 0;
+    for (;;) {
+        span v;
+        if (i < len && p[i] == '"') {
+            size_t start = i + 1, q = start;
+            bool esc = false;
+            for (;;) {
+                q = next_bit(w->qmask, NULL, q, len);
+                if (q >= len) return SIZE_MAX; /* unterminated within the record */
+                if (q + 1 < len && p[q + 1] == '"') { esc = true; q += 2; continue; }
+                break;
+            }
+            i = q + 1;
+            if (i < len && p[i] != delim) return SIZE_MAX;
+            size_t inner = q - start;
+            if (!esc) {
+                v = (span){p + start, inner};
+            } else {
+                char *out = w->scratch + w->scratch_len;
+                size_t o = 0;
+                for (size_t k = start; k < start + inner; k++) {
+                    out[o++] = p[k];
+                    if (p[k] == '"') k++;
+                }
+                w->scratch_len += o;
+                v = (span){out, o};
+            }
+        } else {
+            size_t start = i;
+            i = next_bit(w->dmask, w->qmask, i, len);
+            if (i < len && p[i] == '"') return SIZE_MAX; /* a quote inside an unquoted field */
+            v = (span){p + start, i - start};
+        }
+        if (n < w->cap_cols) w->cols[n] = v;
+        n++;
+        if (i >= len) break;
+        i++; /* past the delimiter */
+        if (i == len) { /* trailing delimiter: one more empty field */
             if (n < w->cap_cols) w->cols[n] = (span){p + len, 0};
             n++;
             break;
@@ -1183,8 +1339,13 @@ static bool parse_record(worker *w, const char *rec, size_t len, rec_status st, 
     } else {
         if (st == REC_BAD_QUOTE) LINE_REJECT(CP_R_CSV_BAD_QUOTE);
         if (st == REC_UNTERMINATED) LINE_REJECT(CP_R_CSV_UNTERMINATED_QUOTE);
-        w->quotes_in_record = memchr(rec, '"', len) != NULL;
-        size_t n = csv_split(w, rec, len);
+        size_t n;
+        if (fc->delim && fc->delim != '"') {
+            n = csv_split_masked(w, rec, len, fc->delim);
+        } else {
+            w->quotes_in_record = memchr(rec, '"', len) != NULL;
+            n = csv_split(w, rec, len);
+        }
         if (n == SIZE_MAX) LINE_REJECT(CP_R_CSV_BAD_QUOTE);
         if (n != fc->n_cols) LINE_REJECT(CP_R_BAD_FIELD_COUNT);
     }
@@ -1192,6 +1353,7 @@ static bool parse_record(worker *w, const char *rec, size_t len, rec_status st, 
     span f[CP_N_FIELDS];
     resolve_fields(w, f);
     parse_event(fc, f, r);
+    if (r->kind == ROW_ACCEPTED) hash_strings(w, rec, len, r);
     return true;
 }
 
@@ -1263,6 +1425,7 @@ static void *part_run(void *arg) {
     uint64_t line = 0;
     pt->n_rows = 0;
     pt->overflow = pt->oom = false;
+    worker_forget(&pt->w);
     while (pos < pt->end) {
         const char *rec = pt->buf + pos;
         size_t avail = pt->end - pos, rec_len, consumed;
@@ -1295,52 +1458,88 @@ static void *part_run(void *arg) {
     return NULL;
 }
 
-/* Parses the complete records of buf[pos, region_end) on n_parts threads
- * (the caller's included) and commits them in input order.  Returns 1 when
- * done, 0 when the block must be parsed on one thread instead (a quoted line
- * end across a cut), -1 when out of memory. */
-static int parse_block_parallel(file_ctx *fc, part *parts, size_t n_parts, const char *buf,
-                                size_t pos, size_t region_end, bool eof_at_end, uint64_t *line) {
-    size_t len = region_end - pos;
-    size_t cut = pos;
+/* A block of input and the parts it is parsed in.  Two blocks make the
+ * parallel pipeline: while threads parse one block, the loading thread reads
+ * the next into the other block and commits the block before it, in input
+ * order.  A block's rows point into its buffer and its workers' scratch, so
+ * a block is refilled only after it is committed. */
+typedef struct block {
+    char *buf;
+    size_t cap, have, pos;   /* data is buf[0, have); the next record at pos */
+    size_t region_end;       /* in flight: parts cover buf[pos, region_end) */
+    part *parts;             /* n_parts parts, each with its own worker */
+    bool in_flight;
+    bool started[64];        /* parts[k] runs on its own thread */
+} block;
+
+/* Cuts buf[pos, region_end) at line ends into n_parts parts and starts a
+ * thread on each (a part whose thread cannot start is parsed here). */
+static void block_start(block *b, size_t n_parts, size_t region_end, bool eof_at_end) {
+    size_t pos = b->pos, len = region_end - pos, cut = pos;
+    b->region_end = region_end;
     for (size_t k = 0; k < n_parts; k++) {
-        parts[k].buf = buf;
-        parts[k].start = cut;
+        part *pt = &b->parts[k];
+        pt->buf = b->buf;
+        pt->start = cut;
         size_t next = k + 1 == n_parts ? region_end : pos + len / n_parts * (k + 1);
         if (next < cut) next = cut;
         if (k + 1 < n_parts) {
-            const char *nl = memchr(buf + next, '\n', region_end - next);
-            next = nl ? (size_t)(nl - buf) + 1 : region_end;
+            const char *nl = memchr(b->buf + next, '\n', region_end - next);
+            next = nl ? (size_t)(nl - b->buf) + 1 : region_end;
         }
-        parts[k].end = next;
-        parts[k].eof_at_end = k + 1 == n_parts && eof_at_end;
+        pt->end = next;
+        pt->eof_at_end = k + 1 == n_parts && eof_at_end;
         cut = next;
     }
-    bool started[64] = {false};
-    for (size_t k = 1; k < n_parts; k++)
-        started[k] = pthread_create(&parts[k].thread, NULL, part_run, &parts[k]) == 0;
-    part_run(&parts[0]);
-    for (size_t k = 1; k < n_parts; k++) {
-        if (started[k]) pthread_join(parts[k].thread, NULL);
-        else part_run(&parts[k]); /* no thread: do it here */
+    for (size_t k = 0; k < n_parts; k++) {
+        b->started[k] = pthread_create(&b->parts[k].thread, NULL, part_run, &b->parts[k]) == 0;
+        if (!b->started[k]) part_run(&b->parts[k]);
     }
+    b->in_flight = true;
+}
+
+/* Waits for a started block: 1 when every part parsed, 0 when the block
+ * must be parsed on one thread instead (a quoted line end across a cut),
+ * -1 when out of memory. */
+static int block_join(block *b, size_t n_parts) {
+    for (size_t k = 0; k < n_parts; k++)
+        if (b->started[k]) pthread_join(b->parts[k].thread, NULL);
+    b->in_flight = false;
     int result = 1;
     for (size_t k = 0; k < n_parts; k++) {
-        if (parts[k].oom) result = -1;
-        else if (parts[k].overflow && result == 1) result = 0;
+        if (b->parts[k].oom) result = -1;
+        else if (b->parts[k].overflow && result == 1) result = 0;
     }
-    if (result == 1) {
-        for (size_t k = 0; k < n_parts && result == 1; k++) {
-            for (size_t i = 0; i < parts[k].n_rows; i++) {
-                row *r = &parts[k].rows[i];
-                r->line += *line;
-                if (commit_row(fc, r) != 0) { result = -1; break; }
-            }
-            *line += parts[k].newlines;
-        }
-    }
-    for (size_t k = 0; k < n_parts; k++) worker_reset(&parts[k].w);
     return result;
+}
+
+/* Commits a joined block's rows in input order (parts in order, rows in
+ * order), advancing *line; then forgets its rows.  0, or -1 when out of
+ * memory. */
+static int block_commit(file_ctx *fc, block *b, size_t n_parts, uint64_t *line) {
+    int result = 0;
+    for (size_t k = 0; k < n_parts && result == 0; k++) {
+        for (size_t i = 0; i < b->parts[k].n_rows; i++) {
+            row *r = &b->parts[k].rows[i];
+            r->line += *line;
+            if (commit_row(fc, r) != 0) { result = -1; break; }
+        }
+        *line += b->parts[k].newlines;
+    }
+    for (size_t k = 0; k < n_parts; k++) worker_reset(&b->parts[k].w);
+    return result;
+}
+
+/* Makes room for `need` bytes in b's buffer; false when out of memory. */
+static bool block_reserve(block *b, size_t need) {
+    if (need <= b->cap) return true;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < need) cap *= 2;
+    char *nb = realloc(b->buf, cap);
+    if (!nb) return false;
+    b->buf = nb;
+    b->cap = cap;
+    return true;
 }
 
 static cp_result load_from(cp_run *run, const char *path, const void *data, size_t data_len, cp_error *err);
@@ -1382,55 +1581,59 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
     size_t n_parts = run->opt.threads ? run->opt.threads : (size_t)sysconf(_SC_NPROCESSORS_ONLN);
     if (n_parts < 1) n_parts = 1;
     if (n_parts > 64) n_parts = 64;
-    part *parts = NULL;
     worker mw = {0};
     bool workers_ready = false;
+    /* blk[0] is the first block filled; with more than one thread, blk[1]
+     * alternates with it (the pipeline: see struct block) */
+    block blk[2];
+    memset(blk, 0, sizeof blk);
+    block *cur = &blk[0], *fly = NULL; /* fly: started, not yet committed */
+    const size_t min_parallel = run->opt.parallel_min_bytes ? run->opt.parallel_min_bytes : PARALLEL_MIN_BYTES;
 
     cp_result result = CP_OK;
     /* A small input (a collector's request, a fuzz case) gets a block of its
      * own size, not 8 MiB; the block still grows for a longer record. */
-    size_t cap = BLOCK_BYTES;
+    size_t cap = run->opt.block_bytes ? run->opt.block_bytes : BLOCK_BYTES;
+    if (cap < 64) cap = 64;
     if (input_size > 0 && input_size + 1 < cap) cap = input_size + 1 < 4096 ? 4096 : (size_t)input_size + 1;
-    char *buf = malloc(cap);
-    if (!buf) { result = fail(err, CP_ENOMEM, path, 0, "out of memory"); goto done; }
-    size_t have = 0, pos = 0;
+    if (!block_reserve(cur, cap)) { result = fail(err, CP_ENOMEM, path, 0, "out of memory"); goto done; }
     bool eof = false, started = false, header_done = false;
-    uint64_t line = 1; /* physical line of the next record */
+    uint64_t line = 1; /* physical line of the next record not yet committed */
     uint64_t next_progress = 64u << 20;
 
     for (;;) {
         /* refill: keep the unconsumed tail at the front */
         if (!eof) {
-            if (pos > 0) {
-                memmove(buf, buf + pos, have - pos);
-                have -= pos;
-                pos = 0;
+            if (cur->pos > 0) {
+                memmove(cur->buf, cur->buf + cur->pos, cur->have - cur->pos);
+                cur->have -= cur->pos;
+                cur->pos = 0;
             }
-            if (have == cap) { /* one record larger than the block: grow */
-                size_t ncap = cap * 2;
-                char *nb = realloc(buf, ncap);
-                if (!nb) { result = fail(err, CP_ENOMEM, path, line, "out of memory"); goto done; }
-                buf = nb;
-                cap = ncap;
+            /* one record larger than the block: grow */
+            if (cur->have == cur->cap && !block_reserve(cur, cur->cap * 2)) {
+                result = fail(err, CP_ENOMEM, path, line, "out of memory");
+                goto done;
             }
-            ssize_t r = cp_reader_read(rd, buf + have, cap - have, err);
+            ssize_t r = cp_reader_read(rd, cur->buf + cur->have, cur->cap - cur->have, err);
             if (r < 0) { result = err ? err->code : CP_EFORMAT; goto done; }
             if (r == 0) eof = true;
-            have += (size_t)r;
+            cur->have += (size_t)r;
             stats->bytes += (uint64_t)r;
             if (run->opt.on_progress && stats->bytes >= next_progress) {
                 run->opt.on_progress(run->opt.progress_user, path, stats->bytes);
                 next_progress = stats->bytes + (64u << 20);
             }
             /* fill the block before parsing, so parallel parts are large */
-            if (!eof && have < cap / 2) continue;
+            if (!eof && cur->have < cur->cap / 2) continue;
         }
+        char *buf = cur->buf;
+        size_t have = cur->have;
         if (!started) {
             /* R1.1: a UTF-8 BOM is accepted; the format is told by the first
              * non-blank line */
             if (have < 3 && !eof) continue;
-            if (have >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) pos = 3;
-            size_t k = pos;
+            if (have >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) cur->pos = 3;
+            size_t k = cur->pos;
             while (k < have && (buf[k] == ' ' || buf[k] == '\t' || buf[k] == '\r' || buf[k] == '\n')) k++;
             if (k == have && !eof) continue;
             started = true;
@@ -1446,43 +1649,94 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
         if (header_done && !workers_ready) {
             if (!worker_init(&mw, &fc)) { result = fail(err, CP_ENOMEM, path, 0, "out of memory"); goto done; }
             if (n_parts > 1) {
-                parts = calloc(n_parts, sizeof *parts);
-                if (!parts) { result = fail(err, CP_ENOMEM, path, 0, "out of memory"); goto done; }
-                for (size_t k = 0; k < n_parts; k++)
-                    if (!worker_init(&parts[k].w, &fc)) { result = fail(err, CP_ENOMEM, path, 0, "out of memory"); goto done; }
+                for (int b = 0; b < 2; b++) {
+                    blk[b].parts = calloc(n_parts, sizeof *blk[b].parts);
+                    if (!blk[b].parts) { result = fail(err, CP_ENOMEM, path, 0, "out of memory"); goto done; }
+                    for (size_t k = 0; k < n_parts; k++)
+                        if (!worker_init(&blk[b].parts[k].w, &fc)) {
+                            result = fail(err, CP_ENOMEM, path, 0, "out of memory");
+                            goto done;
+                        }
+                }
             }
             workers_ready = true;
         }
-        /* parallel: every complete record up to the last line end */
-        if (parts && have - pos >= (run->opt.parallel_min_bytes ? run->opt.parallel_min_bytes : PARALLEL_MIN_BYTES)) {
+        /* parallel: every complete record up to the last line end, parsed
+         * on n_parts threads while this thread commits the block before */
+        if (cur->parts && have - cur->pos >= min_parallel) {
             size_t region_end = have;
             if (!eof) {
-                const char *nl = memrchr(buf + pos, '\n', have - pos);
-                region_end = nl ? (size_t)(nl - buf) + 1 : pos;
+                const char *nl = memrchr(buf + cur->pos, '\n', have - cur->pos);
+                region_end = nl ? (size_t)(nl - buf) + 1 : cur->pos;
             }
-            if (region_end > pos) {
-                uint64_t rows_before = stats->lines;
-                int pr = parse_block_parallel(&fc, parts, n_parts, buf, pos, region_end, eof && region_end == have, &line);
-                if (pr < 0) { result = fail(err, CP_ENOMEM, path, line, "out of memory"); goto done; }
-                if (pr == 1 && !sized && input_size > 0) {
-                    /* size the columns once from the first block's rows per
-                     * byte, instead of doubling (and copying) them repeatedly */
-                    sized = true;
-                    double per_byte = (double)(stats->lines - rows_before) / (double)(region_end - pos);
-                    size_t want = run->ev.n + (size_t)(per_byte * (double)input_size * 1.02);
-                    if (want > run->cap && reserve_events(run, want) != 0) {
+            if (region_end > cur->pos) {
+                if (fly) {
+                    int jr = block_join(fly, n_parts);
+                    if (jr < 0) { result = fail(err, CP_ENOMEM, path, line, "out of memory"); goto done; }
+                    if (jr == 0) goto flush; /* fly must be parsed on one thread */
+                }
+                block_start(cur, n_parts, region_end, eof && region_end == have);
+                if (fly) {
+                    uint64_t rows_before = stats->lines;
+                    size_t fly_len = fly->region_end - fly->pos;
+                    if (block_commit(&fc, fly, n_parts, &line) != 0) {
                         result = fail(err, CP_ENOMEM, path, line, "out of memory");
                         goto done;
                     }
+                    if (!sized && input_size > 0) {
+                        /* size the columns once from the first block's rows
+                         * per byte, instead of doubling (and copying) them */
+                        sized = true;
+                        double per_byte = (double)(stats->lines - rows_before) / (double)fly_len;
+                        size_t want = run->ev.n + (size_t)(per_byte * (double)input_size * 1.02);
+                        if (want > run->cap && reserve_events(run, want) != 0) {
+                            result = fail(err, CP_ENOMEM, path, line, "out of memory");
+                            goto done;
+                        }
+                    }
                 }
-                if (pr == 1) {
-                    pos = region_end;
-                    if (eof && pos >= have) break;
-                    continue;
-                }
+                /* the other block (committed, free) takes the tail */
+                fly = cur;
+                cur = fly == &blk[0] ? &blk[1] : &blk[0];
+                size_t tail = fly->have - fly->region_end;
+                if (!block_reserve(cur, fly->cap)) { result = fail(err, CP_ENOMEM, path, line, "out of memory"); goto done; }
+                memcpy(cur->buf, fly->buf + fly->region_end, tail);
+                cur->have = tail;
+                cur->pos = 0;
+                continue; /* at the end of the input, the next turn flushes */
             }
         }
-        /* one thread */
+        /* one thread: first commit the block in flight, in input order */
+        if (fly && fly->in_flight) {
+            int jr = block_join(fly, n_parts);
+            if (jr < 0) { result = fail(err, CP_ENOMEM, path, line, "out of memory"); goto done; }
+            if (jr == 0) goto flush;
+        }
+        if (fly) {
+            if (block_commit(&fc, fly, n_parts, &line) != 0) {
+                result = fail(err, CP_ENOMEM, path, line, "out of memory");
+                goto done;
+            }
+            fly = NULL;
+        }
+        if (0) {
+        flush:
+            /* the block in flight hit a quoted line end across a cut: drop
+             * its rows and put its region back in front of cur's data, to be
+             * parsed below on this thread */
+            for (size_t k = 0; k < n_parts; k++) worker_reset(&fly->parts[k].w);
+            size_t flen = fly->region_end - fly->pos, clen = cur->have - cur->pos;
+            if (!block_reserve(cur, flen + clen)) { result = fail(err, CP_ENOMEM, path, line, "out of memory"); goto done; }
+            memmove(cur->buf + flen, cur->buf + cur->pos, clen);
+            memcpy(cur->buf, fly->buf + fly->pos, flen);
+            cur->pos = 0;
+            cur->have = flen + clen;
+            fly = NULL;
+        }
+        buf = cur->buf;
+        have = cur->have;
+        size_t pos = cur->pos;
+        worker_forget(&mw); /* the buffer moved since the last record */
         while (pos < have) {
             const char *rec = buf + pos;
             size_t avail = have - pos, rec_len, consumed;
@@ -1502,7 +1756,7 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
             pos += consumed;
             if (!header_done) {
                 if (blank(rec, rec_len) && st == REC_OK) { line += 1 + nls; continue; }
-                if ((result = setup_header(&fc, rec, rec_len, st)) != CP_OK) goto done;
+                if ((result = setup_header(&fc, rec, rec_len, st)) != CP_OK) { cur->pos = pos; goto done; }
                 header_done = true;
                 line += 1 + nls;
                 break; /* set up the workers first */
@@ -1511,23 +1765,28 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
             r.line = line;
             if (!parse_record(&mw, rec, rec_len, st, &r) || commit_row(&fc, &r) != 0) {
                 result = fail(err, CP_ENOMEM, path, line, "out of memory");
+                cur->pos = pos;
                 goto done;
             }
             worker_reset(&mw);
             line += 1 + nls;
         }
+        cur->pos = pos;
         if (eof && pos >= have) break;
     }
 done:
-    free(buf);
-    worker_free(&mw);
-    if (parts) {
-        for (size_t k = 0; k < n_parts; k++) {
-            worker_free(&parts[k].w);
-            free(parts[k].rows);
+    for (int b = 0; b < 2; b++) {
+        if (blk[b].in_flight) (void)block_join(&blk[b], n_parts);
+        if (blk[b].parts) {
+            for (size_t k = 0; k < n_parts; k++) {
+                worker_free(&blk[b].parts[k].w);
+                free(blk[b].parts[k].rows);
+            }
+            free(blk[b].parts);
         }
-        free(parts);
+        free(blk[b].buf);
     }
+    worker_free(&mw);
     cp_reader_close(rd);
     return result;
 }
