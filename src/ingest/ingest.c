@@ -663,6 +663,24 @@ static void parse_event(const file_ctx *fc, const span *f, row *r) {
  * only when the campaign is there (commit_row), and so remembered only
  * then.  Only spans inside the record are remembered: unescaped text lives
  * in scratch memory that the next record may reuse. */
+static inline bool bytes_eq(const char *a, const char *b, size_t n) {
+    /* inline for the short fields of a row; memcmp's call costs more */
+    if (n >= 8) {
+        uint64_t x, y;
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y) return false;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return false;
+    return true;
+}
+
 static void hash_strings(worker *w, const char *rec, size_t len, row *r) {
     r->same = 0;
     bool placed = r->s[S_CAMPAIGN].len > 0;
@@ -671,7 +689,7 @@ static void hash_strings(worker *w, const char *rec, size_t len, row *r) {
         if (!v.len) { r->h[k] = 0; continue; }
         if (k > S_CAMPAIGN && !placed) { r->h[k] = (uint32_t)cp_hash_bytes(v.p, v.len); continue; }
         span l = w->last[k];
-        if (l.len == v.len && memcmp(l.p, v.p, v.len) == 0) {
+        if (l.len == v.len && bytes_eq(l.p, v.p, v.len)) {
             r->h[k] = w->last_h[k];
             r->same |= (uint16_t)(1u << k);
             continue;
