@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# lib.sh -- shared helpers of bench/ingest.sh and bench/traffic.sh (sourced).
+# lib.sh -- shared helpers of bench/compare.sh (sourced).
 #
 # Environment (all optional):
 #   CLICKPATH  the binary to measure (default build/clickpath)

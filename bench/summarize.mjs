@@ -11,7 +11,10 @@
 // prints OTHER's median time and peak memory over BASE's (how many times
 // faster / smaller BASE is), also on the fastest runs and on CPU seconds (user
 // + system: the figure that other load on the machine disturbs least); a label
-// prefix `sql:` takes DuckDB's SQL-only time for the median.
+// prefix `sql:` takes DuckDB's SQL-only time for the median.  A pair written
+// `minus:A,B` prints A's median time less B's (e.g. the whole report less the
+// load alone: the computation), and each later `minus:` line's figure over
+// the first one's.
 import { readFileSync } from 'node:fs';
 
 const [file, ...pairs] = process.argv.slice(2);
@@ -40,7 +43,10 @@ for (const [k, rs] of groups) {
   const s = { size: Number(size), label, n: rs.length, bytes: rs[0].bytes, med: median(w),
     min: Math.min(...w), max: Math.max(...w), cpu: median(rs.map((r) => r.cpu)),
     rss_mb: median(rs.map((r) => r.rss_kb)) / 1024 };
-  if (rs[0].sql_ms !== undefined) s.sql = median(rs.map((r) => r.sql_ms)) / 1000;
+  if (rs[0].sql_ms !== undefined) {
+    s.sql = median(rs.map((r) => r.sql_ms)) / 1000;
+    s.sqlmin = Math.min(...rs.map((r) => r.sql_ms)) / 1000;
+  }
   if (rs[0].bpe !== undefined) s.bpe = median(rs.map((r) => r.bpe));
   stats.set(k, s);
 }
@@ -63,7 +69,28 @@ for (const size of sizes) {
       `${pad(fmt(s.cpu > 0 ? mb / s.cpu : NaN, 0), 9)}${pad(fmt(s.rss_mb, 0), 9)}` +
       `${pad(fmt(s.rss_mb * 1048576 / size, 1), 9)}  ${own}`);
   }
+  let firstMinus;
   for (const p of pairs) {
+    if (p.startsWith('minus:')) {
+      const [a, b] = p.slice(6).split(',');
+      const sa = stats.get(`${size}\t${a.replace(/^sql:/, '')}`);
+      const sb = stats.get(`${size}\t${b.replace(/^sql:/, '')}`);
+      if (!sa || !sb) continue;
+      const ta = a.startsWith('sql:') ? sa.sql : sa.med;
+      const tb = b.startsWith('sql:') ? sb.sql : sb.med;
+      const ma = a.startsWith('sql:') ? sa.sqlmin : sa.min;
+      const mb = b.startsWith('sql:') ? sb.sqlmin : sb.min;
+      const d = ta - tb; const dm = ma - mb;
+      let rel = '';
+      if (firstMinus === undefined) firstMinus = [d, dm];
+      else {
+        const r = (x, y) => (x > 0 && y > 0 ? `${fmt(x / y, 1)}x` : 'n/a (a difference is not positive)');
+        rel = `; over the first: ${r(d, firstMinus[0])} (medians), ${r(dm, firstMinus[1])} (fastest)`;
+      }
+      console.log(`${a} - ${b}: medians ${fmt(ta, 3)} - ${fmt(tb, 3)} = ${fmt(d, 3)} s, ` +
+        `fastest ${fmt(ma, 3)} - ${fmt(mb, 3)} = ${fmt(dm, 3)} s${rel}`);
+      continue;
+    }
     const [a, b] = p.split(',');
     const sa = stats.get(`${size}\t${a.replace(/^sql:/, '')}`);
     const sb = stats.get(`${size}\t${b.replace(/^sql:/, '')}`);
