@@ -210,6 +210,35 @@ static void r7_2_new_to_brand_at_exactly_365_days(void **state) {
     done(&a);
 }
 
+/* One order id spanning two identities (R1.3: order ids are global strings):
+ * new to brand is judged at the order's first line in R1.6 order, whatever
+ * the order of the input lines.  o2's first line is vB's at 00:01 (credited
+ * to g1 by vB's click); vB has no earlier purchase, so o2 is new to brand --
+ * although vA, who has the later line of o2, bought o1 ten days before.
+ * Found by bench/compare.sh's adversarial inputs: the answer used to depend
+ * on which identity appeared first in the file. */
+static void r7_2_new_to_brand_of_an_order_spanning_identities(void **state) {
+    (void)state;
+    const char *lines[2] = {
+        HDR "2025-01-01T00:00:00Z,purchase,vA,,,A1,,,,,o1,1,10.00,\n"
+            "2025-01-11T00:00:00Z,click,vB,,,,,g1,k1,,,,,\n"
+            "2025-01-11T00:01:00Z,purchase,vB,,,A1,,,,,o2,1,10.00,\n"
+            "2025-01-11T00:02:00Z,purchase,vA,,,A1,,,,,o2,1,10.00,\n",
+        HDR "2025-01-11T00:00:00Z,click,vB,,,,,g1,k1,,,,,\n"
+            "2025-01-01T00:00:00Z,purchase,vA,,,A1,,,,,o1,1,10.00,\n"
+            "2025-01-11T00:01:00Z,purchase,vB,,,A1,,,,,o2,1,10.00,\n"
+            "2025-01-11T00:02:00Z,purchase,vA,,,A1,,,,,o2,1,10.00,\n",
+    };
+    for (int k = 0; k < 2; k++) {
+        actx a;
+        build(&a, REG, lines[k]);
+        char *csv = write_csv(&a, NULL);
+        assert_non_null(strstr(csv, "\n,tag,g1,google,search,spring,1,0,0,0,1,1,10.00,1,"));
+        free(csv);
+        done(&a);
+    }
+}
+
 static void r7_2_purchases_count_distinct_orders(void **state) {
     (void)state;
     /* one order o1 of two lines, both credited to g1: purchases 1, units 2. */
@@ -431,6 +460,7 @@ int main(void) {
         cmocka_unit_test(r7_1_page_views_and_carts_credited_unloaded_not),
         cmocka_unit_test(r7_2_r8_attribution_csv_by_hand),
         cmocka_unit_test(r7_2_new_to_brand_at_exactly_365_days),
+        cmocka_unit_test(r7_2_new_to_brand_of_an_order_spanning_identities),
         cmocka_unit_test(r7_2_purchases_count_distinct_orders),
         cmocka_unit_test(r7_2_diag_no_clicks),
         cmocka_unit_test(r7_2_diag_no_conversions),

@@ -329,6 +329,7 @@ cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
     size_t n_cl = 0;
     uint64_t *pairs = NULL;
     uint8_t *ntb = NULL;
+    uint32_t *ntb_row = NULL;
     uint32_t *idx = NULL, *didx = NULL;
     cp_table *tb = NULL;
     cp_result rc = CP_OK;
@@ -399,11 +400,14 @@ cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
     }
 
     /* new to brand (R7.2), per order: no purchase line of another order of
-     * the identity in [t - 365 d, t) */
+     * the identity in [t - 365 d, t), judged at the order's first line in
+     * R1.6 order -- the lowest row, whichever identity it belongs to (an
+     * order id is a global string, R1.3, and may span identities) */
     size_t n_orders;
     cp_run_orders(ctx->run, &n_orders);
     ntb = calloc(n_orders + 1, 1); /* 0 unseen, 1 not new, 2 new */
-    if (!ntb) { rc = oom(err); goto out; }
+    ntb_row = malloc((n_orders + 1) * sizeof *ntb_row); /* the row ntb[o] was judged at */
+    if (!ntb || !ntb_row) { rc = oom(err); goto out; }
     {
         /* purchase lines in (identity, ts, input order) */
         uint64_t *by, *buf;
@@ -418,9 +422,10 @@ cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
             if (ev->type[r] != CP_PURCHASE) continue;
             uint32_t o = ev->order[r];
             int64_t t = ev->ts_ms[r];
-            if (o != CP_NONE && !ntb[o]) {
+            if (o != CP_NONE && (!ntb[o] || r < ntb_row[o])) {
                 CP_TESTCASE(have && prev == t - NTB_WINDOW_MS);
                 ntb[o] = (have && prev >= t - NTB_WINDOW_MS) ? 1 : 2;
+                ntb_row[o] = r;
             }
             have = true;
             prev = t;
@@ -697,6 +702,7 @@ out:
     free(cl);
     free(pairs);
     free(ntb);
+    free(ntb_row);
     free(idx);
     free(didx);
     return rc;
