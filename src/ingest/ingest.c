@@ -317,6 +317,7 @@ typedef struct worker {
     uint64_t *dmask, *qmask; /* csv_masks(): delimiter and quote bits of a record */
     span last[N_S];        /* hash_strings(): the last value of each string field */
     uint32_t last_h[N_S];  /* ... and its hash; valid until worker_forget() */
+    uint32_t last_lid[N_S]; /* ... and its id in the part's dictionary (part_run) */
     span *cols;            /* column/slot values of the current record */
     size_t cap_cols;
     scratch_chunk *chunks; /* head = current */
@@ -394,6 +395,8 @@ typedef struct row {
     span s[N_S];
     uint32_t h[N_S]; /* cp_hash_bytes of each span, computed by the parser */
     uint16_t same;   /* bit k: s[k] is the field's last value (hash_strings) */
+    uint32_t lid[N_S]; /* parallel parts: s[k]'s id in the part's dictionary */
+    uint32_t lpl;      /* ... and the placement's, CP_NONE when none */
 } row;
 
 /* ---- UTF-8 validation (R1.4b bad_encoding) ---------------------------------- */
@@ -1424,8 +1427,161 @@ static cp_result setup_header(file_ctx *fc, const char *rec, size_t len, rec_sta
  * [start, end) of the block; `overflow` when the last one runs past `end`
  * (a quoted line end across the cut), in which case the block is parsed
  * again on one thread. */
+/* A part's own dictionary: the distinct strings of its accepted rows and
+ * their placements (campaign, ad group, keyword), numbered 1.. and 0.. in the
+ * order the committing thread would first intern them -- rows in input
+ * order, fields in commit_row()'s order.  Interning a part's strings into
+ * the run in that order (block_commit) therefore gives every string and
+ * placement the id that one thread committing row by row gives it, while the
+ * hashing and probing of every row happens on the parsing threads.  Spans
+ * point into the block and the part's scratch, valid until the commit. */
+typedef struct ldict {
+    uint32_t *slots;     /* local id, 0 = empty; mask + 1 slots, at most half full */
+    uint32_t mask;
+    span *s;             /* [id] */
+    uint32_t *h;         /* [id] cp_hash_bytes, low 32 bits */
+    uint32_t n, cap;     /* ids 1..n */
+    uint32_t *pslots;    /* placement + 1, 0 = empty */
+    uint32_t pmask;
+    uint32_t (*pl)[3];   /* [placement] local ids of campaign, ad group, keyword */
+    uint32_t np, pcap;
+    uint32_t *gid;       /* block_commit: local id -> the run's id */
+    uint32_t *gpl;       /* block_commit: local placement -> the run's */
+    uint32_t gid_cap, gpl_cap;
+} ldict;
+
+static void ldict_free(ldict *d) {
+    free(d->slots);
+    free(d->s);
+    free(d->h);
+    free(d->pslots);
+    free(d->pl);
+    free(d->gid);
+    free(d->gpl);
+    memset(d, 0, sizeof *d);
+}
+
+/* Empties the dictionary for the next block, keeping its memory. */
+static void ldict_reset(ldict *d) {
+    if (d->n) memset(d->slots, 0, ((size_t)d->mask + 1) * sizeof *d->slots);
+    if (d->np) memset(d->pslots, 0, ((size_t)d->pmask + 1) * sizeof *d->pslots);
+    d->n = d->np = 0;
+}
+
+static bool ldict_rehash(uint32_t **slots, uint32_t *mask, uint32_t n, const uint32_t *hash_of_id, bool plus1) {
+    uint32_t cap = *mask ? (*mask + 1) * 2 : 1024;
+    uint32_t *ns = calloc(cap, sizeof *ns);
+    if (!ns) return false;
+    for (uint32_t id = plus1 ? 0 : 1; id < n + (plus1 ? 0 : 1); id++) {
+        uint32_t i = hash_of_id[id] & (cap - 1);
+        while (ns[i]) i = (i + 1) & (cap - 1);
+        ns[i] = plus1 ? id + 1 : id;
+    }
+    free(*slots);
+    *slots = ns;
+    *mask = cap - 1;
+    return true;
+}
+
+/* The local id of v (hash h), added when new; 0 when out of memory. */
+static uint32_t ldict_intern(ldict *d, span v, uint32_t h) {
+    if (d->mask) {
+        for (uint32_t i = h & d->mask;; i = (i + 1) & d->mask) {
+            uint32_t id = d->slots[i];
+            if (!id) break;
+            if (d->h[id] == h && d->s[id].len == v.len && memcmp(d->s[id].p, v.p, v.len) == 0) return id;
+        }
+    }
+    if (d->n + 1 >= d->cap) {
+        uint32_t cap = d->cap ? d->cap * 2 : 1024;
+        span *ns = realloc(d->s, cap * sizeof *ns);
+        if (ns) d->s = ns;
+        uint32_t *nh = realloc(d->h, cap * sizeof *nh);
+        if (nh) d->h = nh;
+        if (!ns || !nh) return 0;
+        d->cap = cap;
+    }
+    uint32_t id = ++d->n;
+    d->s[id] = v;
+    d->h[id] = h;
+    if ((uint64_t)d->n * 2 > d->mask) {
+        if (!ldict_rehash(&d->slots, &d->mask, d->n, d->h, false)) { d->n--; return 0; }
+    } else {
+        uint32_t i = h & d->mask;
+        while (d->slots[i]) i = (i + 1) & d->mask;
+        d->slots[i] = id;
+    }
+    return id;
+}
+
+static uint32_t place_hash(const uint32_t k[3]) {
+    return (uint32_t)cp_hash_u64(((uint64_t)k[0] << 32) ^ ((uint64_t)k[1] << 16) ^ k[2]);
+}
+
+/* The local placement of (campaign, ad group, keyword) local ids, added
+ * when new; CP_NONE when out of memory. */
+static uint32_t ldict_place(ldict *d, uint32_t c, uint32_t a, uint32_t k) {
+    uint32_t key[3] = {c, a, k}, h = place_hash(key);
+    if (d->pmask) {
+        for (uint32_t i = h & d->pmask;; i = (i + 1) & d->pmask) {
+            uint32_t q = d->pslots[i];
+            if (!q) break;
+            if (d->pl[q - 1][0] == c && d->pl[q - 1][1] == a && d->pl[q - 1][2] == k) return q - 1;
+        }
+    }
+    if (d->np == d->pcap) {
+        uint32_t cap = d->pcap ? d->pcap * 2 : 256;
+        uint32_t (*np)[3] = realloc(d->pl, cap * sizeof *np);
+        if (!np) return CP_NONE;
+        d->pl = np;
+        d->pcap = cap;
+    }
+    uint32_t q = d->np++;
+    d->pl[q][0] = c;
+    d->pl[q][1] = a;
+    d->pl[q][2] = k;
+    if ((uint64_t)d->np * 2 > d->pmask) {
+        uint32_t *hs = malloc((size_t)d->np * sizeof *hs);
+        bool ok = hs != NULL;
+        if (ok) {
+            for (uint32_t j = 0; j < d->np; j++) hs[j] = place_hash(d->pl[j]);
+            ok = ldict_rehash(&d->pslots, &d->pmask, d->np, hs, true);
+        }
+        free(hs);
+        if (!ok) { d->np--; return CP_NONE; }
+    } else {
+        uint32_t i = h & d->pmask;
+        while (d->pslots[i]) i = (i + 1) & d->pmask;
+        d->pslots[i] = q + 1;
+    }
+    return q;
+}
+
+/* Gives an accepted row's strings and placement their local ids, in
+ * commit_row()'s field order.  A field equal to the part's last value of
+ * that field (row.same) reuses its id without a probe.  False when out of
+ * memory. */
+static bool localize(worker *w, ldict *d, row *r) {
+    int last = r->s[S_CAMPAIGN].len ? S_KEYWORD : S_ORDER;
+    for (int k = 0; k <= last; k++) {
+        if (!r->s[k].len) { r->lid[k] = 0; continue; }
+        if (r->same >> k & 1) { r->lid[k] = w->last_lid[k]; continue; }
+        uint32_t id = ldict_intern(d, r->s[k], r->h[k]);
+        if (!id) return false;
+        r->lid[k] = id;
+        w->last_lid[k] = id;
+    }
+    r->lpl = CP_NONE;
+    if (r->s[S_CAMPAIGN].len) {
+        r->lpl = ldict_place(d, r->lid[S_CAMPAIGN], r->lid[S_AD_GROUP], r->lid[S_KEYWORD]);
+        if (r->lpl == CP_NONE) return false;
+    }
+    return true;
+}
+
 typedef struct part {
     worker w;
+    ldict d;
     const char *buf;
     size_t start, end;
     bool eof_at_end; /* `end` is the end of the input */
@@ -1444,6 +1600,7 @@ static void *part_run(void *arg) {
     pt->n_rows = 0;
     pt->overflow = pt->oom = false;
     worker_forget(&pt->w);
+    ldict_reset(&pt->d);
     while (pos < pt->end) {
         const char *rec = pt->buf + pos;
         size_t avail = pt->end - pos, rec_len, consumed;
@@ -1468,7 +1625,8 @@ static void *part_run(void *arg) {
         }
         row *r = &pt->rows[pt->n_rows++];
         r->line = line;
-        if (!parse_record(&pt->w, rec, rec_len, st, r)) { pt->oom = true; break; }
+        if (!parse_record(&pt->w, rec, rec_len, st, r) ||
+            (r->kind == ROW_ACCEPTED && !localize(&pt->w, &pt->d, r))) { pt->oom = true; break; }
         pos += consumed;
         line += 1 + nls;
     }
@@ -1531,18 +1689,81 @@ static int block_join(block *b, size_t n_parts) {
     return result;
 }
 
-/* Commits a joined block's rows in input order (parts in order, rows in
- * order), advancing *line; then forgets its rows.  0, or -1 when out of
- * memory. */
+/* Commits a joined block in input order, advancing *line: for each part,
+ * its dictionary's strings and placements are interned into the run in
+ * their local order (which is the order one committing thread would meet
+ * them), then its rows are appended with their ids mapped, and its rejects
+ * recorded.  0, or -1 when out of memory. */
 static int block_commit(file_ctx *fc, block *b, size_t n_parts, uint64_t *line) {
+    cp_run *run = fc->run;
     int result = 0;
     for (size_t k = 0; k < n_parts && result == 0; k++) {
-        for (size_t i = 0; i < b->parts[k].n_rows; i++) {
-            row *r = &b->parts[k].rows[i];
-            r->line += *line;
-            if (commit_row(fc, r) != 0) { result = -1; break; }
+        part *pt = &b->parts[k];
+        ldict *d = &pt->d;
+        if (d->n + 1 > d->gid_cap) {
+            uint32_t *g = realloc(d->gid, ((size_t)d->n + 1) * sizeof *g);
+            if (!g) { result = -1; break; }
+            d->gid = g;
+            d->gid_cap = d->n + 1;
         }
-        *line += b->parts[k].newlines;
+        if (d->np > d->gpl_cap) {
+            uint32_t *g = realloc(d->gpl, (size_t)d->np * sizeof *g);
+            if (!g) { result = -1; break; }
+            d->gpl = g;
+            d->gpl_cap = d->np;
+        }
+        int oom = 0;
+        d->gid[0] = CP_STR_NONE;
+        for (uint32_t l = 1; l <= d->n; l++)
+            d->gid[l] = cp_strings_intern_h(run->str, d->s[l].p, d->s[l].len, d->h[l], &oom);
+        if (oom) { result = -1; break; }
+        for (uint32_t q = 0; q < d->np; q++) {
+            d->gpl[q] = placement_index(run, d->gid[d->pl[q][0]], d->gid[d->pl[q][1]], d->gid[d->pl[q][2]]);
+            if (d->gpl[q] == CP_NONE) { result = -1; break; }
+        }
+        if (result) break;
+        size_t accepted = 0;
+        for (size_t i = 0; i < pt->n_rows; i++) accepted += pt->rows[i].kind == ROW_ACCEPTED;
+        if (run->ev.n + accepted > run->cap && reserve_events(run, run->ev.n + accepted) != 0) { result = -1; break; }
+        cp_events *e = &run->ev;
+        const uint32_t *g = d->gid;
+        bool has_ua = false;
+        for (size_t i = 0; i < pt->n_rows; i++) {
+            const row *r = &pt->rows[i];
+            fc->stats->lines++;
+            if (r->kind == ROW_BLANK) { fc->stats->blank_lines++; continue; }
+            if (r->kind == ROW_REJECTED) {
+                if (add_reject(fc, r->line + *line, (cp_reject_reason)r->reason, r->field, r->rec, r->rec_len) != 0) {
+                    result = -1;
+                    break;
+                }
+                continue;
+            }
+            size_t j = e->n++;
+            e->ts_ms[j] = r->ts;
+            e->type[j] = r->type;
+            e->flags[j] = r->flags;
+            e->rating[j] = r->rating;
+            e->file[j] = fc->file_idx;
+            e->line[j] = (uint32_t)(r->line + *line);
+            e->visitor[j] = g[r->lid[S_VISITOR]];
+            e->customer[j] = g[r->lid[S_CUSTOMER]];
+            e->ip[j] = g[r->lid[S_IP]];
+            e->ua[j] = g[r->lid[S_UA]];
+            e->referrer[j] = g[r->lid[S_REFERRER]];
+            e->asin[j] = g[r->lid[S_ASIN]];
+            e->tag[j] = g[r->lid[S_TAG]];
+            e->click_id[j] = g[r->lid[S_CLICK_ID]];
+            e->order[j] = g[r->lid[S_ORDER]];
+            e->placement[j] = r->lpl == CP_NONE ? CP_NONE : d->gpl[r->lpl];
+            e->money_micros[j] = r->money;
+            e->units[j] = r->units;
+            has_ua |= r->lid[S_UA] != 0;
+        }
+        if (has_ua) run->has_ua = true;
+        run->accepted += accepted;
+        fc->stats->accepted += accepted;
+        *line += pt->newlines;
     }
     for (size_t k = 0; k < n_parts; k++) worker_reset(&b->parts[k].w);
     return result;
@@ -1798,6 +2019,7 @@ done:
         if (blk[b].parts) {
             for (size_t k = 0; k < n_parts; k++) {
                 worker_free(&blk[b].parts[k].w);
+                ldict_free(&blk[b].parts[k].d);
                 free(blk[b].parts[k].rows);
             }
             free(blk[b].parts);
