@@ -30,6 +30,8 @@ struct cp_reader {
     bool z_init, z_ended; /* z_ended: the last member ended exactly at EOF */
     ZSTD_DCtx *zd;
     size_t zstd_last;     /* last ZSTD_decompressStream hint; 0 = frame done */
+    bool drop_behind;     /* a file larger than half the memory: see cp_reader_open */
+    uint64_t read_off, dropped; /* bytes read from fd; page cache dropped below */
 };
 
 static bool detect(cp_reader *r, cp_error *err);
@@ -52,7 +54,15 @@ static ssize_t fd_read(cp_reader *r, void *buf, size_t cap) {
         r->mem_pos += n;
         return (ssize_t)n;
     }
-    return read(r->fd, buf, cap);
+    ssize_t n = read(r->fd, buf, cap);
+    if (n > 0 && r->drop_behind) {
+        r->read_off += (uint64_t)n;
+        if (r->read_off - r->dropped >= (UINT64_C(64) << 20)) {
+            (void)posix_fadvise(r->fd, (off_t)r->dropped, (off_t)(r->read_off - r->dropped), POSIX_FADV_DONTNEED);
+            r->dropped = r->read_off;
+        }
+    }
+    return n;
 }
 
 static int raw_fill(cp_reader *r, cp_error *err) {
@@ -94,8 +104,17 @@ cp_reader *cp_reader_open(const char *path, cp_error *err) {
     /* a small regular file needs no 1 MiB buffer */
     struct stat st;
     r->raw_cap = RAW_CAP;
-    if (fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size + 16 < RAW_CAP)
-        r->raw_cap = (size_t)st.st_size + 16;
+    if (fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        if ((uint64_t)st.st_size + 16 < RAW_CAP) r->raw_cap = (size_t)st.st_size + 16;
+        /* One pass front to back: ask for a larger read-ahead.  A file larger
+         * than half the machine's memory cannot stay in the page cache for
+         * the next run anyway; its pages are dropped behind the reader, so
+         * that they do not push the run's own memory (the event store) out. */
+        (void)posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        if (pages > 0 && page > 0 && (uint64_t)st.st_size > (uint64_t)pages * (uint64_t)page / 2)
+            r->drop_behind = true;
+    }
     r->raw = malloc(r->raw_cap);
     if (!r->raw) {
         set_err(err, CP_ENOMEM, path, "out of memory");
