@@ -183,7 +183,8 @@ typedef struct cp_ingest_options {
     bool keep_raw_ids;      /* keep the visitor and customer columns after
                              * cp_run_finish() (they are freed by default:
                              * every report reads identity) */
-    unsigned threads;       /* --threads: parsing threads; 0 = all cores.
+    unsigned threads;       /* --threads: threads for parsing, cp_run_finish and the
+                             * report stages (cp_report_ctx.threads); 0 = all cores.
                              * Results are identical for any value. */
     size_t parallel_min_bytes; /* blocks smaller than this are parsed on one
                                 * thread; 0 = 1 MiB (tests set it small) */

@@ -107,6 +107,10 @@ typedef struct cp_report_ctx {
     const uint32_t *by_identity;
     const cp_report_options *opt;
     int64_t as_of_ms;
+    unsigned threads;      /* threads a stage may use: the run's --threads
+                            * (0 = all cores) resolved by cp_report_ctx_init();
+                            * 0 in a context filled by hand means 1.  Results
+                            * are the same for any value. */
 
     /* cp_quality_build (R3, R4.3 links) */
     uint8_t *status;       /* per event: cp_click_status for clicks and
@@ -156,7 +160,10 @@ cp_result cp_customers_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err)
                                                     clv_model.json (R10) */
 
 /* The whole pipeline: every stage and writer above, then rejects.csv and
- * summary.json.  Used by `clickpath report` and `clickpath demo`. */
+ * summary.json.  Used by `clickpath report` and `clickpath demo`.  Runs on
+ * the run's --threads threads (stages side by side as their inputs are
+ * ready); every file and `sum` are byte for byte the same for any count, and
+ * an error is the one a one-thread run reports. */
 cp_result cp_report_all(const cp_run *run, const cp_report_options *opt,
                         cp_summary *sum, cp_error *err);
 

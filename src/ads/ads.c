@@ -106,7 +106,7 @@ cp_result cp_ads_build(cp_report_ctx *ctx, cp_error *err) {
         if (id > max_id) max_id = id;
         keys[k++] = (uint64_t)id << 32 | i;
     }
-    const uint64_t *by = cp_sort_by_identity(keys, tmp, m, max_id);
+    const uint64_t *by = cp_sort_by_identity(keys, tmp, m, max_id, 1);
 
     size_t g = 0;
     while (g < m) {

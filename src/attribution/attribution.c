@@ -60,14 +60,8 @@ static inline bool is_offsite_click(const cp_report_ctx *ctx, uint32_t i) {
     return ctx->ev->type[i] == CP_CLICK && ctx->ev->tag[i] != CP_STR_NONE;
 }
 
-static inline bool is_conversion(const cp_events *ev, uint32_t i) {
-    uint8_t t = ev->type[i];
-    return (t == CP_PAGE_VIEW && (ev->flags[i] & CP_EV_LOADED)) || t == CP_ADD_TO_CART ||
-           t == CP_PURCHASE;
-}
-
-/* Rows matching `want` (1 valid off-site click, 2 conversion, 4 purchase
- * line) as (identity << 32 | row) keys in (identity, ts, input order);
+/* Rows matching `want` (1 valid off-site click, 2 conversion: a loaded page
+ * view, an add_to_cart or a purchase line, 4 purchase line) as (identity << 32 | row) keys in (identity, ts, input order);
  * *out = NULL when none.  *buf is the allocation to free. */
 static bool rows_by_identity(const cp_report_ctx *ctx, unsigned want, uint64_t **out, size_t *m_out,
                              uint64_t **buf) {
@@ -75,24 +69,33 @@ static bool rows_by_identity(const cp_report_ctx *ctx, unsigned want, uint64_t *
     size_t n = ev->n, m = 0;
     *out = *buf = NULL;
     *m_out = 0;
+    /* without branches: the types come in no order a predictor can learn */
+    const uint8_t *type = ev->type, *flags = ev->flags, *status = ctx->status;
+    const cp_str *tag = ev->tag;
+    const bool w1 = want & 1, w2 = want & 2, w4 = want & 4;
 #define ROW_WANTED(i)                                                                                   \
-    (((want & 1) && is_offsite_click(ctx, (uint32_t)(i)) && ctx->status[i] == CP_CLICK_VALID) ||        \
-     ((want & 2) && is_conversion(ev, (uint32_t)(i))) || ((want & 4) && ev->type[i] == CP_PURCHASE))
+    ((w1 & (type[i] == CP_CLICK) & (tag[i] != CP_STR_NONE) & (status[i] == CP_CLICK_VALID)) |           \
+     (w2 & (((type[i] == CP_PAGE_VIEW) & ((flags[i] & CP_EV_LOADED) != 0)) | (type[i] == CP_ADD_TO_CART) | \
+            (type[i] == CP_PURCHASE))) |                                                                  \
+     (w4 & (type[i] == CP_PURCHASE)))
     for (size_t i = 0; i < n; i++) m += ROW_WANTED(i);
     if (!m) return true;
     uint64_t *keys = malloc(2 * m * sizeof *keys);
     if (!keys) return false;
     uint32_t max_id = 0;
     size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!ROW_WANTED(i)) continue;
+    for (size_t i = 0; i < n && k < m; i++) {
+        /* written always, kept when wanted (k < m, so keys[k] is in the
+         * buffer; the slot past the last key is the sort's scratch) */
         cp_str id = ev->identity[i];
-        if (id > max_id) max_id = id;
-        keys[k++] = (uint64_t)id << 32 | i;
+        bool keep = ROW_WANTED(i);
+        keys[k] = (uint64_t)id << 32 | i;
+        if (keep && id > max_id) max_id = id;
+        k += keep;
     }
 #undef ROW_WANTED
     *buf = keys;
-    *out = cp_sort_by_identity(keys, keys + m, m, max_id);
+    *out = cp_sort_by_identity(keys, keys + m, m, max_id, 1);
     *m_out = m;
     return true;
 }

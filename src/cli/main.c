@@ -95,7 +95,8 @@ static const char help_main[] =
 "                            (runs of spaces and tabs)\n" \
 "  --no-header --columns a,b,c   the file has no header; name its columns\n" \
 "  --no-stitch               no cross-device identity (R2.1)\n" \
-"  --threads N               parsing threads (default: all cores; same results)\n" \
+"  --threads N               threads for parsing, sorting and the report stages\n" \
+"                            (default: all cores; the results are the same for any N)\n" \
 "  A purchase with negative units is read as a return of that many units.\n" \
 "  Fields: ts type visitor customer ip ua referrer asin campaign ad_group keyword\n" \
 "          tag click_id cost order units price amount loaded rating\n"

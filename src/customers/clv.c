@@ -352,6 +352,7 @@ typedef struct bg_data {
     /* per observation, refreshed per evaluation: ln(A3 + [x > 0] A4) and
      * A4's share of the sum (the exp and log1p, computed on threads) */
     double *lse, *w4;
+    unsigned threads; /* at most this many threads for the terms; 0 = all cores */
 } bg_data;
 
 /* Per-observation terms of bg_objective for rows [lo, hi).  Every row is
@@ -406,7 +407,7 @@ static void *bg_terms_thread(void *arg) {
  * BG_MAX_THREADS threads (the calling thread runs the first chunk); falls
  * back to fewer threads when one cannot be started. */
 static void bg_terms_all(const bg_data *d, double r, double lna) {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    long cpus = d->threads ? (long)d->threads : sysconf(_SC_NPROCESSORS_ONLN);
     size_t nt = cpus > 1 ? (size_t)cpus : 1;
     if (nt > BG_MAX_THREADS) nt = BG_MAX_THREADS;
     if (nt > d->n / BG_ROWS_PER_THREAD) nt = d->n / BG_ROWS_PER_THREAD;
@@ -549,6 +550,11 @@ double cp_bgnbd_loglik(const cp_bgnbd *m, const double *x, const double *t_x, co
 
 cp_result cp_bgnbd_fit(const double *x, const double *t_x, const double *T, const double *weight, size_t n,
                        cp_bgnbd *out, cp_error *err) {
+    return cp_bgnbd_fit_threads(x, t_x, T, weight, n, 0, out, err);
+}
+
+cp_result cp_bgnbd_fit_threads(const double *x, const double *t_x, const double *T, const double *weight,
+                               size_t n, unsigned threads, cp_bgnbd *out, cp_error *err) {
     double w_sum = 0, w_rep = 0, t_max = 0;
     bool informative = false; /* some repeater with t_x < T, or a one-timer */
     for (size_t i = 0; i < n; i++) {
@@ -574,6 +580,7 @@ cp_result cp_bgnbd_fit(const double *x, const double *t_x, const double *T, cons
         bg_data_free(&d);
         return nomem(err);
     }
+    d.threads = threads;
     opt_problem pr = {.fn = bg_objective, .user = &d, .k = 4};
     double th[4] = {0, 0, 0, 0};
     bool conv = false;

@@ -50,6 +50,10 @@ typedef struct cp_gamma_gamma {
  * range, or an optimiser failure); *out is filled only on CP_OK. */
 cp_result cp_bgnbd_fit(const double *x, const double *t_x, const double *T, const double *weight,
                        size_t n, cp_bgnbd *out, cp_error *err);
+/* The same on at most `threads` threads (0 = all cores); the result is
+ * bit-identical for any value. */
+cp_result cp_bgnbd_fit_threads(const double *x, const double *t_x, const double *T, const double *weight,
+                               size_t n, unsigned threads, cp_bgnbd *out, cp_error *err);
 
 /* BG/NBD total log-likelihood of the summaries at given parameters. */
 double cp_bgnbd_loglik(const cp_bgnbd *m, const double *x, const double *t_x, const double *T,

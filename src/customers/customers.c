@@ -515,7 +515,7 @@ static int collect_by_walk(const cp_report_ctx *ctx, int64_t cal_end_ms, cp_cust
     }
     if (!oom) {
         pthread_t tid;
-        bool threaded = n_parts == 2 && pthread_create(&tid, NULL, collect_part_run, &part[1]) == 0;
+        bool threaded = n_parts == 2 && ctx->threads > 1 && pthread_create(&tid, NULL, collect_part_run, &part[1]) == 0;
         collect_part_run(&part[0]);
         if (threaded) pthread_join(tid, NULL);
         else if (n_parts == 2) collect_part_run(&part[1]);
@@ -740,9 +740,9 @@ static cp_result clv_run(const cp_report_ctx *ctx, const cp_customer_table *ct, 
      * while BG/NBD runs here (in line after it if no thread starts). */
     gg_task gt = {.x = gx, .zbar = gz, .n = n_rep, .gg = &m->gg};
     pthread_t gg_tid;
-    bool gg_threaded = pthread_create(&gg_tid, NULL, gg_task_run, &gt) == 0;
+    bool gg_threaded = ctx->threads > 1 && pthread_create(&gg_tid, NULL, gg_task_run, &gt) == 0;
     cp_error e = {0};
-    cp_result bg_rc = cp_bgnbd_fit(ux, utx, uT, uw, nu, &m->bg, &e);
+    cp_result bg_rc = cp_bgnbd_fit_threads(ux, utx, uT, uw, nu, ctx->threads ? ctx->threads : 1, &m->bg, &e);
     if (gg_threaded) pthread_join(gg_tid, NULL);
     else gg_task_run(&gt);
     if (bg_rc == CP_OK) m->bg_ok = true;
@@ -772,7 +772,7 @@ static cp_result clv_run(const cp_report_ctx *ctx, const cp_customer_table *ct, 
                            .exp = u_exp, .disc = u_disc, .lo = nu / 2, .hi = nu, .t = t, .horizon_days = horizon_days}};
     if (m->bg_ok) { /* each summary's prediction depends only on it: same values on any thread */
         pthread_t ptid;
-        bool pthreaded = nu >= 4096 && pthread_create(&ptid, NULL, predict_run, &pp[1]) == 0;
+        bool pthreaded = nu >= 4096 && ctx->threads > 1 && pthread_create(&ptid, NULL, predict_run, &pp[1]) == 0;
         predict_run(&pp[0]);
         if (pthreaded) pthread_join(ptid, NULL);
         else predict_run(&pp[1]);
@@ -1119,11 +1119,12 @@ static cp_result write_cohorts(const cp_report_ctx *ctx, const cp_customer_table
 
 /* ---- entry point ----------------------------------------------------------------- */
 
-/* Work run on a second thread: feedback.csv while the customers are
- * collected (it does not read them), and the CLV fit while segments,
- * cohorts and cac are written (they do not read the model).  Each task has
- * its own result and error; the driver reports the first failure in the
- * serial order, so the outcome is the same on any number of cores. */
+/* Work run on a second thread when ctx->threads > 1 (in line otherwise):
+ * feedback.csv while the customers are collected (it does not read them),
+ * and the CLV fit while segments, cohorts and cac are written (they do not
+ * read the model).  Each task has its own result and error; the driver
+ * reports the first failure in the serial order, so the outcome is the same
+ * on any number of threads. */
 typedef struct feedback_task {
     const cp_report_ctx *ctx;
     int64_t num, den;
@@ -1192,22 +1193,24 @@ cp_result cp_customers_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err)
                           ? opt->calibration_end_ms
                           : ctx->as_of_ms;
     /* feedback.csv (R10.6) does not read the customer table: it is written
-     * on a second thread during the collect (in line if none starts). */
+     * on a second thread during the collect (in line with one thread, or
+     * if none starts). */
     feedback_task fb = {.ctx = ctx};
     pthread_t fb_tid;
-    bool fb_threaded = pthread_create(&fb_tid, NULL, feedback_task_run, &fb) == 0;
+    bool fb_threaded = ctx->threads > 1 && pthread_create(&fb_tid, NULL, feedback_task_run, &fb) == 0;
     cp_customer_table ct = {0};
     cp_error e_collect = {0};
     cp_result rc = cp_customers_collect(ctx, cal_end, &ct, &e_collect);
     if (fb_threaded) pthread_join(fb_tid, NULL);
+    else feedback_task_run(&fb);
     if (rc) {
         if (err) *err = e_collect;
         cp_customer_table_free(&ct);
         return rc;
     }
     PHASE("collect");
-    /* The CLV fit (R10.5) uses both cores itself (BG/NBD terms, Gamma-Gamma
-     * beside BG/NBD).  Then segments, cohorts and cac, which do not read the
+    /* The CLV fit (R10.5) uses up to ctx->threads itself (BG/NBD terms,
+     * Gamma-Gamma beside BG/NBD).  Then segments, cohorts and cac, which do not read the
      * model, are written on a second thread while customers.csv is written
      * here.  Failures are reported in the serial order: clv, customers.csv,
      * segments, cohorts, feedback, cac. */
@@ -1218,7 +1221,7 @@ cp_result cp_customers_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err)
     side_task side = {.ctx = ctx, .ct = &ct, .fb_rc = fb.rc};
     pthread_t side_tid;
     bool side_threaded = false;
-    if (!ctask.rc) side_threaded = pthread_create(&side_tid, NULL, side_task_run, &side) == 0;
+    if (!ctask.rc && ctx->threads > 1) side_threaded = pthread_create(&side_tid, NULL, side_task_run, &side) == 0;
     int64_t fb_num = fb.num, fb_den = fb.den;
     take_result(&rc, err, ctask.rc, &ctask.err);
     if (!rc) rc = write_customers_csv(ctx, &ct, &m, err);

@@ -8,51 +8,201 @@
  *       share one synthetic order per (identity, ts_ms).
  * Then the by-identity permutation (identity, ts, input order) by a counting
  * sort over identity ids, stable over the time-sorted rows.
+ *
+ * Threads (--threads, cp_ingest_options.threads): the sort, the column
+ * gathers, R2.1 and the by-identity sort split the rows into equal parts, one
+ * per thread (util/parallel.h, util/sort.h).  Parts write disjoint outputs or
+ * combine in part order, so the store is the same for any thread count.  The
+ * orders pass (R1.3) is serial: it numbers orders in row order.
+ *
+ * The R1.6 sort (cp_sort_by_time) packs (ts_ms - min ts) and the row into
+ * one 64-bit key and sorts on the time bits only; the sorted keys give the
+ * permutation and the sorted ts_ms column at once.  Input already in R1.6
+ * order is detected and not moved.  The other columns are then gathered
+ * through the permutation, one column at a time (one column's worth of extra
+ * memory), prefetching ahead of the scattered reads.
  */
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ingest/run.h"
+#include "util/parallel.h"
+#include "util/sort.h"
 
-/* Sorts idx[0..n) by key (uint64) stably.  Returns -1 when out of memory. */
-static int radix_sort_u64(uint64_t *key, uint32_t *idx, size_t n) {
-    if (n < 2) return 0;
-    uint64_t maxk = 0;
-    for (size_t i = 0; i < n; i++) maxk |= key[i];
-    int bits = 0;
-    while (bits < 64 && (maxk >> bits)) bits++;
-    uint64_t *k2 = malloc(n * sizeof *k2);
-    uint32_t *i2 = malloc(n * sizeof *i2);
-    if (!k2 || !i2) { free(k2); free(i2); return -1; }
-    enum { DIGIT = 11, BUCKETS = 1 << DIGIT };
-    size_t *count = malloc(BUCKETS * sizeof *count);
-    if (!count) { free(k2); free(i2); return -1; }
-    uint64_t *ks = key, *kd = k2;
-    uint32_t *is = idx, *id = i2;
-    for (int shift = 0; shift < bits; shift += DIGIT) {
-        memset(count, 0, BUCKETS * sizeof *count);
-        for (size_t i = 0; i < n; i++) count[(ks[i] >> shift) & (BUCKETS - 1)]++;
-        size_t sum = 0;
-        for (size_t b = 0; b < BUCKETS; b++) { size_t c = count[b]; count[b] = sum; sum += c; }
-        for (size_t i = 0; i < n; i++) {
-            size_t d = count[(ks[i] >> shift) & (BUCKETS - 1)]++;
-            kd[d] = ks[i];
-            id[d] = is[i];
+/* -DCP_FINISH_DEBUG prints "finish PHASE SECONDS" lines to stderr. */
+#ifdef CP_FINISH_DEBUG
+#include <time.h>
+static double phase_clock(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+#define PHASE_START() double phase_t0 = phase_clock()
+#define PHASE(name)                                                                     \
+    do {                                                                                \
+        double phase_t1 = phase_clock();                                                \
+        fprintf(stderr, "finish %s %.3f\n", name, phase_t1 - phase_t0);                  \
+        phase_t0 = phase_t1;                                                            \
+    } while (0)
+#else
+#define PHASE_START() ((void)0)
+#define PHASE(name) ((void)0)
+#endif
+
+/* ---- the parallel parts ---------------------------------------------------- */
+
+/* Rows per thread at least: about parallel_min_bytes of input, as for
+ * parsing (a line is some 256 bytes). */
+static size_t finish_grain(const cp_run *run) {
+    size_t bytes = run->opt.parallel_min_bytes ? run->opt.parallel_min_bytes : (size_t)1 << 20;
+    return bytes / 256 ? bytes / 256 : 1;
+}
+
+/* ts_ms: min, max and whether each part is in order. */
+typedef struct scan_job {
+    const int64_t *ts;
+    size_t n;
+    int64_t min[CP_MAX_THREADS], max[CP_MAX_THREADS];
+    bool sorted[CP_MAX_THREADS];
+} scan_job;
+
+static void scan_part(void *arg, unsigned part, unsigned n_parts) {
+    scan_job *j = arg;
+    size_t lo, hi;
+    cp_part_range(j->n, part, n_parts, &lo, &hi);
+    int64_t mn = INT64_MAX, mx = INT64_MIN;
+    bool sorted = true;
+    for (size_t i = lo; i < hi; i++) {
+        int64_t t = j->ts[i];
+        if (t < mx) sorted = false; /* mx is the previous row's ts while sorted */
+        if (t < mn) mn = t;
+        if (t > mx) mx = t;
+    }
+    j->min[part] = mn;
+    j->max[part] = mx;
+    j->sorted[part] = sorted;
+}
+
+/* col_new[k] = col_old[perm[k]] for one column of `elem` bytes. */
+typedef struct gather_job {
+    const void *old;
+    void *nc;
+    size_t elem, n;
+    const uint32_t *perm;
+} gather_job;
+
+/* The reads are scattered: prefetching this far ahead keeps several misses
+ * in flight per thread. */
+#define GATHER_AHEAD 64
+
+#define GATHER_LOOP(T)                                                                      do {                                                                                        const T *o = j->old;                                                                    T *d = j->nc;                                                                           size_t pf_end = hi > GATHER_AHEAD ? hi - GATHER_AHEAD : 0;                              size_t k = lo;                                                                          for (; k < pf_end; k++) {                                                                   __builtin_prefetch(&o[p[k + GATHER_AHEAD]]);                                            d[k] = o[p[k]];                                                                     }                                                                                       for (; k < hi; k++) d[k] = o[p[k]];                                                 } while (0)
+
+static void gather_part(void *arg, unsigned part, unsigned n_parts) {
+    gather_job *j = arg;
+    size_t lo, hi;
+    cp_part_range(j->n, part, n_parts, &lo, &hi);
+    const uint32_t *p = j->perm;
+    switch (j->elem) {
+    case 1: GATHER_LOOP(uint8_t); break;
+    case 2: GATHER_LOOP(uint16_t); break;
+    case 4: GATHER_LOOP(uint32_t); break;
+    default: GATHER_LOOP(uint64_t); break;
+    }
+}
+
+/* Column buffers that are free for reuse, by element size (1, 2, 4, 8
+ * bytes), each holding at least n elements.  Fresh memory costs a page fault
+ * per 4 KiB on first touch (and, in a VM, the host's own fault); a buffer
+ * that was just freed by one gather serves the next column of its size. */
+#define SPARES 2
+typedef struct spares {
+    void *p[4][SPARES];
+} spares;
+
+static int size_class(size_t elem) { return elem == 1 ? 0 : elem == 2 ? 1 : elem == 4 ? 2 : 3; }
+
+static void *spare_take(spares *s, size_t elem, size_t n) {
+    void **c = s->p[size_class(elem)];
+    for (int k = SPARES - 1; k >= 0; k--)
+        if (c[k]) {
+            void *p = c[k];
+            c[k] = NULL;
+            return p;
         }
-        uint64_t *tk = ks; ks = kd; kd = tk;
-        uint32_t *ti = is; is = id; id = ti;
+    return malloc((n ? n : 1) * elem);
+}
+
+static void spare_give(spares *s, size_t elem, void *p) {
+    void **c = s->p[size_class(elem)];
+    for (int k = 0; k < SPARES; k++)
+        if (!c[k]) {
+            c[k] = p;
+            return;
+        }
+    free(p);
+}
+
+static void spares_free(spares *s) {
+    for (int c = 0; c < 4; c++)
+        for (int k = 0; k < SPARES; k++) free(s->p[c][k]);
+    memset(s, 0, sizeof *s);
+}
+
+/* Replaces the column at *slot (read and written with memcpy: the columns
+ * have different pointer types) by its gather through perm, into a spare
+ * buffer when there is one; the old buffer becomes a spare.  false when out
+ * of memory (the column is left as it was). */
+static bool gather_column(void *slot, size_t elem, const uint32_t *perm, size_t n, unsigned n_parts,
+                          spares *sp) {
+    gather_job j = {.elem = elem, .n = n, .perm = perm};
+    void *old;
+    memcpy(&old, slot, sizeof old);
+    j.old = old;
+    j.nc = spare_take(sp, elem, n);
+    if (!j.nc) return false;
+    cp_parallel_run(n_parts, gather_part, &j);
+    spare_give(sp, elem, old);
+    memcpy(slot, &j.nc, sizeof j.nc);
+    return true;
+}
+
+/* R2.1 over rows in R1.6 order.  first[v]: (row << 32 | customer) of the
+ * first row where visitor v has a customer; parts take the minimum with an
+ * atomic compare-and-swap, so the earliest row wins whatever the timing. */
+typedef struct stitch_job {
+    const cp_str *visitor, *customer;
+    uint64_t *first; /* NULL: --no-stitch */
+    cp_str *identity;
+    size_t n;
+} stitch_job;
+
+static void stitch_part(void *arg, unsigned part, unsigned n_parts) {
+    stitch_job *j = arg;
+    size_t lo, hi;
+    cp_part_range(j->n, part, n_parts, &lo, &hi);
+    for (size_t k = lo; k < hi; k++) {
+        cp_str v = j->visitor[k], c = j->customer[k];
+        if (!v || !c) continue;
+        uint64_t mine = (uint64_t)k << 32 | c;
+        uint64_t cur = __atomic_load_n(&j->first[v], __ATOMIC_RELAXED);
+        while (mine < cur &&
+               !__atomic_compare_exchange_n(&j->first[v], &cur, mine, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+        }
     }
-    if (is != idx) {
-        memcpy(idx, is, n * sizeof *idx);
-        memcpy(key, ks, n * sizeof *key);
+}
+
+static void identity_part(void *arg, unsigned part, unsigned n_parts) {
+    stitch_job *j = arg;
+    size_t lo, hi;
+    cp_part_range(j->n, part, n_parts, &lo, &hi);
+    for (size_t k = lo; k < hi; k++) {
+        cp_str v = j->visitor[k], id = j->customer[k];
+        if (!id && j->first && v && j->first[v] != UINT64_MAX) id = (cp_str)j->first[v];
+        if (!id) id = v;
+        j->identity[k] = id;
     }
-    free(count);
-    free(k2);
-    free(i2);
-    return 0;
 }
 
 /* Makes room for index n - 1 in the synthetic-key array. */
@@ -67,117 +217,102 @@ static bool grow_syn_ts(int64_t **a, size_t *cap, size_t n) {
     return true;
 }
 
-/* Gathers columns into a new order: col[i] = old col[perm[i]]. */
-typedef struct perm_job {
-    void *slot;  /* address of the column's pointer (read and written with
-                  * memcpy: the columns have different pointer types) */
-    size_t elem; /* bytes per value: 1, 2, 4 or 8 */
-} perm_job;
-
-typedef struct perm_batch {
-    perm_job *jobs;
-    size_t begin, end;
-    const uint32_t *perm;
-    size_t n;
-    bool ok;
-} perm_batch;
-
-static void *perm_run(void *arg) {
-    perm_batch *b = arg;
-    for (size_t j = b->begin; j < b->end; j++) {
-        size_t sz = b->jobs[j].elem, n = b->n;
-        void *old;
-        memcpy(&old, b->jobs[j].slot, sizeof old);
-        void *nc = malloc((n ? n : 1) * sz);
-        if (!nc) { b->ok = false; continue; }
-        const uint32_t *p = b->perm;
-        switch (sz) {
-        case 1: for (size_t i = 0; i < n; i++) ((uint8_t *)nc)[i] = ((const uint8_t *)old)[p[i]]; break;
-        case 2: for (size_t i = 0; i < n; i++) ((uint16_t *)nc)[i] = ((const uint16_t *)old)[p[i]]; break;
-        case 4: for (size_t i = 0; i < n; i++) ((uint32_t *)nc)[i] = ((const uint32_t *)old)[p[i]]; break;
-        default: for (size_t i = 0; i < n; i++) ((uint64_t *)nc)[i] = ((const uint64_t *)old)[p[i]]; break;
-        }
-        free(old);
-        memcpy(b->jobs[j].slot, &nc, sizeof nc);
-    }
-    return NULL;
-}
-
 cp_result cp_run_finish(cp_run *run, cp_error *err) {
     cp_events *e = &run->ev;
     size_t n = e->n;
     uint32_t *perm = NULL;
-    uint64_t *key = NULL;
-    uint32_t *first_cust = NULL, *order_of_str = NULL;
+    uint64_t *first = NULL;
+    uint32_t *order_of_str = NULL;
+    spares sp = {0};
     int64_t *syn_ts = NULL; /* per order index: the synthetic key's ts */
     if (run->finished) return CP_OK;
     if (n >= UINT32_MAX) {
         if (err) { err->code = CP_EUSAGE; snprintf(err->msg, sizeof err->msg, "more than 4294967294 events in one run"); }
         return CP_EUSAGE;
     }
-    perm = malloc((n ? n : 1) * sizeof *perm);
-    key = malloc((n ? n : 1) * sizeof *key);
-    if (!perm || !key) goto oom;
-    for (size_t i = 0; i < n; i++) {
-        perm[i] = (uint32_t)i;
-        key[i] = (uint64_t)e->ts_ms[i]; /* R1.4b range: never negative */
+    PHASE_START();
+    unsigned nt = cp_threads_for(cp_threads_resolve(run->opt.threads), n, finish_grain(run));
+
+    /* R1.6: is the input in order already?  Then nothing moves. */
+    scan_job scan = {.ts = e->ts_ms, .n = n};
+    cp_parallel_run(nt, scan_part, &scan);
+    bool sorted = true;
+    int64_t tmin = INT64_MAX, tmax = INT64_MIN;
+    for (unsigned p = 0; p < nt; p++) {
+        size_t lo, hi;
+        cp_part_range(n, p, nt, &lo, &hi);
+        if (lo == hi) continue;
+        if (!scan.sorted[p] || (lo > 0 && e->ts_ms[lo - 1] > e->ts_ms[lo])) sorted = false;
+        if (scan.min[p] < tmin) tmin = scan.min[p];
+        if (scan.max[p] > tmax) tmax = scan.max[p];
     }
-    if (radix_sort_u64(key, perm, n) != 0) goto oom;
-    free(key);
-    key = NULL;
-    /* R2.1 identity, computed in R1.6 order through the permutation (before
-     * the gather, so the raw visitor and customer columns need not be
-     * gathered when they are not kept) */
+    PHASE("scan");
+    if (!sorted) {
+        int64_t *sorted_ts, *spare_ts;
+        perm = malloc(n * sizeof *perm);
+        if (!perm || cp_sort_by_time(e->ts_ms, n, tmin, tmax, 64, nt, perm, &sorted_ts, &spare_ts) != 0) goto oom;
+        e->ts_ms = sorted_ts;
+        spare_give(&sp, sizeof *e->ts_ms, spare_ts);
+        PHASE("sort");
+        /* R2.1 needs visitor and customer in R1.6 order */
+        if (!gather_column(&e->visitor, sizeof *e->visitor, perm, n, nt, &sp) ||
+            !gather_column(&e->customer, sizeof *e->customer, perm, n, nt, &sp))
+            goto oom;
+    }
+
+    PHASE("gather_ids");
+    /* R2.1 identity */
     size_t n_str = (size_t)cp_strings_count(run->str) + 1;
-    cp_str *identity = malloc((n ? n : 1) * sizeof *identity);
-    if (!identity) goto oom;
+    stitch_job sj = {.visitor = e->visitor, .customer = e->customer, .n = n};
+    sj.identity = spare_take(&sp, sizeof *sj.identity, n);
+    if (!sj.identity) goto oom;
     if (!run->opt.no_stitch) {
-        first_cust = calloc(n_str, sizeof *first_cust);
-        if (!first_cust) { free(identity); goto oom; }
-        for (size_t k = 0; k < n; k++) {
-            uint32_t i = perm[k];
-            if (e->visitor[i] && e->customer[i] && !first_cust[e->visitor[i]])
-                first_cust[e->visitor[i]] = e->customer[i];
-        }
+        first = malloc(n_str * sizeof *first);
+        if (!first) { free(sj.identity); goto oom; }
+        memset(first, 0xff, n_str * sizeof *first); /* UINT64_MAX: no customer seen */
+        sj.first = first;
+        cp_parallel_run(nt, stitch_part, &sj);
     }
-    for (size_t k = 0; k < n; k++) {
-        uint32_t i = perm[k];
-        cp_str id = e->customer[i];
-        if (!id && first_cust && e->visitor[i]) id = first_cust[e->visitor[i]];
-        if (!id) id = e->visitor[i];
-        identity[k] = id; /* already in sorted order */
-    }
-    free(first_cust);
-    first_cust = NULL;
-    e->identity = identity;
+    cp_parallel_run(nt, identity_part, &sj);
+    free(first);
+    first = NULL;
+    e->identity = sj.identity;
     if (!run->opt.keep_raw_ids) {
         /* reports read identity only: 8 bytes an event saved */
-        free(e->visitor);
-        free(e->customer);
+        spare_give(&sp, sizeof *e->visitor, e->visitor);
+        spare_give(&sp, sizeof *e->customer, e->customer);
         e->visitor = e->customer = NULL;
     }
+    PHASE("identity");
+    if (!sorted) {
+        /* every other column in the sorted order, one column at a time (one
+         * column's worth of extra memory), its rows split over the threads */
+        struct { void *slot; size_t elem; } cols[] = {
+            {&e->money_micros, 8}, {&e->ip, 4}, {&e->ua, 4}, {&e->referrer, 4}, {&e->asin, 4},
+            {&e->tag, 4}, {&e->click_id, 4}, {&e->placement, 4}, {&e->order, 4}, {&e->units, 4},
+            {&e->line, 4}, {&e->file, 2}, {&e->type, 1}, {&e->flags, 1}, {&e->rating, 1}};
+        for (size_t c = 0; c < sizeof cols / sizeof *cols; c++)
+            if (!gather_column(cols[c].slot, cols[c].elem, perm, n, nt, &sp)) goto oom;
+    }
+    spares_free(&sp);
     {
-        /* gather every column in the sorted order; the columns are
-         * independent, so two threads share them */
-        perm_job jobs[] = {
-            {&e->ts_ms, 8}, {&e->money_micros, 8}, {&e->ip, 4}, {&e->ua, 4},
-            {&e->referrer, 4}, {&e->asin, 4}, {&e->tag, 4},
-            {&e->click_id, 4}, {&e->placement, 4}, {&e->order, 4},
-            {&e->units, 4}, {&e->line, 4}, {&e->file, 2},
-            {&e->type, 1}, {&e->flags, 1}, {&e->rating, 1},
-            {&e->visitor, 4}, {&e->customer, 4}};
-        size_t n_jobs = sizeof jobs / sizeof *jobs;
-        if (!run->opt.keep_raw_ids) n_jobs -= 2;
-        /* split by bytes: about half of each row's bytes per thread */
-        perm_batch half[2] = {{jobs, 0, 4, perm, n, true}, {jobs, 4, n_jobs, perm, n, true}};
-        pthread_t th;
-        bool threaded = n >= 100000 && pthread_create(&th, NULL, perm_run, &half[1]) == 0;
-        perm_run(&half[0]);
-        if (threaded) pthread_join(th, NULL);
-        else perm_run(&half[1]);
-        if (!half[0].ok || !half[1].ok) goto oom;
+        /* reused and kept buffers still have the loading capacity: give the
+         * tail back (shrinking never moves a buffer's rows) */
+        struct { void *slot; size_t elem; } cols[] = {
+            {&e->ts_ms, 8}, {&e->money_micros, 8}, {&e->identity, 4}, {&e->visitor, 4}, {&e->customer, 4},
+            {&e->ip, 4}, {&e->ua, 4}, {&e->referrer, 4}, {&e->asin, 4}, {&e->tag, 4}, {&e->click_id, 4},
+            {&e->placement, 4}, {&e->order, 4}, {&e->units, 4}, {&e->line, 4}, {&e->file, 2},
+            {&e->type, 1}, {&e->flags, 1}, {&e->rating, 1}};
+        for (size_t c = 0; c < sizeof cols / sizeof *cols && n; c++) {
+            void *p;
+            memcpy(&p, cols[c].slot, sizeof p);
+            if (!p) continue;
+            void *q = realloc(p, n * cols[c].elem);
+            if (q) memcpy(cols[c].slot, &q, sizeof q);
+        }
     }
     run->cap = n;
+    PHASE("gather");
 
     /* R1.3 orders.  order column holds the order string id until here. */
     order_of_str = calloc(n_str, sizeof *order_of_str); /* string id -> order index + 1 */
@@ -266,23 +401,21 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
     free(order_of_str);
     order_of_str = NULL;
 
+    PHASE("orders");
     /* by-identity permutation: counting sort over identity ids (stable) */
-    run->by_identity = malloc((n ? n : 1) * sizeof *run->by_identity);
-    size_t *start = calloc(n_str + 1, sizeof *start);
-    if (!run->by_identity || !start) { free(start); goto oom; }
-    for (size_t i = 0; i < n; i++) start[e->identity[i] + 1]++;
-    for (size_t s = 1; s <= n_str; s++) start[s] += start[s - 1];
-    for (size_t i = 0; i < n; i++) run->by_identity[start[e->identity[i]]++] = (uint32_t)i;
-    free(start);
+    run->by_identity = perm ? perm : malloc((n ? n : 1) * sizeof *run->by_identity); /* perm's buffer */
+    perm = NULL;
+    if (!run->by_identity || cp_counting_sort_rows(e->identity, n, (uint32_t)n_str, run->by_identity, nt) != 0)
+        goto oom;
+    PHASE("by_identity");
 
-    free(perm);
     run->finished = true;
     return CP_OK;
 oom:
+    spares_free(&sp);
     free(syn_ts);
     free(perm);
-    free(key);
-    free(first_cust);
+    free(first);
     free(order_of_str);
     if (err) { err->code = CP_ENOMEM; snprintf(err->msg, sizeof err->msg, "out of memory while sorting events"); }
     return CP_ENOMEM;

@@ -37,12 +37,6 @@ static cp_result oom(cp_error *err) {
     return CP_ENOMEM;
 }
 
-uint32_t cp_quality_landing(const cp_report_ctx *ctx, uint32_t click_row) {
-    uint32_t f = ctx->click_of ? ctx->click_of[click_row] : CP_NONE;
-    if (f == CP_NONE || !ctx->landing_pv) return CP_NONE;
-    return ctx->landing_pv[f];
-}
-
 /* Verdict caches per string id: 0 = not computed, 1 = no, 2 = yes. */
 enum { V_UNKNOWN = 0, V_NO = 1, V_YES = 2 };
 
@@ -86,7 +80,7 @@ static cp_result load_lists(const cp_report_options *opt, cp_botlist *bots,
     return CP_OK;
 }
 
-cp_result cp_quality_build(cp_report_ctx *ctx, cp_error *err) {
+cp_result cp_quality_build_status(cp_report_ctx *ctx, cp_error *err) {
     const cp_events *ev = ctx->ev;
     const cp_strings *str = ctx->str;
     const cp_report_options *opt = ctx->opt;
@@ -101,14 +95,11 @@ cp_result cp_quality_build(cp_report_ctx *ctx, cp_error *err) {
 
     ctx->ua_rule_on = cp_run_has_user_agents(ctx->run);
     uint8_t *status = calloc(n ? n : 1, 1);
-    uint32_t *click_of = malloc((n ? n : 1) * sizeof *click_of);
-    uint32_t *landing = malloc((n ? n : 1) * sizeof *landing);
     uint8_t *ua_verdict = calloc((size_t)n_str + 1, 1);
     uint8_t *ip_verdict = calloc((size_t)n_str + 1, 1);
-    uint32_t *first_click = malloc(((size_t)n_str + 1) * sizeof *first_click);
     uint32_t *group_start = NULL, *grouped = NULL;
     dedup_slot *table = NULL;
-    if (!status || !click_of || !landing || !ua_verdict || !ip_verdict || !first_click) {
+    if (!status || !ua_verdict || !ip_verdict) {
         rc = oom(err);
         goto done;
     }
@@ -234,6 +225,34 @@ cp_result cp_quality_build(cp_report_ctx *ctx, cp_error *err) {
         table = NULL;
     }
 
+    ctx->status = status;
+    status = NULL;
+    rc = CP_OK;
+done:
+    free(status);
+    free(ua_verdict);
+    free(ip_verdict);
+    free(group_start);
+    free(grouped);
+    free(table);
+    cp_botlist_free(&bots);
+    cp_cidr_set_free(&blocked);
+    return rc;
+}
+
+cp_result cp_quality_build_links(cp_report_ctx *ctx, cp_error *err) {
+    const cp_events *ev = ctx->ev;
+    size_t n = ev->n;
+    uint32_t n_str = cp_strings_count(ctx->str);
+    uint32_t *click_of = malloc((n ? n : 1) * sizeof *click_of);
+    uint32_t *landing = malloc((n ? n : 1) * sizeof *landing);
+    uint32_t *first_click = malloc(((size_t)n_str + 1) * sizeof *first_click);
+    if (!click_of || !landing || !first_click) {
+        free(click_of);
+        free(landing);
+        free(first_click);
+        return oom(err);
+    }
     /* R4.3 click_id links.  first_click: per click_id string, the first
      * click row in R1.6 order. */
     for (size_t s = 0; s <= n_str; s++) first_click[s] = CP_NONE;
@@ -251,26 +270,15 @@ cp_result cp_quality_build(cp_report_ctx *ctx, cp_error *err) {
             landing[f] == CP_NONE)
             landing[f] = (uint32_t)i;
     }
-
-    ctx->status = status;
+    free(first_click);
     ctx->click_of = click_of;
     ctx->landing_pv = landing;
-    status = NULL;
-    click_of = NULL;
-    landing = NULL;
-    rc = CP_OK;
-done:
-    free(status);
-    free(click_of);
-    free(landing);
-    free(ua_verdict);
-    free(ip_verdict);
-    free(first_click);
-    free(group_start);
-    free(grouped);
-    free(table);
-    cp_botlist_free(&bots);
-    cp_cidr_set_free(&blocked);
+    return CP_OK;
+}
+
+cp_result cp_quality_build(cp_report_ctx *ctx, cp_error *err) {
+    cp_result rc = cp_quality_build_status(ctx, err);
+    if (rc == CP_OK) rc = cp_quality_build_links(ctx, err);
     return rc;
 }
 

@@ -13,6 +13,16 @@
 #include <stdint.h>
 
 #include "clickpath/clickpath.h"
+#include "clickpath/report.h"
+
+/* ---- the stage in two parts ------------------------------------------------
+ * cp_quality_build() is the status part then the links part.  They read only
+ * the run and write disjoint fields of the context, so the report pipeline
+ * (report.c) runs them at the same time. */
+/* R3.1, R3.2: ctx->status and ctx->ua_rule_on. */
+cp_result cp_quality_build_status(cp_report_ctx *ctx, cp_error *err);
+/* R4.3: ctx->click_of and ctx->landing_pv. */
+cp_result cp_quality_build_links(cp_report_ctx *ctx, cp_error *err);
 
 /* ---- bot list (R3.1.1) ---------------------------------------------------
  * Case-insensitive substrings, plus POSIX extended regular expressions for
@@ -84,8 +94,11 @@ void cp_cidr_set_free(cp_cidr_set *set); /* accepts a zeroed struct */
 /* The landing page view of a click row (R4.3): the landing of the first
  * click carrying its click_id, or CP_NONE (then a valid click is bounced,
  * R3.4).  Needs cp_quality_build. */
-struct cp_report_ctx;
-uint32_t cp_quality_landing(const struct cp_report_ctx *ctx, uint32_t click_row);
+static inline uint32_t cp_quality_landing(const cp_report_ctx *ctx, uint32_t click_row) {
+    uint32_t f = ctx->click_of ? ctx->click_of[click_row] : CP_NONE;
+    if (f == CP_NONE || !ctx->landing_pv) return CP_NONE;
+    return ctx->landing_pv[f];
+}
 
 /* Reads a whole file into a NUL-terminated heap buffer (free with free()). */
 cp_result cp_quality_read_file(const char *path, char **data, size_t *len, cp_error *err);

@@ -1,15 +1,29 @@
 /* report.c -- the report pipeline: options with SPEC's defaults, the context
  * every stage shares, and cp_report_all(), which runs the stages (R3, R4, R6,
- * R7, R10) and writers in order and then rejects.csv (R1.4b) and
- * summary.json (R8). */
+ * R7, R10), the writers and rejects.csv (R1.4b), then summary.json (R8).
+ *
+ * cp_report_all runs them as tasks on a small pool of ctx.threads threads.
+ * A task starts when the stages it reads are built (the data dependencies of
+ * report.h: sessions, ads and attribution read only the quality stage's
+ * columns, and each writer the stages it reports on).  Writers write their
+ * own files, and each fills its own summary fragment; the fragments are
+ * spliced in the one-thread order afterwards, so summary.json and the human
+ * summary are byte for byte the same for any number of threads.  An error is
+ * reported as the one-thread run reports it: the first failing task in that
+ * order (tasks after a failure are not started, but tasks already running
+ * finish, so files may exist that a one-thread run would not have written).
+ */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clickpath/report.h"
 #include "ingest/run.h"
+#include "quality/quality.h"
 #include "report/present.h"
 #include "report/table.h"
+#include "util/parallel.h"
 #include "util/values.h"
 
 #define HOUR_MS INT64_C(3600000)
@@ -53,6 +67,7 @@ cp_result cp_report_ctx_init(cp_report_ctx *ctx, const cp_run *run, const cp_rep
     ctx->str = cp_run_strings(run);
     ctx->by_identity = cp_run_by_identity(run);
     ctx->opt = opt;
+    ctx->threads = cp_threads_resolve(run->opt.threads);
     /* R10.1: --as-of, else the latest accepted event time */
     if (opt->has_as_of) ctx->as_of_ms = opt->as_of_ms;
     else ctx->as_of_ms = ctx->ev->n ? ctx->ev->ts_ms[ctx->ev->n - 1] : 0;
@@ -120,6 +135,148 @@ static cp_result write_rejects(const cp_run *run, const cp_report_options *opt, 
     return cp_table_close(t, err);
 }
 
+/* ---- the pipeline ---------------------------------------------------------- */
+
+/* Tasks in the one-thread order: the order of the summary fragments and of
+ * error reports. */
+enum {
+    T_STATUS,        /* cp_quality_build: R3 status */
+    T_LINKS,         /* cp_quality_build: R4.3 click_id links */
+    T_SESSIONS,      /* cp_sessions_build */
+    T_ADS,           /* cp_ads_build */
+    T_ATTRIBUTION,   /* cp_attribution_build */
+    T_W_QUALITY,
+    T_W_BUSINESS,
+    T_W_DIAGNOSTICS,
+    T_W_ADS,
+    T_W_ATTRIBUTION,
+    T_W_CUSTOMERS,
+    T_REJECTS,
+    N_TASKS
+};
+
+#define BIT(t) (1u << (t))
+#define QUALITY (BIT(T_STATUS) | BIT(T_LINKS))
+
+typedef struct task_def {
+    unsigned deps; /* tasks whose columns it reads */
+    cp_result (*build)(cp_report_ctx *, cp_error *);
+    cp_result (*write)(cp_report_ctx *, cp_summary *, cp_error *);
+} task_def;
+
+/* What each stage reads (report.h): sessions the links only (R4.3 sources);
+ * ads and attribution the status only; every writer the quality columns and
+ * the stages it reports on. */
+static const task_def task_defs[N_TASKS] = {
+    [T_STATUS] = {0, cp_quality_build_status, NULL},
+    [T_LINKS] = {0, cp_quality_build_links, NULL},
+    [T_SESSIONS] = {BIT(T_LINKS), cp_sessions_build, NULL},
+    [T_ADS] = {BIT(T_STATUS), cp_ads_build, NULL},
+    [T_ATTRIBUTION] = {BIT(T_STATUS), cp_attribution_build, NULL},
+    [T_W_QUALITY] = {QUALITY, NULL, cp_quality_write},
+    [T_W_BUSINESS] = {QUALITY | BIT(T_SESSIONS), NULL, cp_business_write},
+    [T_W_DIAGNOSTICS] = {QUALITY | BIT(T_SESSIONS), NULL, cp_diagnostics_write},
+    [T_W_ADS] = {QUALITY | BIT(T_ADS), NULL, cp_ads_write},
+    [T_W_ATTRIBUTION] = {QUALITY | BIT(T_ATTRIBUTION), NULL, cp_attribution_write},
+    [T_W_CUSTOMERS] = {QUALITY | BIT(T_ADS) | BIT(T_ATTRIBUTION), NULL, cp_customers_write},
+    [T_REJECTS] = {0, NULL, NULL},
+};
+
+/* With more than one thread, ready tasks are taken in this order: the
+ * stages that feed the most work first, the longest writers next, and
+ * rejects.csv (ready at once) whenever a thread would otherwise wait. */
+static const unsigned task_priority[N_TASKS] = {
+    T_STATUS,    T_LINKS,       T_ADS,           T_ATTRIBUTION, T_SESSIONS,      T_W_ADS,
+    T_W_CUSTOMERS, T_W_BUSINESS, T_W_ATTRIBUTION, T_W_QUALITY,  T_W_DIAGNOSTICS, T_REJECTS};
+
+typedef struct pipeline {
+    cp_report_ctx *ctx;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    bool serial;              /* one thread: tasks in the one-thread order */
+    unsigned started, done;   /* bit sets of tasks */
+    unsigned failed;          /* tasks that returned an error */
+    cp_summary *frag[N_TASKS];
+    cp_error err[N_TASKS];
+    cp_result rc[N_TASKS];
+#ifdef CP_REPORT_DEBUG
+    double t_start;
+#endif
+} pipeline;
+
+static cp_result run_task(pipeline *p, unsigned t) {
+    const task_def *d = &task_defs[t];
+    cp_report_ctx *ctx = p->ctx;
+    cp_error *err = &p->err[t];
+    if (d->build) return d->build(ctx, err);
+    if (t == T_REJECTS) return write_rejects(ctx->run, ctx->opt, err);
+    p->frag[t] = cp_summary_fragment();
+    if (!p->frag[t]) {
+        err->code = CP_ENOMEM;
+        snprintf(err->msg, sizeof err->msg, "out of memory for the summary");
+        return CP_ENOMEM;
+    }
+    return d->write(ctx, p->frag[t], err);
+}
+
+/* The next task to start, or N_TASKS when none can start now.  *finished
+ * is set when no task will ever start again.  Caller holds the lock. */
+static unsigned next_task(const pipeline *p, bool *finished) {
+    unsigned all = BIT(N_TASKS) - 1;
+    /* after a failure nothing that comes later in the one-thread order starts */
+    unsigned first_failed = p->failed ? (unsigned)__builtin_ctz(p->failed) : N_TASKS;
+    *finished = true;
+    for (unsigned k = 0; k < N_TASKS; k++) {
+        unsigned t = p->serial ? k : task_priority[k];
+        if (p->started & BIT(t) || t > first_failed) continue;
+        if (p->failed & task_defs[t].deps) continue; /* never starts */
+        *finished = false;
+        if ((p->done & task_defs[t].deps) == task_defs[t].deps) return t;
+    }
+    if (p->started != (p->done & all)) *finished = false; /* running tasks may free others */
+    return N_TASKS;
+}
+
+/* -DCP_REPORT_DEBUG prints "task T START +SECONDS" lines to stderr. */
+#ifdef CP_REPORT_DEBUG
+#include <time.h>
+static double task_clock(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+#endif
+
+static void *pipeline_worker(void *arg) {
+    pipeline *p = arg;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        bool finished;
+        unsigned t = next_task(p, &finished);
+        if (t == N_TASKS) {
+            if (finished) break;
+            pthread_cond_wait(&p->changed, &p->lock);
+            continue;
+        }
+        p->started |= BIT(t);
+        pthread_mutex_unlock(&p->lock);
+#ifdef CP_REPORT_DEBUG
+        double t0 = task_clock();
+#endif
+        cp_result rc = run_task(p, t);
+#ifdef CP_REPORT_DEBUG
+        fprintf(stderr, "task %-2u %.3f +%.3f\n", t, t0 - p->t_start, task_clock() - t0);
+#endif
+        pthread_mutex_lock(&p->lock);
+        p->rc[t] = rc;
+        p->done |= BIT(t);
+        if (rc != CP_OK) p->failed |= BIT(t);
+        pthread_cond_broadcast(&p->changed);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
 cp_result cp_report_all(const cp_run *run, const cp_report_options *opt, cp_summary *sum, cp_error *err) {
     cp_result r = cp_mkdir_p(opt->out_dir, err);
     if (r) return r;
@@ -132,17 +289,32 @@ cp_result cp_report_all(const cp_run *run, const cp_report_options *opt, cp_summ
         cp_summary_str(sum, "as_of", b);
         cp_summary_str(sum, "tz", cp_tz_name(opt->tz));
     }
-    if (!r) r = cp_quality_build(&ctx, err);
-    if (!r) r = cp_sessions_build(&ctx, err);
-    if (!r) r = cp_ads_build(&ctx, err);
-    if (!r) r = cp_attribution_build(&ctx, err);
-    if (!r) r = cp_quality_write(&ctx, sum, err);
-    if (!r) r = cp_business_write(&ctx, sum, err);
-    if (!r) r = cp_diagnostics_write(&ctx, sum, err);
-    if (!r) r = cp_ads_write(&ctx, sum, err);
-    if (!r) r = cp_attribution_write(&ctx, sum, err);
-    if (!r) r = cp_customers_write(&ctx, sum, err);
-    if (!r) r = write_rejects(run, opt, err);
+    pipeline p = {.ctx = &ctx, .serial = ctx.threads <= 1};
+#ifdef CP_REPORT_DEBUG
+    p.t_start = task_clock();
+#endif
+    pthread_mutex_init(&p.lock, NULL);
+    pthread_cond_init(&p.changed, NULL);
+    unsigned n_workers = ctx.threads < N_TASKS ? ctx.threads : N_TASKS;
+    pthread_t tid[N_TASKS];
+    bool started[N_TASKS] = {false};
+    for (unsigned w = 1; w < n_workers; w++) started[w] = pthread_create(&tid[w], NULL, pipeline_worker, &p) == 0;
+    pipeline_worker(&p);
+    for (unsigned w = 1; w < n_workers; w++)
+        if (started[w]) pthread_join(tid[w], NULL);
+    pthread_cond_destroy(&p.changed);
+    pthread_mutex_destroy(&p.lock);
+
+    /* the first error in the one-thread order; else the fragments, in it */
+    for (unsigned t = 0; t < N_TASKS && !r; t++)
+        if (p.failed & BIT(t)) {
+            r = p.rc[t];
+            if (err) *err = p.err[t];
+        }
+    for (unsigned t = 0; t < N_TASKS; t++) {
+        if (!r) cp_summary_splice(sum, p.frag[t]);
+        else cp_summary_free(p.frag[t]);
+    }
     if (!r) {
         char path[4096];
         snprintf(path, sizeof path, "%s/summary.json", opt->out_dir);
@@ -151,6 +323,9 @@ cp_result cp_report_all(const cp_run *run, const cp_report_options *opt, cp_summ
     /* issue 8: built from the CSVs just written (present.h) */
     if (!r && opt->xlsx) r = cp_xlsx_write(opt->out_dir, err);
     if (!r && opt->format == CP_FORMAT_CSV) r = cp_html_write(opt->out_dir, opt->asset_dir, opt->target_acos, err);
+#ifdef CP_REPORT_DEBUG
+    fprintf(stderr, "pipeline end %.3f\n", task_clock() - p.t_start);
+#endif
     cp_report_ctx_free(&ctx);
     return r;
 }

@@ -371,6 +371,27 @@ cp_summary *cp_summary_new(void) {
     return s;
 }
 
+cp_summary *cp_summary_fragment(void) {
+    cp_summary *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->closer[0] = '}'; /* no "{": the keys continue another summary */
+    return s;
+}
+
+void cp_summary_splice(cp_summary *s, cp_summary *frag) {
+    if (!frag) return;
+    while (frag->depth > 0) cp_summary_end(frag);
+    /* frag's first key was written without a comma: it needs one here when
+     * s already holds a key at the top level */
+    if (frag->json.len && s->need_comma[0]) cp_buf_put(&s->json, ",", 1);
+    if (frag->json.len) cp_buf_put(&s->json, frag->json.p, frag->json.len);
+    if (frag->need_comma[0]) s->need_comma[0] = true;
+    if (frag->text.len) cp_buf_put(&s->text, frag->text.p, frag->text.len);
+    if (frag->json.oom) s->json.oom = true;
+    if (frag->text.oom) s->text.oom = true;
+    cp_summary_free(frag);
+}
+
 void cp_summary_free(cp_summary *s) {
     if (!s) return;
     cp_buf_free(&s->json);

@@ -48,6 +48,17 @@ typedef struct cp_summary cp_summary;
 
 cp_summary *cp_summary_new(void);
 void cp_summary_free(cp_summary *s);
+/* A fragment: a summary whose keys and human lines continue another one at
+ * its top level.  Writers that run at the same time each fill their own
+ * fragment (a summary is not thread-safe); cp_summary_splice() then appends
+ * the fragments in a fixed order, and the result is byte for byte what the
+ * writers would have written into one summary in that order.  NULL when out
+ * of memory. */
+cp_summary *cp_summary_fragment(void);
+/* Appends frag's keys (closing what frag left open) and human lines to s,
+ * which must be at its top level (no object or array open), and frees frag.
+ * Accepts NULL frag. */
+void cp_summary_splice(cp_summary *s, cp_summary *frag);
 void cp_summary_begin(cp_summary *s, const char *key);       /* "key": { */
 void cp_summary_begin_array(cp_summary *s, const char *key); /* "key": [ ; key NULL inside arrays */
 void cp_summary_end(cp_summary *s);                          /* } or ] */

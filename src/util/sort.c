@@ -1,24 +1,257 @@
 /* sort.c -- see sort.h. */
 #include "util/sort.h"
 
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
-uint64_t *cp_sort_by_identity(uint64_t *keys, uint64_t *tmp, size_t m, uint32_t max_id) {
-    enum { BITS = 11, RADIX = 1 << BITS };
-    size_t count[RADIX];
-    for (unsigned shift = 32; shift < 64 && (max_id >> (shift - 32)); shift += BITS) {
-        memset(count, 0, sizeof count);
-        for (size_t i = 0; i < m; i++) count[(keys[i] >> shift) & (RADIX - 1)]++;
+#include "util/parallel.h"
+
+#define DIGIT_BITS_MAX 11
+
+/* One LSD pass: src -> dst by the digit (key >> shift) & mask. */
+typedef struct radix_job {
+    const uint64_t *src;
+    uint64_t *dst;
+    size_t m;
+    unsigned shift;
+    uint64_t mask;
+    size_t buckets;
+    size_t *count; /* n_parts x buckets: counts, then each part's cursors */
+} radix_job;
+
+static void radix_count(void *arg, unsigned part, unsigned n_parts) {
+    radix_job *j = arg;
+    size_t lo, hi;
+    cp_part_range(j->m, part, n_parts, &lo, &hi);
+    size_t *c = j->count + (size_t)part * j->buckets;
+    memset(c, 0, j->buckets * sizeof *c);
+    const uint64_t *src = j->src;
+    unsigned shift = j->shift;
+    uint64_t mask = j->mask;
+    for (size_t i = lo; i < hi; i++) c[(src[i] >> shift) & mask]++;
+}
+
+static void radix_scatter(void *arg, unsigned part, unsigned n_parts) {
+    radix_job *j = arg;
+    size_t lo, hi;
+    cp_part_range(j->m, part, n_parts, &lo, &hi);
+    size_t *c = j->count + (size_t)part * j->buckets;
+    const uint64_t *src = j->src;
+    uint64_t *dst = j->dst;
+    unsigned shift = j->shift;
+    uint64_t mask = j->mask;
+    for (size_t i = lo; i < hi; i++) {
+        uint64_t k = src[i];
+        dst[c[(k >> shift) & mask]++] = k;
+    }
+}
+
+uint64_t *cp_radix_sort_u64(uint64_t *keys, uint64_t *tmp, size_t m, unsigned lo_bit, unsigned hi_bit,
+                            unsigned nt) {
+    if (hi_bit > 64) hi_bit = 64;
+    if (m < 2 || hi_bit <= lo_bit) return keys;
+    unsigned bits = hi_bit - lo_bit;
+    unsigned passes = (bits + DIGIT_BITS_MAX - 1) / DIGIT_BITS_MAX;
+    unsigned width = (bits + passes - 1) / passes; /* equal digits: 34 bits = 4 x 9 */
+    unsigned n_parts = cp_threads_for(nt, m, 1);
+    size_t buckets = (size_t)1 << width;
+    size_t *count = malloc((size_t)n_parts * buckets * sizeof *count);
+    if (!count) return NULL;
+    radix_job j = {.m = m, .buckets = buckets, .count = count};
+    for (unsigned shift = lo_bit; shift < hi_bit; shift += width) {
+        unsigned w = hi_bit - shift < width ? hi_bit - shift : width;
+        j.src = keys;
+        j.dst = tmp;
+        j.shift = shift;
+        j.mask = ((uint64_t)1 << w) - 1;
+        cp_parallel_run(n_parts, radix_count, &j);
+        /* offsets in (digit, part) order: part p's keys of digit d follow
+         * those of parts < p, as in one stable pass over all keys */
         size_t sum = 0;
-        for (size_t d = 0; d < RADIX; d++) {
-            size_t c = count[d];
-            count[d] = sum;
-            sum += c;
+        bool one_digit = false;
+        for (size_t d = 0; d < buckets && !one_digit; d++) {
+            size_t in_d = 0;
+            for (unsigned p = 0; p < n_parts; p++) {
+                size_t c = count[(size_t)p * buckets + d];
+                count[(size_t)p * buckets + d] = sum;
+                sum += c;
+                in_d += c;
+            }
+            one_digit = in_d == m; /* every key has this digit: nothing moves */
         }
-        for (size_t i = 0; i < m; i++) tmp[count[(keys[i] >> shift) & (RADIX - 1)]++] = keys[i];
+        if (one_digit) continue;
+        cp_parallel_run(n_parts, radix_scatter, &j);
         uint64_t *t = keys;
         keys = tmp;
         tmp = t;
     }
+    free(count);
     return keys;
+}
+
+uint64_t *cp_sort_by_identity(uint64_t *keys, uint64_t *tmp, size_t m, uint32_t max_id, unsigned nt) {
+    unsigned bits = 0;
+    while (bits < 32 && (max_id >> bits)) bits++;
+    return cp_radix_sort_u64(keys, tmp, m, 32, 32 + bits, nt);
+}
+
+/* ---- R1.6: rows by time ------------------------------------------------------ */
+
+typedef struct time_job {
+    const int64_t *ts;     /* the times (may be the memory keys are built in) */
+    int64_t tmin;
+    size_t n;
+    unsigned row_bits, lo, width;
+    const uint32_t *prev;  /* the previous stage's order; NULL = rows in order */
+    uint64_t *keys;        /* stage keys, then sorted keys */
+    uint32_t *perm;        /* the order made */
+    int64_t *sorted_ts;    /* output of the ts gather */
+} time_job;
+
+static void time_keys(void *arg, unsigned part, unsigned n_parts) {
+    time_job *j = arg;
+    size_t lo, hi;
+    cp_part_range(j->n, part, n_parts, &lo, &hi);
+    uint64_t mask = j->width < 64 ? ((uint64_t)1 << j->width) - 1 : ~(uint64_t)0;
+    for (size_t k = lo; k < hi; k++) {
+        size_t row = j->prev ? j->prev[k] : k;
+        uint64_t t = (((uint64_t)j->ts[row] - (uint64_t)j->tmin) >> j->lo) & mask;
+        j->keys[k] = t << j->row_bits | k;
+    }
+}
+
+static void time_perm(void *arg, unsigned part, unsigned n_parts) {
+    time_job *j = arg;
+    size_t lo, hi;
+    cp_part_range(j->n, part, n_parts, &lo, &hi);
+    uint64_t row_mask = ((uint64_t)1 << j->row_bits) - 1;
+    for (size_t k = lo; k < hi; k++) {
+        uint32_t at = (uint32_t)(j->keys[k] & row_mask);
+        j->perm[k] = j->prev ? j->prev[at] : at;
+    }
+}
+
+/* One stage that covered every time bit: the sorted keys hold the times. */
+static void time_unkey(void *arg, unsigned part, unsigned n_parts) {
+    time_job *j = arg;
+    size_t lo, hi;
+    cp_part_range(j->n, part, n_parts, &lo, &hi);
+    for (size_t k = lo; k < hi; k++) j->sorted_ts[k] = (int64_t)((uint64_t)j->tmin + (j->keys[k] >> j->row_bits));
+}
+
+static void time_gather(void *arg, unsigned part, unsigned n_parts) {
+    time_job *j = arg;
+    size_t lo, hi;
+    cp_part_range(j->n, part, n_parts, &lo, &hi);
+    for (size_t k = lo; k < hi; k++) j->sorted_ts[k] = j->ts[j->perm[k]];
+}
+
+int cp_sort_by_time(int64_t *ts, size_t n, int64_t tmin, int64_t tmax, unsigned key_bits, unsigned nt,
+                    uint32_t *perm, int64_t **sorted_ts, int64_t **spare) {
+    *sorted_ts = *spare = NULL;
+    unsigned row_bits = 1, ts_bits = 0;
+    while (row_bits < 32 && n > 1 && ((n - 1) >> row_bits)) row_bits++;
+    uint64_t span = tmax > tmin ? (uint64_t)tmax - (uint64_t)tmin : 0;
+    while (ts_bits < 64 && (span >> ts_bits)) ts_bits++;
+    if (key_bits > 64) key_bits = 64;
+    if (key_bits <= row_bits) return -1;
+    unsigned stage_bits = key_bits - row_bits;
+    bool one_stage = ts_bits <= stage_bits;
+    /* the keys are built over ts itself (each row's key replaces its time);
+     * with several stages every stage reads the times, so they are kept */
+    uint64_t *a = (uint64_t *)ts, *b = malloc((n ? n : 1) * sizeof *b);
+    int64_t *times = one_stage ? ts : malloc((n ? n : 1) * sizeof *times);
+    if (!b || !times) {
+        free(b);
+        if (times != ts) free(times);
+        return -1;
+    }
+    if (times != ts) memcpy(times, ts, n * sizeof *ts);
+    nt = cp_threads_for(nt, n, 1);
+    time_job j = {.ts = times, .tmin = tmin, .n = n, .row_bits = row_bits, .perm = perm};
+    unsigned lo = 0;
+    do {
+        j.lo = lo;
+        j.width = ts_bits - lo < stage_bits ? ts_bits - lo : stage_bits;
+        j.keys = a;
+        cp_parallel_run(nt, time_keys, &j);
+        uint64_t *sorted = cp_radix_sort_u64(a, b, n, row_bits, row_bits + j.width, nt);
+        if (!sorted) goto oom;
+        if (sorted == b) { b = a; a = sorted; } /* a: the sorted keys; b: free */
+        j.keys = a;
+        if (j.prev) { /* this stage sorted positions of the previous order */
+            memcpy(b, perm, n * sizeof *perm);
+            j.prev = (const uint32_t *)b;
+        }
+        cp_parallel_run(nt, time_perm, &j);
+        j.prev = perm; /* the next stage's keys read the order made here */
+        lo += j.width;
+    } while (lo < ts_bits);
+    j.sorted_ts = (int64_t *)a;
+    if (one_stage) { /* the keys hold every time bit: they become the times, in place */
+        cp_parallel_run(nt, time_unkey, &j);
+    } else {
+        cp_parallel_run(nt, time_gather, &j);
+        free(times);
+    }
+    *sorted_ts = (int64_t *)a;
+    *spare = (int64_t *)b;
+    return 0;
+oom:
+    if (times != ts) free(times);
+    if (b != (uint64_t *)ts) free(b);
+    else free(a);
+    return -1;
+}
+
+/* ---- counting sort of rows by bucket ------------------------------------- */
+
+typedef struct csort_job {
+    const uint32_t *bucket;
+    size_t n;
+    size_t n_buckets;
+    uint32_t *count; /* n_parts x n_buckets */
+    uint32_t *out;
+} csort_job;
+
+static void csort_count(void *arg, unsigned part, unsigned n_parts) {
+    csort_job *j = arg;
+    size_t lo, hi;
+    cp_part_range(j->n, part, n_parts, &lo, &hi);
+    uint32_t *c = j->count + (size_t)part * j->n_buckets;
+    const uint32_t *b = j->bucket;
+    for (size_t i = lo; i < hi; i++) c[b[i]]++;
+}
+
+static void csort_scatter(void *arg, unsigned part, unsigned n_parts) {
+    csort_job *j = arg;
+    size_t lo, hi;
+    cp_part_range(j->n, part, n_parts, &lo, &hi);
+    uint32_t *c = j->count + (size_t)part * j->n_buckets;
+    const uint32_t *b = j->bucket;
+    uint32_t *out = j->out;
+    for (size_t i = lo; i < hi; i++) out[c[b[i]]++] = (uint32_t)i;
+}
+
+int cp_counting_sort_rows(const uint32_t *bucket, size_t n, uint32_t n_buckets, uint32_t *out, unsigned nt) {
+    if (n == 0) return 0;
+    if (n_buckets == 0) n_buckets = 1;
+    unsigned n_parts = cp_threads_for(nt, n, 1);
+    /* each part has a count per bucket: keep them within ~2 words per row */
+    while (n_parts > 1 && (size_t)n_parts * n_buckets > 2 * n + 65536) n_parts--;
+    uint32_t *count = calloc((size_t)n_parts * n_buckets, sizeof *count);
+    if (!count) return -1;
+    csort_job j = {bucket, n, n_buckets, count, out};
+    cp_parallel_run(n_parts, csort_count, &j);
+    uint32_t sum = 0;
+    for (size_t b = 0; b < n_buckets; b++)
+        for (unsigned p = 0; p < n_parts; p++) {
+            uint32_t c = count[(size_t)p * n_buckets + b];
+            count[(size_t)p * n_buckets + b] = sum;
+            sum += c;
+        }
+    cp_parallel_run(n_parts, csort_scatter, &j);
+    free(count);
+    return 0;
 }
