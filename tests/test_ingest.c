@@ -499,6 +499,54 @@ static void r1_4b_truncated_gzip_is_an_error(void **state) {
     cp_run_free(run);
 }
 
+static void assert_same_runs(cp_run **runs, int n_runs, size_t min_events);
+
+/* Decompression on its own thread (--threads > 1, reader.c prefetch): a
+ * zstd file of several 4 MiB chunks loads into the same store as on one
+ * thread, and the same file cut short fails the same way on both. */
+static void zstd_read_ahead_same_as_direct(void **state) {
+    (void)state;
+    size_t cap = 24u << 20, len = 0;
+    char *text = malloc(cap);
+    len += (size_t)snprintf(text + len, cap - len, HDR);
+    for (int i = 0; len + 256 < cap; i++)
+        len += (size_t)snprintf(text + len, cap - len, "2024-03-%02dT%02d:%02d:00Z,purchase,v%d,,A%d,,,,%d,1.5,,,,o%d,\"UA %d\"\n",
+                                1 + i % 28, i % 24, i % 60, i % 5000, i % 7, 1 + i % 3, i, i % 5);
+    size_t zcap = ZSTD_compressBound(len);
+    char *z = malloc(zcap);
+    size_t zn = ZSTD_compress(z, zcap, text, len, 1);
+    assert_false(ZSTD_isError(zn));
+    char path[] = "/tmp/cp_test_zstXXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, z, zn), (ssize_t)zn);
+    close(fd);
+    cp_run *runs[2];
+    for (unsigned t = 1; t <= 2; t++) {
+        cp_ingest_options o = {.threads = t, .keep_raw_ids = true};
+        cp_error err = {0};
+        runs[t - 1] = cp_run_new(&o, &err);
+        assert_int_equal(cp_run_load(runs[t - 1], path, &err), CP_OK);
+        assert_int_equal(cp_run_finish(runs[t - 1], &err), CP_OK);
+    }
+    assert_same_runs(runs, 2, 100000);
+    for (int t = 0; t < 2; t++) cp_run_free(runs[t]);
+    /* cut in the middle of a later chunk: an error naming the file, both ways */
+    assert_int_equal(truncate(path, (off_t)(zn * 2 / 3)), 0);
+    for (unsigned t = 1; t <= 2; t++) {
+        cp_ingest_options o = {.threads = t};
+        cp_error err = {0};
+        cp_run *run = cp_run_new(&o, &err);
+        assert_int_equal(cp_run_load(run, path, &err), CP_EFORMAT);
+        assert_non_null(strstr(err.msg, path));
+        assert_non_null(strstr(err.msg, "zstd"));
+        cp_run_free(run);
+    }
+    unlink(path);
+    free(z);
+    free(text);
+}
+
 /* Real data (shared/data README): the Online Retail export through the
  * column mapping.  541,909 rows; the only rejects are the two "Adjust bad
  * debt" rows with a negative UnitPrice (bad_price); 4,372 customers. */
@@ -727,6 +775,7 @@ int main(void) {
         cmocka_unit_test(r2_by_identity_order),
         cmocka_unit_test(r1_1_formats_and_compression_agree),
         cmocka_unit_test(r1_4b_truncated_gzip_is_an_error),
+        cmocka_unit_test(zstd_read_ahead_same_as_direct),
         cmocka_unit_test(threads_give_identical_results),
         cmocka_unit_test(pipeline_with_frequent_quoted_line_ends),
         cmocka_unit_test(load_buffer_same_as_file),

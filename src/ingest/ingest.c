@@ -1820,6 +1820,8 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
     size_t n_parts = run->opt.threads ? run->opt.threads : (size_t)sysconf(_SC_NPROCESSORS_ONLN);
     if (n_parts < 1) n_parts = 1;
     if (n_parts > 64) n_parts = 64;
+    /* with threads to spare, gzip and zstd inputs decompress on their own */
+    if (n_parts > 1) (void)cp_reader_prefetch(rd);
     worker mw = {0};
     bool workers_ready = false;
     /* blk[0] is the first block filled; with more than one thread, blk[1]

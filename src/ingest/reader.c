@@ -2,6 +2,7 @@
 #include "ingest/reader.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -30,6 +31,7 @@ struct cp_reader {
     bool z_init, z_ended; /* z_ended: the last member ended exactly at EOF */
     ZSTD_DCtx *zd;
     size_t zstd_last;     /* last ZSTD_decompressStream hint; 0 = frame done */
+    struct prefetch *pf;  /* cp_reader_prefetch(): a thread decompresses ahead */
     bool drop_behind;     /* a file larger than half the memory: see cp_reader_open */
     uint64_t read_off, dropped; /* bytes read from fd; page cache dropped below */
 };
@@ -283,7 +285,7 @@ static ssize_t read_zstd(cp_reader *r, unsigned char *buf, size_t cap, cp_error 
     return (ssize_t)ob.pos;
 }
 
-ssize_t cp_reader_read(cp_reader *r, void *buf, size_t cap, cp_error *err) {
+static ssize_t read_direct(cp_reader *r, void *buf, size_t cap, cp_error *err) {
     switch (r->comp) {
     case CP_COMP_GZIP: return read_gzip(r, buf, cap, err);
     case CP_COMP_ZSTD: return read_zstd(r, buf, cap, err);
@@ -291,8 +293,136 @@ ssize_t cp_reader_read(cp_reader *r, void *buf, size_t cap, cp_error *err) {
     }
 }
 
+/* ---- decompressing ahead on a thread of its own --------------------------- */
+
+#define PF_CHUNKS 4
+#define PF_CHUNK_BYTES (4u << 20)
+
+/* A ring of PF_CHUNKS chunks: the filler thread decompresses into the free
+ * ones, cp_reader_read() copies out of the filled ones in order.  A chunk
+ * belongs to the filler while it is free and to the reader while it is
+ * filled, so only the counters need the lock. */
+typedef struct prefetch {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t filled, freed;
+    unsigned char *chunk[PF_CHUNKS];
+    size_t len[PF_CHUNKS];
+    unsigned head, count; /* filled chunks: head .. head + count - 1 */
+    size_t off;           /* bytes of chunk[head] already read */
+    bool done;            /* the filler reached the end, or failed */
+    bool stop;            /* cp_reader_close(): the filler must quit */
+    ssize_t end_rc;       /* once done: 0 at the end, -1 on error (err) */
+    cp_error err;
+} prefetch;
+
+static void *prefetch_run(void *arg) {
+    cp_reader *r = arg;
+    prefetch *pf = r->pf;
+    for (;;) {
+        pthread_mutex_lock(&pf->mu);
+        while (pf->count == PF_CHUNKS && !pf->stop) pthread_cond_wait(&pf->freed, &pf->mu);
+        bool stop = pf->stop;
+        unsigned slot = (pf->head + pf->count) % PF_CHUNKS;
+        pthread_mutex_unlock(&pf->mu);
+        if (stop) return NULL;
+        cp_error e = {0};
+        ssize_t n = read_direct(r, pf->chunk[slot], PF_CHUNK_BYTES, &e);
+        pthread_mutex_lock(&pf->mu);
+        if (n > 0) {
+            pf->len[slot] = (size_t)n;
+            pf->count++;
+        } else {
+            pf->done = true;
+            pf->end_rc = n < 0 ? -1 : 0;
+            if (n < 0) pf->err = e;
+        }
+        pthread_cond_signal(&pf->filled);
+        pthread_mutex_unlock(&pf->mu);
+        if (n <= 0) return NULL;
+    }
+}
+
+bool cp_reader_prefetch(cp_reader *r) {
+    if (r->pf || r->mem || r->comp == CP_COMP_NONE) return false;
+    prefetch *pf = calloc(1, sizeof *pf);
+    if (!pf) return false;
+    for (int k = 0; k < PF_CHUNKS; k++) {
+        pf->chunk[k] = malloc(PF_CHUNK_BYTES);
+        if (!pf->chunk[k]) {
+            for (int j = 0; j < k; j++) free(pf->chunk[j]);
+            free(pf);
+            return false;
+        }
+    }
+    pthread_mutex_init(&pf->mu, NULL);
+    pthread_cond_init(&pf->filled, NULL);
+    pthread_cond_init(&pf->freed, NULL);
+    r->pf = pf;
+    if (pthread_create(&pf->thread, NULL, prefetch_run, r) != 0) {
+        r->pf = NULL;
+        pthread_mutex_destroy(&pf->mu);
+        pthread_cond_destroy(&pf->filled);
+        pthread_cond_destroy(&pf->freed);
+        for (int k = 0; k < PF_CHUNKS; k++) free(pf->chunk[k]);
+        free(pf);
+        return false;
+    }
+    return true;
+}
+
+static ssize_t read_prefetched(prefetch *pf, unsigned char *buf, size_t cap, cp_error *err) {
+    size_t out = 0;
+    pthread_mutex_lock(&pf->mu);
+    while (pf->count == 0 && !pf->done) pthread_cond_wait(&pf->filled, &pf->mu);
+    if (pf->count == 0) { /* done, nothing left */
+        ssize_t rc = pf->end_rc;
+        if (rc < 0 && err) *err = pf->err;
+        pthread_mutex_unlock(&pf->mu);
+        return rc;
+    }
+    /* copy out of every filled chunk there is, up to cap */
+    while (out < cap && pf->count > 0) {
+        unsigned h = pf->head;
+        size_t n = pf->len[h] - pf->off;
+        if (n > cap - out) n = cap - out;
+        pthread_mutex_unlock(&pf->mu);
+        memcpy(buf + out, pf->chunk[h] + pf->off, n);
+        pthread_mutex_lock(&pf->mu);
+        out += n;
+        pf->off += n;
+        if (pf->off == pf->len[h]) {
+            pf->off = 0;
+            pf->head = (h + 1) % PF_CHUNKS;
+            pf->count--;
+            pthread_cond_signal(&pf->freed);
+        }
+    }
+    pthread_mutex_unlock(&pf->mu);
+    return (ssize_t)out;
+}
+
+ssize_t cp_reader_read(cp_reader *r, void *buf, size_t cap, cp_error *err) {
+    if (r->pf) return read_prefetched(r->pf, buf, cap, err);
+    return read_direct(r, buf, cap, err);
+}
+
 void cp_reader_close(cp_reader *r) {
     if (!r) return;
+    if (r->pf) {
+        prefetch *pf = r->pf;
+        pthread_mutex_lock(&pf->mu);
+        pf->stop = true;
+        pthread_cond_signal(&pf->freed);
+        pthread_mutex_unlock(&pf->mu);
+        pthread_join(pf->thread, NULL);
+        pthread_mutex_destroy(&pf->mu);
+        pthread_cond_destroy(&pf->filled);
+        pthread_cond_destroy(&pf->freed);
+        for (int k = 0; k < PF_CHUNKS; k++) free(pf->chunk[k]);
+        free(pf);
+        r->pf = NULL;
+    }
     if (r->z_init) inflateEnd(&r->z);
     if (r->zd) ZSTD_freeDCtx(r->zd);
     if (r->own_fd) close(r->fd);

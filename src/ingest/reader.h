@@ -6,6 +6,7 @@
 #ifndef CLICKPATH_READER_H
 #define CLICKPATH_READER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -29,6 +30,12 @@ uint64_t cp_reader_plain_size(const cp_reader *r);
  * end, or -1 with err filled (CP_EIO for read errors, CP_EFORMAT for data
  * that cannot be decompressed). */
 ssize_t cp_reader_read(cp_reader *r, void *buf, size_t cap, cp_error *err);
-void cp_reader_close(cp_reader *r); /* accepts NULL */
+/* Decompresses ahead on a thread of its own (gzip and zstd files only; a
+ * no-op returning false otherwise, or when the thread cannot start): later
+ * cp_reader_read() calls copy out of a ring of 4 MiB chunks, so that
+ * decompression overlaps parsing and committing.  The same bytes and the
+ * same errors as without; after it, use the reader from one thread only. */
+bool cp_reader_prefetch(cp_reader *r);
+void cp_reader_close(cp_reader *r); /* accepts NULL (stops the thread) */
 
 #endif
