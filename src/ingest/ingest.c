@@ -405,6 +405,16 @@ typedef struct row {
 static bool utf8_ok(const unsigned char *p, size_t len) {
     size_t i = 0;
     while (i < len) {
+#if defined(__SSE2__)
+        /* fast path: 16 ASCII bytes at a time, none NUL */
+        const __m128i zero = _mm_setzero_si128();
+        while (i + 16 <= len) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+            if (_mm_movemask_epi8(v) | _mm_movemask_epi8(_mm_cmpeq_epi8(v, zero))) break;
+            i += 16;
+        }
+        if (i >= len) break;
+#endif
         /* fast path: 8 ASCII bytes, none NUL */
         if (i + 8 <= len) {
             uint64_t v;
