@@ -3,7 +3,7 @@
  * rest is the file.  Checks the accounting invariant of R1.4: for every input,
  * lines = accepted + rejected + blank, and every accepted event is inside the
  * R1.4b time range.  Then loads the same bytes again on three threads in
- * blocks of 256 bytes (the parsing pipeline: blocks cut at line ends, parsed
+ * blocks of 512 bytes (the parsing pipeline: blocks cut at line ends, parsed
  * while the one before commits, falling back to one thread at a quoted line
  * end across a cut) and checks that the store and the rejects are the same. */
 #ifndef _GNU_SOURCE
@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!run) { close(fd); return 0; }
     cp_ingest_options o3 = o;
     o3.threads = 3;
-    o3.block_bytes = 256;
+    o3.block_bytes = 512;
     o3.parallel_min_bytes = 1;
     cp_run *run3 = cp_run_new(&o3, &err);
     if (!run3) { cp_run_free(run); close(fd); return 0; }

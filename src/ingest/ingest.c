@@ -38,7 +38,6 @@
 #define REJECT_TEXT_CHARS 200
 #define MAX_COLUMNS 4096
 #define PARALLEL_MIN_BYTES (1u << 20) /* below this, one thread parses */
-#define MASK_WORDS (MAX_RECORD_BYTES / 64 + 1)
 
 const char *const cp_field_names[CP_N_FIELDS] = {
     "ts", "type", "visitor", "customer", "ip", "ua", "referrer", "asin", "campaign",
@@ -315,6 +314,7 @@ typedef struct worker {
     const file_ctx *fc;
     bool quotes_in_record; /* the record holds a quote: csv_split checks */
     uint64_t *dmask, *qmask; /* csv_masks(): delimiter and quote bits of a record */
+    size_t mask_words;       /* capacity of each, grown to the longest record */
     span last[N_S];        /* hash_strings(): the last value of each string field */
     uint32_t last_h[N_S];  /* ... and its hash; valid until worker_forget() */
     uint32_t last_lid[N_S]; /* ... and its id in the part's dictionary (part_run) */
@@ -376,10 +376,7 @@ static bool worker_init(worker *w, const file_ctx *fc) {
     w->fc = fc;
     w->cap_cols = fc->n_slot_values;
     w->cols = malloc((w->cap_cols + 1) * sizeof *w->cols);
-    /* masks for the longest record parsed (R1.4b line_too_long above it) */
-    w->dmask = malloc(2 * MASK_WORDS * sizeof *w->dmask);
-    w->qmask = w->dmask ? w->dmask + MASK_WORDS : NULL;
-    return w->cols != NULL && w->dmask != NULL;
+    return w->cols != NULL;
 }
 
 /* One parsed record, as a worker hands it to the committing thread. */
@@ -1011,8 +1008,17 @@ static size_t csv_split(worker *w, const char *p, size_t len) {
 /* Bit masks of a record's delimiter and quote bytes, 64 bytes to a word:
  * bit k of word j is byte 64j + k; bits past the end are clear.  SSE2 (every
  * x86-64) compares 16 bytes at once; elsewhere a plain loop. */
-static void csv_masks(worker *w, const char *p, size_t len, char delim) {
+static bool csv_masks(worker *w, const char *p, size_t len, char delim) {
     size_t nw = len / 64 + 1;
+    if (nw > w->mask_words) {
+        size_t cap = w->mask_words ? w->mask_words : 16;
+        while (cap < nw) cap *= 2;
+        uint64_t *m = realloc(w->dmask, 2 * cap * sizeof *m);
+        if (!m) return false;
+        w->dmask = m;
+        w->qmask = m + cap;
+        w->mask_words = cap;
+    }
     for (size_t j = 0; j < nw; j++) {
         const char *c = p + j * 64;
         size_t avail = len - j * 64;
@@ -1039,6 +1045,7 @@ static void csv_masks(worker *w, const char *p, size_t len, char delim) {
         w->dmask[j] = dm;
         w->qmask[j] = qm;
     }
+    return true;
 }
 
 /* The first byte at or after i whose bit is set in a or b (b may be NULL);
@@ -1057,9 +1064,10 @@ static inline size_t next_bit(const uint64_t *a, const uint64_t *b, size_t i, si
 
 /* csv_split for a data record with a one-byte delimiter (not a quote): the
  * same fields and the same errors, found from the bit masks instead of byte
- * by byte.  The record is at most MAX_RECORD_BYTES. */
+ * by byte.  The record is at most MAX_RECORD_BYTES.  SIZE_MAX - 1 when out
+ * of memory. */
 static size_t csv_split_masked(worker *w, const char *p, size_t len, char delim) {
-    csv_masks(w, p, len, delim);
+    if (!csv_masks(w, p, len, delim)) return SIZE_MAX - 1; /* out of memory */
     size_t n = 0, i = 0;
     for (;;) {
         span v;
@@ -1377,6 +1385,7 @@ static bool parse_record(worker *w, const char *rec, size_t len, rec_status st, 
             w->quotes_in_record = memchr(rec, '"', len) != NULL;
             n = csv_split(w, rec, len);
         }
+        if (n == SIZE_MAX - 1) return false; /* out of memory */
         if (n == SIZE_MAX) LINE_REJECT(CP_R_CSV_BAD_QUOTE);
         if (n != fc->n_cols) LINE_REJECT(CP_R_BAD_FIELD_COUNT);
     }
@@ -1627,7 +1636,7 @@ static void *part_run(void *arg) {
             break;
         }
         if (pt->n_rows == pt->cap_rows) {
-            size_t cap = pt->cap_rows ? pt->cap_rows * 2 : 16384;
+            size_t cap = pt->cap_rows ? pt->cap_rows * 2 : 1024;
             row *nr = realloc(pt->rows, cap * sizeof *nr);
             if (!nr) { pt->oom = true; break; }
             pt->rows = nr;
@@ -1899,22 +1908,25 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
         }
         if (header_done && !workers_ready) {
             if (!worker_init(&mw, &fc)) { result = fail(err, CP_ENOMEM, path, 0, "out of memory"); goto done; }
-            if (n_parts > 1) {
-                for (int b = 0; b < 2; b++) {
-                    blk[b].parts = calloc(n_parts, sizeof *blk[b].parts);
-                    if (!blk[b].parts) { result = fail(err, CP_ENOMEM, path, 0, "out of memory"); goto done; }
-                    for (size_t k = 0; k < n_parts; k++)
-                        if (!worker_init(&blk[b].parts[k].w, &fc)) {
-                            result = fail(err, CP_ENOMEM, path, 0, "out of memory");
-                            goto done;
-                        }
-                }
-            }
             workers_ready = true;
+        }
+        /* the parts of both blocks, made when a first block is large enough
+         * for them (a collector's small request never needs them) */
+        bool parallel = header_done && n_parts > 1 && have - cur->pos >= min_parallel;
+        if (parallel && !blk[0].parts) {
+            for (int b = 0; b < 2; b++) {
+                blk[b].parts = calloc(n_parts, sizeof *blk[b].parts);
+                if (!blk[b].parts) { result = fail(err, CP_ENOMEM, path, 0, "out of memory"); goto done; }
+                for (size_t k = 0; k < n_parts; k++)
+                    if (!worker_init(&blk[b].parts[k].w, &fc)) {
+                        result = fail(err, CP_ENOMEM, path, 0, "out of memory");
+                        goto done;
+                    }
+            }
         }
         /* parallel: every complete record up to the last line end, parsed
          * on n_parts threads while this thread commits the block before */
-        if (cur->parts && have - cur->pos >= min_parallel) {
+        if (parallel) {
             size_t region_end = have;
             if (!eof) {
                 const char *nl = memrchr(buf + cur->pos, '\n', have - cur->pos);
