@@ -29,11 +29,16 @@
 #define HOUR_MS INT64_C(3600000)
 #define DAY_MS (24 * HOUR_MS)
 
+/* The UTC zone is stateless: one shared instance, made once even when
+ * several threads initialise options at the same time. */
+static cp_tz *utc_zone;
+static pthread_once_t utc_once = PTHREAD_ONCE_INIT;
+static void utc_open(void) { utc_zone = cp_tz_open(NULL); }
+
 void cp_report_options_init(cp_report_options *opt) {
-    static cp_tz *utc; /* the UTC zone is stateless; one shared instance */
     memset(opt, 0, sizeof *opt);
-    if (!utc) utc = cp_tz_open(NULL);
-    opt->tz = utc;
+    pthread_once(&utc_once, utc_open);
+    opt->tz = utc_zone;
     opt->format = CP_FORMAT_CSV;
     opt->session_rule = CP_SESSION_FIXED; /* R4.2 */
     opt->session_ms = 24 * HOUR_MS;
