@@ -230,7 +230,6 @@ static int reserve_events(cp_run *run, size_t want) {
     return 0;
 }
 
-static int grow_events(cp_run *run) { return reserve_events(run, 0); }
 
 static uint32_t placement_index(cp_run *run, cp_str c, cp_str a, cp_str k) {
     if (run->n_pl * 2 >= (size_t)run->pl_mask) {
@@ -292,8 +291,6 @@ typedef struct file_ctx {
     size_t n_keys;
     uint32_t *key_slots; /* hash -> slot+1 */
     uint32_t key_mask;
-    cp_str last[CP_N_FIELDS]; /* last interned value per field (cache) */
-    uint32_t last_hash[CP_N_FIELDS];
     cp_error *err;
 } file_ctx;
 
@@ -315,9 +312,9 @@ typedef struct worker {
     bool quotes_in_record; /* the record holds a quote: csv_split checks */
     uint64_t *dmask, *qmask; /* csv_masks(): delimiter and quote bits of a record */
     size_t mask_words;       /* capacity of each, grown to the longest record */
-    span last[N_S];        /* hash_strings(): the last value of each string field */
-    uint32_t last_h[N_S];  /* ... and its hash; valid until worker_forget() */
-    uint32_t last_lid[N_S]; /* ... and its id in the part's dictionary (part_run) */
+    span last[N_S];        /* localize(): the last value of each string field */
+    uint32_t last_lid[N_S]; /* ... and its id in the part's dictionary; both
+                             * valid until worker_forget() */
     span *cols;            /* column/slot values of the current record */
     size_t cap_cols;
     scratch_chunk *chunks; /* head = current */
@@ -353,7 +350,7 @@ static void worker_reset(worker *w) {
     w->scratch_len = 0;
 }
 
-/* Forgets the remembered field values (hash_strings): before the buffer
+/* Forgets the remembered field values (localize): before the buffer
  * they point into is refilled. */
 static void worker_forget(worker *w) {
     memset(w->last, 0, sizeof w->last);
@@ -390,9 +387,7 @@ typedef struct row {
     int32_t units;
     int64_t ts, money;
     span s[N_S];
-    uint32_t h[N_S]; /* cp_hash_bytes of each span, computed by the parser */
-    uint16_t same;   /* bit k: s[k] is the field's last value (hash_strings) */
-    uint32_t lid[N_S]; /* parallel parts: s[k]'s id in the part's dictionary */
+    uint32_t lid[N_S]; /* s[k]'s id in the part's dictionary (localize) */
     uint32_t lpl;      /* ... and the placement's, CP_NONE when none */
 } row;
 
@@ -537,23 +532,6 @@ static bool parse_loaded(span v, bool *out) {
     return false;
 }
 
-/* Interns a field value, reusing the previous record's id for the same field
- * when the bytes are equal: consecutive events of one visitor share the user
- * agent, address and identity, and a memcmp is cheaper than a hash probe. */
-static inline cp_str intern_cached(file_ctx *fc, int field, span v, uint32_t hash, int *oom) {
-    if (v.len == 0) return CP_STR_NONE;
-    cp_str last = fc->last[field];
-    if (last && fc->last_hash[field] == hash) {
-        size_t len;
-        const char *p = cp_strings_get(fc->run->str, last, &len);
-        if (len == v.len && memcmp(p, v.p, len) == 0) return last;
-    }
-    cp_str id = cp_strings_intern_h(fc->run->str, v.p, v.len, hash, oom);
-    fc->last[field] = id;
-    fc->last_hash[field] = hash;
-    return id;
-}
-
 /* Validates one record's field values (R1.3, R1.4b fields then values) into
  * *r.  Never touches the run: safe on any thread. */
 static void parse_event(const file_ctx *fc, const span *f, row *r) {
@@ -663,16 +641,6 @@ static void parse_event(const file_ctx *fc, const span *f, row *r) {
 #undef HAS
 }
 
-/* Hashes an accepted row's strings here, on the parsing thread, so that the
- * committing thread only probes; and marks in r->same the strings equal to
- * the same field of the part's last accepted row that had one -- the value
- * the committing thread interned last for that field (file_ctx.last), which
- * it then reuses without a lookup.  Logs run in streaks (one visitor's
- * events in a row share visitor, address and user agent), so most rows skip
- * most hashing and probing.  Campaign, ad group and keyword are interned
- * only when the campaign is there (commit_row), and so remembered only
- * then.  Only spans inside the record are remembered: unescaped text lives
- * in scratch memory that the next record may reuse. */
 static inline bool bytes_eq(const char *a, const char *b, size_t n) {
     /* inline for the short fields of a row; memcmp's call costs more */
     if (n >= 8) {
@@ -689,79 +657,6 @@ static inline bool bytes_eq(const char *a, const char *b, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (a[i] != b[i]) return false;
     return true;
-}
-
-static void hash_strings(worker *w, const char *rec, size_t len, row *r) {
-    r->same = 0;
-    bool placed = r->s[S_CAMPAIGN].len > 0;
-    for (int k = 0; k < N_S; k++) {
-        span v = r->s[k];
-        if (!v.len) { r->h[k] = 0; continue; }
-        if (k > S_CAMPAIGN && !placed) { r->h[k] = (uint32_t)cp_hash_bytes(v.p, v.len); continue; }
-        span l = w->last[k];
-        if (l.len == v.len && bytes_eq(l.p, v.p, v.len)) {
-            r->h[k] = w->last_h[k];
-            r->same |= (uint16_t)(1u << k);
-            continue;
-        }
-        r->h[k] = (uint32_t)cp_hash_bytes(v.p, v.len);
-        if (v.p >= rec && v.p + v.len <= rec + len) {
-            w->last[k] = v;
-            w->last_h[k] = r->h[k];
-        } else {
-            w->last[k] = (span){NULL, 0};
-        }
-    }
-}
-
-/* Commits one parsed row on the loading thread, in input order: counts it,
- * and appends the event (interning its strings) or records the reject.
- * Returns 0, or -1 when out of memory. */
-static int commit_row(file_ctx *fc, const row *r) {
-    cp_run *run = fc->run;
-    fc->stats->lines++;
-    if (r->kind == ROW_BLANK) {
-        fc->stats->blank_lines++;
-        return 0;
-    }
-    if (r->kind == ROW_REJECTED)
-        return add_reject(fc, r->line, (cp_reject_reason)r->reason, r->field, r->rec, r->rec_len);
-    if (run->ev.n == run->cap && grow_events(run) != 0) return -1;
-    size_t i = run->ev.n;
-    cp_events *e = &run->ev;
-    int oom = 0;
-#define INTERN(x, f) ((r->same >> (x) & 1) ? fc->last[f] : intern_cached(fc, (f), r->s[x], r->h[x], &oom))
-    e->ts_ms[i] = r->ts;
-    e->type[i] = r->type;
-    e->flags[i] = r->flags;
-    e->rating[i] = r->rating;
-    e->file[i] = fc->file_idx;
-    e->line[i] = (uint32_t)r->line;
-    e->visitor[i] = INTERN(S_VISITOR, CP_F_VISITOR);
-    e->customer[i] = INTERN(S_CUSTOMER, CP_F_CUSTOMER);
-    e->ip[i] = INTERN(S_IP, CP_F_IP);
-    e->ua[i] = INTERN(S_UA, CP_F_UA);
-    e->referrer[i] = INTERN(S_REFERRER, CP_F_REFERRER);
-    e->asin[i] = INTERN(S_ASIN, CP_F_ASIN);
-    e->tag[i] = INTERN(S_TAG, CP_F_TAG);
-    e->click_id[i] = INTERN(S_CLICK_ID, CP_F_CLICK_ID);
-    e->order[i] = INTERN(S_ORDER, CP_F_ORDER);
-    e->placement[i] = CP_NONE;
-    if (r->s[S_CAMPAIGN].len) {
-        cp_str c = INTERN(S_CAMPAIGN, CP_F_CAMPAIGN), a = INTERN(S_AD_GROUP, CP_F_AD_GROUP),
-               k = INTERN(S_KEYWORD, CP_F_KEYWORD);
-        e->placement[i] = placement_index(run, c, a, k);
-        if (e->placement[i] == CP_NONE) oom = 1;
-    }
-    e->money_micros[i] = r->money;
-    e->units[i] = r->units;
-#undef INTERN
-    if (oom) return -1;
-    if (e->ua[i]) run->has_ua = true;
-    e->n++;
-    run->accepted++;
-    fc->stats->accepted++;
-    return 0;
 }
 
 /* Builds the field spans of a record from its column spans (R1.4a). */
@@ -933,6 +828,21 @@ bad_quote: {
     }
 }
 
+/* The value of a quoted CSV field whose inner text is p[0, n): the text
+ * itself, or with doubled quotes ("") made single in the worker's scratch
+ * when esc. */
+static span quoted_value(worker *w, const char *p, size_t n, bool esc) {
+    if (!esc) return (span){p, n};
+    char *out = w->scratch + w->scratch_len;
+    size_t o = 0;
+    for (size_t k = 0; k < n; k++) {
+        out[o++] = p[k];
+        if (p[k] == '"') k++;
+    }
+    w->scratch_len += o;
+    return (span){out, o};
+}
+
 /* Splits a record into column spans.  Returns the field count (may exceed
  * cap: extra fields are counted, not stored), or SIZE_MAX when the quoting is
  * broken (a quote inside an unquoted field, anything but a delimiter after a
@@ -959,19 +869,7 @@ static size_t csv_split(worker *w, const char *p, size_t len) {
                 break;
             }
             if (i < len && (delim ? p[i] != delim : !is_ws(p[i]))) return SIZE_MAX;
-            size_t inner = i - 1 - start;
-            if (!esc) {
-                v = (span){p + start, inner};
-            } else {
-                char *out = w->scratch + w->scratch_len;
-                size_t o = 0;
-                for (size_t k = start; k < start + inner; k++) {
-                    out[o++] = p[k];
-                    if (p[k] == '"') k++;
-                }
-                w->scratch_len += o;
-                v = (span){out, o};
-            }
+            v = quoted_value(w, p + start, i - 1 - start, esc);
         } else {
             size_t start = i;
             if (delim) {
@@ -1082,19 +980,7 @@ static size_t csv_split_masked(worker *w, const char *p, size_t len, char delim)
             }
             i = q + 1;
             if (i < len && p[i] != delim) return SIZE_MAX;
-            size_t inner = q - start;
-            if (!esc) {
-                v = (span){p + start, inner};
-            } else {
-                char *out = w->scratch + w->scratch_len;
-                size_t o = 0;
-                for (size_t k = start; k < start + inner; k++) {
-                    out[o++] = p[k];
-                    if (p[k] == '"') k++;
-                }
-                w->scratch_len += o;
-                v = (span){out, o};
-            }
+            v = quoted_value(w, p + start, q - start, esc);
         } else {
             size_t start = i;
             i = next_bit(w->dmask, w->qmask, i, len);
@@ -1393,7 +1279,6 @@ static bool parse_record(worker *w, const char *rec, size_t len, rec_status st, 
     span f[CP_N_FIELDS];
     resolve_fields(w, f);
     parse_event(fc, f, r);
-    if (r->kind == ROW_ACCEPTED) hash_strings(w, rec, len, r);
     return true;
 }
 
@@ -1449,7 +1334,7 @@ static cp_result setup_header(file_ctx *fc, const char *rec, size_t len, rec_sta
 /* A part's own dictionary: the distinct strings of its accepted rows and
  * their placements (campaign, ad group, keyword), numbered 1.. and 0.. in the
  * order the committing thread would first intern them -- rows in input
- * order, fields in commit_row()'s order.  Interning a part's strings into
+ * order, fields in enum order (S_VISITOR ... S_KEYWORD).  Interning a part's strings into
  * the run in that order (block_commit) therefore gives every string and
  * placement the id that one thread committing row by row gives it, while the
  * hashing and probing of every row happens on the parsing threads.  Spans
@@ -1576,18 +1461,26 @@ static uint32_t ldict_place(ldict *d, uint32_t c, uint32_t a, uint32_t k) {
     return q;
 }
 
-/* Gives an accepted row's strings and placement their local ids, in
- * commit_row()'s field order.  A field equal to the part's last value of
- * that field (row.same) reuses its id without a probe.  False when out of
- * memory. */
-static bool localize(worker *w, ldict *d, row *r) {
+/* Gives an accepted row's strings and placement their local ids, in field
+ * order (the S_ enum), hashing them here on the parsing thread.  A field
+ * equal to the same field of the part's last accepted row that had one
+ * reuses its id without hashing or probing: logs run in streaks (one
+ * visitor's events in a row share visitor, address and user agent).
+ * Campaign, ad group and keyword count only when the campaign is there (a
+ * placement).  Only spans inside the record (rec, len) are remembered:
+ * unescaped text lives in scratch memory.  False when out of memory. */
+static bool localize(worker *w, ldict *d, const char *rec, size_t len, row *r) {
     int last = r->s[S_CAMPAIGN].len ? S_KEYWORD : S_ORDER;
     for (int k = 0; k <= last; k++) {
-        if (!r->s[k].len) { r->lid[k] = 0; continue; }
-        if (r->same >> k & 1) { r->lid[k] = w->last_lid[k]; continue; }
-        uint32_t id = ldict_intern(d, r->s[k], r->h[k]);
+        span v = r->s[k];
+        if (!v.len) { r->lid[k] = 0; continue; }
+        span l = w->last[k];
+        if (l.len == v.len && bytes_eq(l.p, v.p, v.len)) { r->lid[k] = w->last_lid[k]; continue; }
+        uint32_t id = ldict_intern(d, v, (uint32_t)cp_hash_bytes(v.p, v.len));
         if (!id) return false;
         r->lid[k] = id;
+        bool inside = v.p >= rec && v.p + v.len <= rec + len;
+        w->last[k] = inside ? v : (span){NULL, 0};
         w->last_lid[k] = id;
     }
     r->lpl = CP_NONE;
@@ -1606,10 +1499,28 @@ typedef struct part {
     bool eof_at_end; /* `end` is the end of the input */
     bool overflow, oom;
     uint64_t newlines; /* physical lines consumed */
+    size_t next;       /* where parsing stopped: the first record not parsed */
     row *rows;
     size_t n_rows, cap_rows;
     pthread_t thread;
 } part;
+
+/* The record at p (avail bytes; eof: nothing follows them): its length
+ * without the line end, the bytes it takes with it, the line ends inside it
+ * (quoted, CSV) and its quoting status.  False when the record may go on
+ * past avail bytes. */
+static bool next_record(const file_ctx *fc, const char *p, size_t avail, bool eof, size_t *rec_len,
+                        size_t *consumed, uint64_t *nls, rec_status *st) {
+    if (!fc->jsonl) return csv_find_record(p, avail, eof, fc->delim, rec_len, consumed, nls, st);
+    const char *nl = memchr(p, '\n', avail);
+    if (!nl && !eof) return false;
+    *rec_len = nl ? (size_t)(nl - p) : avail;
+    *consumed = nl ? *rec_len + 1 : *rec_len;
+    if (*rec_len > 0 && p[*rec_len - 1] == '\r') (*rec_len)--;
+    *nls = 0;
+    *st = REC_OK;
+    return true;
+}
 
 static void *part_run(void *arg) {
     part *pt = arg;
@@ -1622,17 +1533,11 @@ static void *part_run(void *arg) {
     ldict_reset(&pt->d);
     while (pos < pt->end) {
         const char *rec = pt->buf + pos;
-        size_t avail = pt->end - pos, rec_len, consumed;
-        uint64_t nls = 0;
-        rec_status st = REC_OK;
-        if (fc->jsonl) {
-            const char *nl = memchr(rec, '\n', avail);
-            if (!nl && !pt->eof_at_end) { pt->overflow = true; break; }
-            rec_len = nl ? (size_t)(nl - rec) : avail;
-            consumed = nl ? rec_len + 1 : rec_len;
-            if (rec_len > 0 && rec[rec_len - 1] == '\r') rec_len--;
-        } else if (!csv_find_record(rec, avail, pt->eof_at_end, fc->delim, &rec_len, &consumed, &nls, &st)) {
-            pt->overflow = true;
+        size_t rec_len, consumed;
+        uint64_t nls;
+        rec_status st;
+        if (!next_record(fc, rec, pt->end - pos, pt->eof_at_end, &rec_len, &consumed, &nls, &st)) {
+            pt->overflow = true; /* the record goes on past the end */
             break;
         }
         if (pt->n_rows == pt->cap_rows) {
@@ -1645,12 +1550,20 @@ static void *part_run(void *arg) {
         row *r = &pt->rows[pt->n_rows++];
         r->line = line;
         if (!parse_record(&pt->w, rec, rec_len, st, r) ||
-            (r->kind == ROW_ACCEPTED && !localize(&pt->w, &pt->d, r))) { pt->oom = true; break; }
+            (r->kind == ROW_ACCEPTED && !localize(&pt->w, &pt->d, rec, rec_len, r))) { pt->oom = true; break; }
         pos += consumed;
         line += 1 + nls;
     }
     pt->newlines = line;
+    pt->next = pos;
     return NULL;
+}
+
+static void part_free(part *pt) {
+    worker_free(&pt->w);
+    ldict_free(&pt->d);
+    free(pt->rows);
+    memset(pt, 0, sizeof *pt);
 }
 
 /* A block of input and the parts it is parsed in.  Two blocks make the
@@ -1708,56 +1621,49 @@ static int block_join(block *b, size_t n_parts) {
     return result;
 }
 
-/* Commits a joined block in input order, advancing *line: for each part,
- * its dictionary's strings and placements are interned into the run in
- * their local order (which is the order one committing thread would meet
- * them), then its rows are appended with their ids mapped, and its rejects
- * recorded.  0, or -1 when out of memory. */
-static int block_commit(file_ctx *fc, block *b, size_t n_parts, uint64_t *line) {
+/* Commits a parsed part in input order, advancing *line: its dictionary's
+ * strings and placements are interned into the run in their local order
+ * (the order one thread committing row by row would meet them), then its
+ * rows are appended with their ids mapped and its rejects recorded.  The
+ * caller then resets the part's worker.  0, or -1 when out of memory. */
+static int commit_part(file_ctx *fc, part *pt, uint64_t *line) {
     cp_run *run = fc->run;
-    int result = 0;
-    for (size_t k = 0; k < n_parts && result == 0; k++) {
-        part *pt = &b->parts[k];
-        ldict *d = &pt->d;
-        if (d->n + 1 > d->gid_cap) {
-            uint32_t *g = realloc(d->gid, ((size_t)d->n + 1) * sizeof *g);
-            if (!g) { result = -1; break; }
-            d->gid = g;
-            d->gid_cap = d->n + 1;
-        }
-        if (d->np > d->gpl_cap) {
-            uint32_t *g = realloc(d->gpl, (size_t)d->np * sizeof *g);
-            if (!g) { result = -1; break; }
-            d->gpl = g;
-            d->gpl_cap = d->np;
-        }
-        int oom = 0;
-        d->gid[0] = CP_STR_NONE;
-        for (uint32_t l = 1; l <= d->n; l++)
-            d->gid[l] = cp_strings_intern_h(run->str, d->s[l].p, d->s[l].len, d->h[l], &oom);
-        if (oom) { result = -1; break; }
-        for (uint32_t q = 0; q < d->np; q++) {
-            d->gpl[q] = placement_index(run, d->gid[d->pl[q][0]], d->gid[d->pl[q][1]], d->gid[d->pl[q][2]]);
-            if (d->gpl[q] == CP_NONE) { result = -1; break; }
-        }
-        if (result) break;
-        size_t accepted = 0;
-        for (size_t i = 0; i < pt->n_rows; i++) accepted += pt->rows[i].kind == ROW_ACCEPTED;
-        if (run->ev.n + accepted > run->cap && reserve_events(run, run->ev.n + accepted) != 0) { result = -1; break; }
-        cp_events *e = &run->ev;
-        const uint32_t *g = d->gid;
-        bool has_ua = false;
-        for (size_t i = 0; i < pt->n_rows; i++) {
-            const row *r = &pt->rows[i];
-            fc->stats->lines++;
-            if (r->kind == ROW_BLANK) { fc->stats->blank_lines++; continue; }
-            if (r->kind == ROW_REJECTED) {
-                if (add_reject(fc, r->line + *line, (cp_reject_reason)r->reason, r->field, r->rec, r->rec_len) != 0) {
-                    result = -1;
-                    break;
-                }
-                continue;
-            }
+    ldict *d = &pt->d;
+    if (d->n + 1 > d->gid_cap) {
+        uint32_t *g = realloc(d->gid, ((size_t)d->n + 1) * sizeof *g);
+        if (!g) return -1;
+        d->gid = g;
+        d->gid_cap = d->n + 1;
+    }
+    if (d->np > d->gpl_cap) {
+        uint32_t *g = realloc(d->gpl, (size_t)d->np * sizeof *g);
+        if (!g) return -1;
+        d->gpl = g;
+        d->gpl_cap = d->np;
+    }
+    int oom = 0;
+    d->gid[0] = CP_STR_NONE;
+    for (uint32_t l = 1; l <= d->n; l++)
+        d->gid[l] = cp_strings_intern_h(run->str, d->s[l].p, d->s[l].len, d->h[l], &oom);
+    if (oom) return -1;
+    for (uint32_t q = 0; q < d->np; q++) {
+        d->gpl[q] = placement_index(run, d->gid[d->pl[q][0]], d->gid[d->pl[q][1]], d->gid[d->pl[q][2]]);
+        if (d->gpl[q] == CP_NONE) return -1;
+    }
+    size_t accepted = 0;
+    for (size_t i = 0; i < pt->n_rows; i++) accepted += pt->rows[i].kind == ROW_ACCEPTED;
+    if (run->ev.n + accepted > run->cap && reserve_events(run, run->ev.n + accepted) != 0) return -1;
+    cp_events *e = &run->ev;
+    const uint32_t *g = d->gid;
+    for (size_t i = 0; i < pt->n_rows; i++) {
+        const row *r = &pt->rows[i];
+        fc->stats->lines++;
+        if (r->kind == ROW_BLANK) {
+            fc->stats->blank_lines++;
+        } else if (r->kind == ROW_REJECTED) {
+            if (add_reject(fc, r->line + *line, (cp_reject_reason)r->reason, r->field, r->rec, r->rec_len) != 0)
+                return -1;
+        } else {
             size_t j = e->n++;
             e->ts_ms[j] = r->ts;
             e->type[j] = r->type;
@@ -1777,13 +1683,20 @@ static int block_commit(file_ctx *fc, block *b, size_t n_parts, uint64_t *line) 
             e->placement[j] = r->lpl == CP_NONE ? CP_NONE : d->gpl[r->lpl];
             e->money_micros[j] = r->money;
             e->units[j] = r->units;
-            has_ua |= r->lid[S_UA] != 0;
+            if (r->lid[S_UA]) run->has_ua = true;
         }
-        if (has_ua) run->has_ua = true;
-        run->accepted += accepted;
-        fc->stats->accepted += accepted;
-        *line += pt->newlines;
     }
+    run->accepted += accepted;
+    fc->stats->accepted += accepted;
+    *line += pt->newlines;
+    return 0;
+}
+
+/* Commits a joined block's parts in order (commit_part), then forgets their
+ * rows.  0, or -1 when out of memory. */
+static int block_commit(file_ctx *fc, block *b, size_t n_parts, uint64_t *line) {
+    int result = 0;
+    for (size_t k = 0; k < n_parts && result == 0; k++) result = commit_part(fc, &b->parts[k], line);
     for (size_t k = 0; k < n_parts; k++) worker_reset(&b->parts[k].w);
     return result;
 }
@@ -1841,7 +1754,8 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
     if (n_parts > 64) n_parts = 64;
     /* with threads to spare, gzip and zstd inputs decompress on their own */
     if (n_parts > 1) (void)cp_reader_prefetch(rd);
-    worker mw = {0};
+    part one;  /* the rows parsed on this thread (below the parallel threshold) */
+    memset(&one, 0, sizeof one);
     bool workers_ready = false;
     /* blk[0] is the first block filled; with more than one thread, blk[1]
      * alternates with it (the pipeline: see struct block) */
@@ -1907,7 +1821,7 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
             }
         }
         if (header_done && !workers_ready) {
-            if (!worker_init(&mw, &fc)) { result = fail(err, CP_ENOMEM, path, 0, "out of memory"); goto done; }
+            if (!worker_init(&one.w, &fc)) { result = fail(err, CP_ENOMEM, path, 0, "out of memory"); goto done; }
             workers_ready = true;
         }
         /* the parts of both blocks, made when a first block is large enough
@@ -1998,59 +1912,48 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
         }
         buf = cur->buf;
         have = cur->have;
-        size_t pos = cur->pos;
-        worker_forget(&mw); /* the buffer moved since the last record */
-        while (pos < have) {
-            const char *rec = buf + pos;
-            size_t avail = have - pos, rec_len, consumed;
+        if (!header_done) {
+            /* blank lines, then the header */
+            size_t pos = cur->pos, rec_len, consumed;
             uint64_t nls;
             rec_status st;
-            if (fc.jsonl) {
-                const char *nl = memchr(rec, '\n', avail);
-                if (!nl && !eof) break;
-                rec_len = nl ? (size_t)(nl - rec) : avail;
-                consumed = nl ? rec_len + 1 : rec_len;
-                nls = 0;
-                st = REC_OK;
-                if (rec_len > 0 && rec[rec_len - 1] == '\r') rec_len--;
-            } else if (!csv_find_record(rec, avail, eof, fc.delim, &rec_len, &consumed, &nls, &st)) {
-                break;
-            }
-            pos += consumed;
-            if (!header_done) {
-                if (blank(rec, rec_len) && st == REC_OK) { line += 1 + nls; continue; }
-                if ((result = setup_header(&fc, rec, rec_len, st)) != CP_OK) { cur->pos = pos; goto done; }
-                header_done = true;
+            while (!header_done && pos < have &&
+                   next_record(&fc, buf + pos, have - pos, eof, &rec_len, &consumed, &nls, &st)) {
+                const char *rec = buf + pos;
+                pos += consumed;
                 line += 1 + nls;
-                break; /* set up the workers first */
+                if (blank(rec, rec_len) && st == REC_OK) continue;
+                if ((result = setup_header(&fc, rec, rec_len, st)) != CP_OK) goto done;
+                header_done = true;
             }
-            row r;
-            r.line = line;
-            if (!parse_record(&mw, rec, rec_len, st, &r) || commit_row(&fc, &r) != 0) {
-                result = fail(err, CP_ENOMEM, path, line, "out of memory");
-                cur->pos = pos;
-                goto done;
-            }
-            worker_reset(&mw);
-            line += 1 + nls;
+            cur->pos = pos;
+            if (eof && pos >= have) break;
+            continue; /* set up the workers, then the rows */
         }
-        cur->pos = pos;
-        if (eof && pos >= have) break;
+        /* one thread: the part `one`, parsed and committed here */
+        one.buf = buf;
+        one.start = cur->pos;
+        one.end = have;
+        one.eof_at_end = eof;
+        part_run(&one);
+        if (one.oom || commit_part(&fc, &one, &line) != 0) {
+            result = fail(err, CP_ENOMEM, path, line, "out of memory");
+            goto done;
+        }
+        worker_reset(&one.w);
+        cur->pos = one.next; /* a record going on past the data waits for more */
+        if (eof && cur->pos >= have) break;
     }
 done:
     for (int b = 0; b < 2; b++) {
         if (blk[b].in_flight) (void)block_join(&blk[b], n_parts);
         if (blk[b].parts) {
-            for (size_t k = 0; k < n_parts; k++) {
-                worker_free(&blk[b].parts[k].w);
-                ldict_free(&blk[b].parts[k].d);
-                free(blk[b].parts[k].rows);
-            }
+            for (size_t k = 0; k < n_parts; k++) part_free(&blk[b].parts[k]);
             free(blk[b].parts);
         }
         free(blk[b].buf);
     }
-    worker_free(&mw);
+    part_free(&one);
     cp_reader_close(rd);
     return result;
 }
