@@ -44,17 +44,6 @@ static void make_tmp(char *dir) {
     assert_non_null(mkdtemp(dir));
 }
 
-static void remove_tree(const char *dir) {
-    const char *names[] = {"events.csv", "events.jsonl", "tags.csv", "truth_clicks.csv", "truth_people.csv",
-                           "truth_attribution.csv"};
-    char path[4096];
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        unlink(path);
-    }
-    rmdir(dir);
-}
-
 static uint64_t gen_into(const char *dir, uint64_t seed, bool jsonl, uint64_t n) {
     cp_gen_options o;
     cp_gen_options_init(&o);
@@ -196,8 +185,8 @@ static void gen_same_seed_gives_same_bytes(void **state) {
         free(x);
         free(y);
     }
-    remove_tree(a);
-    remove_tree(b);
+    cp_test_remove_dir(a);
+    cp_test_remove_dir(b);
 }
 
 static void gen_different_seeds_differ(void **state) {
@@ -212,8 +201,8 @@ static void gen_different_seeds_differ(void **state) {
     assert_true(la != lb || memcmp(x, y, la) != 0);
     free(x);
     free(y);
-    remove_tree(a);
-    remove_tree(b);
+    cp_test_remove_dir(a);
+    cp_test_remove_dir(b);
 }
 
 /* R1.1: one header line, then one line per event. */
@@ -225,7 +214,7 @@ static void gen_csv_lines_are_events_plus_header(void **state) {
     char *x = read_all(a, "events.csv", NULL);
     assert_int_equal(count_lines(x), n + 1);
     free(x);
-    remove_tree(a);
+    cp_test_remove_dir(a);
 }
 
 static void gen_csv_and_jsonl_hold_the_same_events(void **state) {
@@ -250,8 +239,8 @@ static void gen_csv_and_jsonl_hold_the_same_events(void **state) {
     assert_int_equal(count_lines(tc), count_lines(tj));
     free(tc);
     free(tj);
-    remove_tree(a);
-    remove_tree(b);
+    cp_test_remove_dir(a);
+    cp_test_remove_dir(b);
 }
 
 /* R3.1.1: no human UA the generator writes matches the bot list; every bot
@@ -306,7 +295,7 @@ static void gen_csv_parses_with_declared_header(void **state) {
     }
     assert_true(quoted_seen);
     table_free(&t);
-    remove_tree(a);
+    cp_test_remove_dir(a);
 }
 
 /* The truth is re-derived here from the written file alone, by R2.1 and
@@ -419,7 +408,7 @@ static void gen_truth_matches_r3_1_recomputed(void **state) {
     free(truth);
     free(c);
     table_free(&t);
-    remove_tree(a);
+    cp_test_remove_dir(a);
 }
 
 /* truth_people.csv names every visitor of events.csv once. */
@@ -442,7 +431,7 @@ static void gen_people_cover_every_visitor(void **state) {
     assert_true(n_people > 10);
     free(people);
     table_free(&t);
-    remove_tree(a);
+    cp_test_remove_dir(a);
 }
 
 /* R5.1 registry shape, and R7.2 diagnostics material: an unregistered tag. */
@@ -475,7 +464,7 @@ static void gen_tags_registry_and_unknown_tag(void **state) {
     assert_true(unknown > 0);
     free(tags);
     table_free(&t);
-    remove_tree(a);
+    cp_test_remove_dir(a);
 }
 
 static void gen_zero_events_writes_headers_only(void **state) {
@@ -486,7 +475,7 @@ static void gen_zero_events_writes_headers_only(void **state) {
     char *x = read_all(a, "events.csv", NULL);
     assert_int_equal(count_lines(x), 1);
     free(x);
-    remove_tree(a);
+    cp_test_remove_dir(a);
 }
 
 /* The output directory is created when missing (with its parents). */
@@ -499,7 +488,7 @@ static void gen_creates_missing_out_dir(void **state) {
     gen_into(sub2, 1, false, 100);
     struct stat st;
     assert_int_equal(stat(sub2, &st), 0);
-    remove_tree(sub2);
+    cp_test_remove_dir(sub2);
     rmdir(sub);
     rmdir(a);
 }
@@ -543,8 +532,8 @@ static void gen_events_target_is_a_prefix_boundary(void **state) {
     assert_memory_equal(x, y, la);
     free(x);
     free(y);
-    remove_tree(a);
-    remove_tree(b);
+    cp_test_remove_dir(a);
+    cp_test_remove_dir(b);
 }
 
 int main(void) {

@@ -29,31 +29,7 @@
 static char *read_all(const char *dir, const char *name, size_t *len) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    b[n] = '\0';
-    fclose(f);
-    if (len) *len = (size_t)n;
-    return b;
-}
-
-static void remove_tree(const char *dir) {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        char p[4096];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    if (d) closedir(d);
-    rmdir(dir);
+    return cp_test_read_file(path, len);
 }
 
 /* One RFC 4180 record from *p into fields (unquoted, NUL-terminated, in
@@ -308,8 +284,8 @@ static void check_seed(uint64_t seed, bool jsonl) {
     free(row_of);
     cp_report_ctx_free(&ctx);
     cp_run_free(run);
-    remove_tree(out);
-    remove_tree(dir);
+    cp_test_remove_dir(out);
+    cp_test_remove_dir(dir);
 }
 
 /* R6.1 and R7.1 on generated CSV: every purchase line's sponsored and

@@ -313,33 +313,6 @@ static void finish_same_for_any_thread_count(void **state) {
 
 /* ---- cp_report_all --------------------------------------------------------- */
 
-static void remove_tree(const char *dir) {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        char p[4096];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    if (d) closedir(d);
-    rmdir(dir);
-}
-
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
 /* Every file of dir a is in dir b with the same bytes, and both hold as many. */
 static void assert_same_dirs(const char *a, const char *b) {
     size_t n_a = 0, n_b = 0;
@@ -353,7 +326,7 @@ static void assert_same_dirs(const char *a, const char *b) {
         snprintf(pa, sizeof pa, "%s/%s", a, e->d_name);
         snprintf(pb, sizeof pb, "%s/%s", b, e->d_name);
         size_t la, lb;
-        char *fa = read_file(pa, &la), *fb = read_file(pb, &lb);
+        char *fa = cp_test_read_file(pa, &la), *fb = cp_test_read_file(pb, &lb);
         if (la != lb || memcmp(fa, fb, la) != 0) fail_msg("%s differs from %s", pb, pa);
         free(fa);
         free(fb);
@@ -399,7 +372,7 @@ static void report_with(const char *events, const char *tags, unsigned threads, 
 }
 
 static void report_out_free(report_out *o) {
-    remove_tree(o->dir);
+    cp_test_remove_dir(o->dir);
     free(o->json);
     free(o->text);
 }
@@ -460,7 +433,7 @@ static void report_all_same_for_any_thread_count(void **state) {
         report_out_free(&many);
     }
     report_out_free(&one);
-    remove_tree(gen_dir);
+    cp_test_remove_dir(gen_dir);
 }
 
 int main(void) {

@@ -40,6 +40,38 @@ static inline const char *cp_test_tmpfile(char *path, size_t cap, const char *te
     return path;
 }
 
+/* The whole file at path, NUL-terminated, its length in *len (when not
+ * NULL); fails the test when it cannot be read.  Free with free(). */
+static inline char *cp_test_read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    b[n] = '\0';
+    fclose(f);
+    if (len) *len = (size_t)n;
+    return b;
+}
+
+/* Removes a directory of plain files (a test's output directory). */
+#include <dirent.h>
+static inline void cp_test_remove_dir(const char *dir) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    if (d) closedir(d);
+    rmdir(dir);
+}
+
 #ifdef CLICKPATH_EVENTS_H
 /* Builds a finished run from CSV or JSONL text (default options when opt is
  * NULL).  Fails the test on any error.  Free with cp_run_free(). */
