@@ -64,17 +64,7 @@ static void fx_free(fx *f) {
 static char *slurp(const char *dir, const char *name) {
     char path[256];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *fp = fopen(path, "rb");
-    assert_non_null(fp);
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, fp), (size_t)n);
-    b[n] = 0;
-    fclose(fp);
-    return b;
+    return cp_test_read_file(path, NULL);
 }
 
 /* The cell of column `col` in the row whose first cell is `key` (CSV with

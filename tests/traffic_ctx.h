@@ -91,17 +91,7 @@ static inline int tctx_status(const tctx *t, uint32_t line) {
 static inline char *tctx_read(const tctx *t, const char *name) {
     char p[512];
     snprintf(p, sizeof p, "%s/%s", t->out, name);
-    FILE *f = fopen(p, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
+    return cp_test_read_file(p, NULL);
 }
 
 /* True when the summary JSON, with blanks and newlines removed, holds
