@@ -3,6 +3,7 @@
  * above its assertion. */
 #include "clickpath/events.h"
 #include "clickpath/report.h"
+#include "report/partial.h"
 #include "testutil.h"
 #include "traffic_ctx.h"
 
@@ -263,6 +264,127 @@ static void r8_ads_rows_sorted_by_keys_whole_period_first(void **state) {
     done(&t);
 }
 
+/* The input of two partitions: line i + 2 of the whole input is lines[i],
+ * in part 1 or 2; a part's text has the other part's lines blank, so every
+ * event keeps its line.  Caller frees. */
+typedef struct part_line {
+    int part;
+    const char *text;
+} part_line;
+
+static char *part_text(const part_line *lines, size_t n, int part) {
+    size_t cap = strlen(HDR) + 1;
+    for (size_t i = 0; i < n; i++) cap += strlen(lines[i].text) + 2;
+    char *s = malloc(cap);
+    assert_non_null(s);
+    strcpy(s, HDR);
+    for (size_t i = 0; i < n; i++)
+        strcat(s, part == 0 || lines[i].part == part ? lines[i].text : "\n");
+    return s;
+}
+
+static void acc_add_merges_partitions_exactly(void **state) {
+    (void)state;
+    /* Part 1: identities v1, v2; part 2: v3, v4 (disjoint identities,
+     * click ids and orders).  Placements C0/G1/K1 (part 2 only), C1/G1/K1
+     * (both parts, so rows and their distinct orders merge) and C2/G1/K1
+     * (part 1 only).
+     *  L2 impression v1 C1 A1 03-01, 0.01.  L9 impression v3 C1 A1, 0.02.
+     *  L3 click v1 C1 A1 03-01 k1 0.50, lands (L4).
+     *  L5 click v2 C2 A2 03-02 k2 0.40, bounced.
+     *  L6/L7 purchase v1 o1: A1 2 x 10.00 (advertised) and A3 5.00 (other
+     *   ASIN), both -> L3.  L8 purchase v2 o2 A2 20.00 -> L5.
+     *  L10 click v3 C1 A1 03-01 k3 0.30, bounced; L11 its duplicate
+     *   (invalid, 0.30).  L12 purchase v3 o3 A1 8.00 -> L10.
+     *  L13 click v4 C0 A9 03-05 k5 0.20, lands (L14).
+     *  L15 click v4 C1 A1 03-02 k6 0.10, bounced.  L16 purchase v4 o4 A1
+     *   4.00 on 03-06: the same-ASIN click L15 comes first (R6.1).
+     * Whole C1/A1: impressions 2, clicks 3, invalid 1, bounced 2, spend
+     *  0.01+0.50+0.02+0.30+0.10 = 0.93, invalid_cost 0.30, ctr 3/2, cpc
+     *  0.31, cpm 930/2 = 465, orders {o1, o3, o4} = 3 (o1, o3 from part 1
+     *  and part 2), units 5, sales 37.00, advertised 32.00, acos 0.93/37 =
+     *  0.0251351 -> 0.025135, roas 37/0.93 = 39.7849462 -> 39.784946, cvr 1.
+     * 03-01 C1/A1: impressions 2, clicks 2, invalid 1, bounced 1, spend
+     *  0.83, cpc 0.415, cpm 415, orders {o1, o3} = 2, units 4, sales 33.00,
+     *  advertised 28.00, acos 0.83/33 = 0.0251515 -> 0.025152, roas 33/0.83
+     *  = 39.7590361 -> 39.759036.
+     * 03-02 C1/A1: clicks 1, bounced 1, spend 0.10, orders 1 (o4), sales
+     *  4.00: acos 0.025, roas 40.
+     * C2/A2 (03-02 only): clicks 1, bounced 1, spend 0.40, o2, sales 20.00.
+     * C0/A9 (03-05 only): clicks 1, spend 0.20, no sales: acos empty,
+     *  roas 0, cvr 0.
+     * Total: clicks 5, bounced 3, spend 1.53, orders 4, sales 57.00. */
+    static const part_line lines[] = {
+        {1, "2024-03-01T10:00:00Z,impression,v1,,A1,C1,G1,K1,,0.01,,,\n"},
+        {1, "2024-03-01T10:00:01Z,click,v1,,A1,C1,G1,K1,k1,0.50,,,\n"},
+        {1, "2024-03-01T10:00:05Z,page_view,v1,,A1,,,,k1,,,,\n"},
+        {1, "2024-03-02T09:00:00Z,click,v2,,A2,C2,G1,K1,k2,0.40,,,\n"},
+        {1, "2024-03-03T12:00:00Z,purchase,v1,,A1,,,,,,o1,2,10.00\n"},
+        {1, "2024-03-03T12:00:00Z,purchase,v1,,A3,,,,,,o1,1,5.00\n"},
+        {1, "2024-03-04T00:00:00Z,purchase,v2,,A2,,,,,,o2,1,20.00\n"},
+        {2, "2024-03-01T11:00:00Z,impression,v3,,A1,C1,G1,K1,,0.02,,,\n"},
+        {2, "2024-03-01T12:00:00Z,click,v3,,A1,C1,G1,K1,k3,0.30,,,\n"},
+        {2, "2024-03-01T12:30:00Z,click,v3,,A1,C1,G1,K1,k4,0.30,,,\n"},
+        {2, "2024-03-02T10:00:00Z,purchase,v3,,A1,,,,,,o3,1,8.00\n"},
+        {2, "2024-03-05T08:00:00Z,click,v4,,A9,C0,G1,K1,k5,0.20,,,\n"},
+        {2, "2024-03-05T09:00:00Z,page_view,v4,,A9,,,,k5,,,,\n"},
+        {2, "2024-03-02T13:00:00Z,click,v4,,A1,C1,G1,K1,k6,0.10,,,\n"},
+        {2, "2024-03-06T00:00:00Z,purchase,v4,,A1,,,,,,o4,1,4.00\n"},
+    };
+    const size_t n = sizeof lines / sizeof *lines;
+    const char *want = ADS_HDR
+        ",C0,G1,K1,A9,0,1,0,0,0.20,0.00,,0.200000,,0,0,0.00,0.00,,0.000000,0.000000\n"
+        ",C1,G1,K1,A1,2,3,1,2,0.93,0.30,1.500000,0.310000,465.000000,3,5,37.00,32.00,0.025135,39.784946,1.000000\n"
+        ",C2,G1,K1,A2,0,1,0,1,0.40,0.00,,0.400000,,1,1,20.00,20.00,0.020000,50.000000,1.000000\n"
+        "2024-03-01,C1,G1,K1,A1,2,2,1,1,0.83,0.30,1.000000,0.415000,415.000000,2,4,33.00,28.00,0.025152,39.759036,1.000000\n"
+        "2024-03-02,C1,G1,K1,A1,0,1,0,1,0.10,0.00,,0.100000,,1,1,4.00,4.00,0.025000,40.000000,1.000000\n"
+        "2024-03-02,C2,G1,K1,A2,0,1,0,1,0.40,0.00,,0.400000,,1,1,20.00,20.00,0.020000,50.000000,1.000000\n"
+        "2024-03-05,C0,G1,K1,A9,0,1,0,0,0.20,0.00,,0.200000,,0,0,0.00,0.00,,0.000000,0.000000\n";
+    char *text_all = part_text(lines, n, 0), *text_1 = part_text(lines, n, 1), *text_2 = part_text(lines, n, 2);
+    cp_error err = {0};
+
+    /* the whole run, through cp_ads_write (new + add + emit) */
+    tctx w;
+    build(&w, text_all);
+    cp_summary *sum_w = cp_summary_new();
+    assert_int_equal(cp_ads_write(&w.ctx, sum_w, &err), CP_OK);
+    char *csv_w = tctx_read(&w, "ads.csv");
+    assert_string_equal(csv_w, want);
+    assert_true(tctx_json_has(sum_w, "\"orders_7d\":4"));
+    assert_true(tctx_json_has(sum_w, "\"clicks\":5"));
+    assert_true(tctx_json_has(sum_w, "\"bounced_clicks\":3"));
+    assert_true(tctx_json_has(sum_w, "\"spend\":1.53"));
+    assert_true(tctx_json_has(sum_w, "\"sales_7d\":57.00"));
+
+    /* two partitions, part 2 first; part 2's run is gone before the emit */
+    tctx p1, p2;
+    build(&p1, text_1);
+    build(&p2, text_2);
+    assert_int_equal(p1.ctx.ev->n, 7);
+    assert_int_equal(p2.ctx.ev->n, 8);
+    cp_ads_acc *acc = cp_ads_acc_new(&p1.opt);
+    assert_non_null(acc);
+    assert_int_equal(cp_ads_acc_add(acc, &p2.ctx, &err), CP_OK);
+    done(&p2);
+    assert_int_equal(cp_ads_acc_add(acc, &p1.ctx, &err), CP_OK);
+    cp_summary *sum_p = cp_summary_new();
+    assert_int_equal(cp_ads_acc_emit(acc, sum_p, &err), CP_OK);
+    cp_ads_acc_free(acc);
+    char *csv_p = tctx_read(&p1, "ads.csv");
+    assert_string_equal(csv_p, want);
+    assert_string_equal(cp_summary_json(sum_p), cp_summary_json(sum_w));
+
+    free(csv_w);
+    free(csv_p);
+    cp_summary_free(sum_w);
+    cp_summary_free(sum_p);
+    done(&w);
+    done(&p1);
+    free(text_all);
+    free(text_1);
+    free(text_2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(r6_1_purchase_exactly_7d_after_click_is_credited),
@@ -280,6 +402,7 @@ int main(void) {
         cmocka_unit_test(r6_1_window_is_an_option),
         cmocka_unit_test(r6_2_r6_3_ads_csv_by_hand),
         cmocka_unit_test(r8_ads_rows_sorted_by_keys_whole_period_first),
+        cmocka_unit_test(acc_add_merges_partitions_exactly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
  * an independent implementation (bench/talkingdata_attribution.py). */
 #include "clickpath/events.h"
 #include "clickpath/report.h"
+#include "report/partial.h"
 #include "testutil.h"
 #include "traffic_ctx.h"
 
@@ -451,6 +452,140 @@ static void r7_1_talkingdata_downloads_per_channel_match_independent_count(void 
     tctx_free(&t);
 }
 
+/* ---- partitions (docs/scale.md): add() merges exactly ---------------------- */
+
+/* One input, each line tagged with the part (0 A, 1 B) holding its identity. */
+static const struct {
+    int part;
+    const char *line;
+} merge_lines[] = {
+    /* A: vA1 clicks g1 from site-a.com, lands on A9 (registry: A1), buys oA1 */
+    {0, "2024-03-01T10:00:00Z,click,vA1,,https://www.site-a.com/x,,,g1,ka1,,,,,\n"},
+    {0, "2024-03-01T10:00:05Z,page_view,vA1,,,A9,,,ka1,,,,,\n"},
+    {0, "2024-03-02T09:00:00Z,purchase,vA1,,,A1,,,,,oA1,1,30.00,\n"},
+    /* A: vA2 clicks the unknown tag zz and adds to cart */
+    {0, "2024-03-01T11:00:00Z,click,vA2,,,,,zz,ka2,,,,,\n"},
+    {0, "2024-03-01T11:30:00Z,add_to_cart,vA2,,,A1,,,,,,,,\n"},
+    /* A: vA3 clicks g1 from site-b.com, after B's first click from there */
+    {0, "2024-03-01T09:30:00Z,click,vA3,,https://site-b.com/y,,,g1,ka3,,,,,\n"},
+    /* A: vA4 clicks g2 from site-e.com, before B's click from site-d.com */
+    {0, "2024-03-02T07:00:00Z,click,vA4,,https://site-e.com/,,,g2,ka4,,,,,\n"},
+    /* B: vB1 bought before (oB0), clicks g1 from site-b.com first of all,
+     * lands on A8, buys oB1 in two lines */
+    {1, "2024-02-01T00:00:00Z,purchase,vB1,,,A1,,,,,oB0,1,5.00,\n"},
+    {1, "2024-03-01T09:00:00Z,click,vB1,,http://site-b.com/q,,,g1,kb1,,,,,\n"},
+    {1, "2024-03-01T09:00:01Z,page_view,vB1,,,A8,,,kb1,,,,,\n"},
+    {1, "2024-03-01T12:00:00Z,purchase,vB1,,,A1,,,,,oB1,2,10.00,\n"},
+    {1, "2024-03-01T12:00:00Z,purchase,vB1,,,A2,,,,,oB1,1,4.00,\n"},
+    /* B: vB2 clicks g2 from site-d.com twice (the second a duplicate,
+     * R3.1.4), buys oB2 */
+    {1, "2024-03-02T08:00:00Z,click,vB2,,https://site-d.com/,,,g2,kb2,,,,,\n"},
+    {1, "2024-03-02T08:30:00Z,click,vB2,,,,,g2,kb3,,,,,\n"},
+    {1, "2024-03-03T08:00:00Z,purchase,vB2,,,A1,,,,,oB2,1,20.00,\n"},
+    /* B: vB3 clicks g1 from site-c.com */
+    {1, "2024-03-01T09:45:00Z,click,vB3,,https://site-c.com/z,,,g1,kb4,,,,,\n"},
+};
+
+/* The input of part `part` (-1: the whole), other parts' lines blank so
+ * that every line keeps its number. */
+static void merge_text(char *buf, size_t cap, int part) {
+    size_t w = (size_t)snprintf(buf, cap, "%s", HDR);
+    for (size_t k = 0; k < sizeof merge_lines / sizeof *merge_lines; k++) {
+        const char *l = part < 0 || merge_lines[k].part == part ? merge_lines[k].line : "\n";
+        w += (size_t)snprintf(buf + w, cap - w, "%s", l);
+        assert_true(w < cap);
+    }
+}
+
+/* attribution.csv of the accumulator fed `parts` in that order, written to
+ * the output directory of parts[0]. */
+static char *merged_csv(actx *const *parts, int n_parts, cp_summary *sum) {
+    cp_attribution_acc *acc = cp_attribution_acc_new(&parts[0]->t.opt);
+    assert_non_null(acc);
+    cp_error err = {0};
+    for (int k = 0; k < n_parts; k++) assert_int_equal(cp_attribution_acc_add(acc, &parts[k]->t.ctx, &err), CP_OK);
+    assert_int_equal(cp_attribution_acc_emit(acc, sum, &err), CP_OK);
+    cp_attribution_acc_free(acc);
+    return tctx_read(&parts[0]->t, "attribution.csv");
+}
+
+static void r7_partitions_add_merges_exactly(void **state) {
+    (void)state;
+    /* Whole run, by hand.  g1: 4 valid clicks (vA1, vA3, vB1, vB3, all
+     * 03-01), dpv 2 (vA1's and vB1's landing views), purchases oA1 (1 x
+     * 30.00) and oB1 (2 x 10.00 + 1 x 4.00): 2 orders, 4 units, 54.00; new to
+     * brand: oA1 only (vB1 bought oB0 29 days before).  Its first referring
+     * site is site-b.com (vB1 09:00), the first other one site-c.com (vB3
+     * 09:45, before site-a.com at 10:00; vA3's site-b.com at 09:30 is the
+     * same site): SHARED_TAG.  Its first landing on another ASIN than A1 is
+     * vB1's A8 (09:00, before vA1's A9): ASIN_MISMATCH.
+     * g2: 2 valid (vA4, vB2) + 1 duplicate click 03-02, oB2 1 x 20.00 new
+     * to brand; 1 invalid of 3 is over 20%: HIGH_INVALID; sites site-e.com
+     * (vA4 07:00) then site-d.com (vB2 08:00): SHARED_TAG.
+     * zz (only in A): 1 click, 1 cart, no purchase.  f1 (in no part): zeros.
+     * google rows: 6 clicks, 1 invalid (1 of 7: not over 20%), dpv 2, 3
+     * orders, 5 units, 74.00, 2 new to brand.  Fed B then A, the first
+     * site of each tag comes from the second add. */
+    static const char want[] = ATTR_HDR
+        ",tag,f1,facebook,feed,summer,0,0,0,0,0,0,0.00,0,,,,NO_CLICKS\n"
+        ",tag,g1,google,search,spring,4,0,2,0,2,4,54.00,1,0.500000,0.000000,0.500000,ASIN_MISMATCH;SHARED_TAG\n"
+        ",tag,g2,google,search,spring,2,1,0,0,1,1,20.00,1,0.000000,0.000000,0.500000,SHARED_TAG;HIGH_INVALID\n"
+        ",tag,zz,,,,1,0,0,1,0,0,0.00,0,0.000000,1.000000,0.000000,NO_CONVERSIONS;UNKNOWN_TAG\n"
+        ",campaign,,facebook,feed,summer,0,0,0,0,0,0,0.00,0,,,,NO_CLICKS\n"
+        ",campaign,,google,search,spring,6,1,2,0,3,5,74.00,2,0.333333,0.000000,0.500000,\n"
+        ",publisher,,facebook,feed,,0,0,0,0,0,0,0.00,0,,,,NO_CLICKS\n"
+        ",publisher,,google,search,,6,1,2,0,3,5,74.00,2,0.333333,0.000000,0.500000,\n"
+        ",channel,,facebook,,,0,0,0,0,0,0,0.00,0,,,,NO_CLICKS\n"
+        ",channel,,google,,,6,1,2,0,3,5,74.00,2,0.333333,0.000000,0.500000,\n"
+        "2024-03-01,tag,g1,google,search,spring,4,0,2,0,2,4,54.00,1,0.500000,0.000000,0.500000,\n"
+        "2024-03-01,tag,zz,,,,1,0,0,1,0,0,0.00,0,0.000000,1.000000,0.000000,\n"
+        "2024-03-02,tag,g2,google,search,spring,2,1,0,0,1,1,20.00,1,0.000000,0.000000,0.500000,\n";
+    char text[4096];
+    actx whole, pa, pb;
+    merge_text(text, sizeof text, -1);
+    build(&whole, REG, text);
+    merge_text(text, sizeof text, 0);
+    build(&pa, REG, text);
+    merge_text(text, sizeof text, 1);
+    build(&pb, REG, text);
+
+    cp_summary *sum_whole;
+    char *csv_whole = write_csv(&whole, &sum_whole);
+    assert_string_equal(csv_whole, want);
+    assert_true(tctx_json_has(sum_whole, "\"purchases\":3"));
+    assert_true(tctx_json_has(sum_whole, "\"new_to_brand_purchases\":2"));
+    assert_non_null(strstr(cp_summary_json(sum_whole), "clicks of tag g1 come from site-b.com and site-c.com"));
+    assert_non_null(strstr(cp_summary_json(sum_whole), "clicks of tag g1 land on A8, the registry says A1"));
+    assert_non_null(strstr(cp_summary_json(sum_whole), "clicks of tag g2 come from site-e.com and site-d.com"));
+
+    /* A alone knows neither B's sites nor B's landing */
+    cp_summary *sum_a = cp_summary_new();
+    actx *only_a[1] = {&pa};
+    char *csv_a = merged_csv(only_a, 1, sum_a);
+    assert_non_null(strstr(csv_a, "\n,tag,g1,google,search,spring,2,0,1,0,1,1,30.00,1,0.500000,0.000000,0.500000,"
+                                  "ASIN_MISMATCH;SHARED_TAG\n"));
+    assert_non_null(strstr(cp_summary_json(sum_a), "land on A9"));
+    free(csv_a);
+    cp_summary_free(sum_a);
+
+    /* both parts, in either order: the whole run's bytes */
+    actx *orders[2][2] = {{&pa, &pb}, {&pb, &pa}};
+    for (int k = 0; k < 2; k++) {
+        cp_summary *sum = cp_summary_new();
+        char *csv = merged_csv(orders[k], 2, sum);
+        assert_string_equal(csv, want);
+        assert_string_equal(cp_summary_json(sum), cp_summary_json(sum_whole));
+        assert_string_equal(cp_summary_text(sum), cp_summary_text(sum_whole));
+        free(csv);
+        cp_summary_free(sum);
+    }
+    free(csv_whole);
+    cp_summary_free(sum_whole);
+    done(&whole);
+    done(&pa);
+    done(&pb);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(r7_1_two_tags_in_14d_last_touch_wins),
@@ -473,6 +608,7 @@ int main(void) {
         cmocka_unit_test(r7_2_exactly_20_percent_invalid_is_not_high),
         cmocka_unit_test(r7_2_codes_joined_in_r7_2_order),
         cmocka_unit_test(r7_1_talkingdata_downloads_per_channel_match_independent_count),
+        cmocka_unit_test(r7_partitions_add_merges_exactly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

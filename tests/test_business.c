@@ -3,6 +3,7 @@
  * above it. */
 #include "clickpath/events.h"
 #include "clickpath/report.h"
+#include "report/partial.h"
 #include "testutil.h"
 #include "traffic_ctx.h"
 
@@ -291,6 +292,154 @@ static void r9_1_click_in_open_session_invalid_and_repeat_landing(void **state) 
     tctx_free(&t);
 }
 
+/* ---- accumulator: partitions add up to the whole run (partial.h) -------- */
+
+/* store_text with L14 carrying k4, and a visitor v6:
+ *  L15 03-01 15:00    page view v6 A1 (organic)              starts S(v6), organic
+ *  L16 03-01 15:10    purchase v6 A1 o2 1 x 4.00
+ *  L17 03-02 16:00    page view v6 A0 (25 h after S(v6))     starts S'(v6), organic
+ *  L18 03-02 16:05    page view v6 A3                        in S'(v6)
+ * Components: {v1}, {v4}, {v2}, {v3}, {v6} (no shared order or click id). */
+static const char merge_text[] =
+    "ts,type,visitor,campaign,tag,asin,click_id,loaded,order,units,price,amount\n"
+    "2024-03-01T10:00:00Z,click,v1,c1,,A1,k1,,,,,\n"
+    "2024-03-01T10:00:05Z,page_view,v1,,,A1,k1,,,,,\n"
+    "2024-03-01T10:05:00Z,page_view,v1,,,A2,,,,,,\n"
+    "2024-03-01T10:06:00Z,add_to_cart,v1,,,A1,,,,,,\n"
+    "2024-03-01T10:07:00Z,purchase,v1,,,A1,,,o1,2,10.50,\n"
+    "2024-03-01T10:07:00Z,purchase,v1,,,A2,,,o1,1,,5.25\n"
+    "2024-03-01T11:00:00Z,click,v2,,t1,A3,k2,,,,,\n"
+    "2024-03-01T11:00:02Z,page_view,v2,,,A3,k2,0,,,,\n"
+    "2024-03-02T09:00:00Z,click,v3,c1,,A1,k3,,,,,\n"
+    "2024-03-02T12:00:00Z,return,v1,,,A1,,,o1,1,,10.50\n"
+    "2024-03-02T13:00:00Z,page_view,v2,,,A3,,,,,,\n"
+    "2024-03-02T14:00:00Z,click,v4,,t1,A3,k4,,,,,\n"
+    "2024-03-02T14:00:03Z,page_view,v4,,,A3,k4,,,,,\n"
+    "2024-03-01T15:00:00Z,page_view,v6,,,A1,,,,,,\n"
+    "2024-03-01T15:10:00Z,purchase,v6,,,A1,,,o2,1,4.00,\n"
+    "2024-03-02T16:00:00Z,page_view,v6,,,A0,,,,,,\n"
+    "2024-03-02T16:05:00Z,page_view,v6,,,A3,,,,,,\n";
+
+/* merge_text with every line of a visitor not in `keep` (a list like
+ * ",v1,v4,") blanked, so the kept lines keep their numbers. */
+static char *merge_part(const char *keep) {
+    size_t n = strlen(merge_text);
+    char *s = malloc(n + 1);
+    assert_non_null(s);
+    const char *p = merge_text;
+    char *o = s;
+    int header = 1;
+    while (*p) {
+        const char *eol = strchr(p, '\n');
+        size_t len = (size_t)(eol - p) + 1;
+        const char *v = strchr(strchr(p, ',') + 1, ',') + 1; /* third field */
+        char key[16];
+        size_t vl = (size_t)(strchr(v, ',') - v);
+        assert_true(vl + 3 <= sizeof key);
+        key[0] = ',';
+        memcpy(key + 1, v, vl);
+        key[vl + 1] = ',';
+        key[vl + 2] = '\0';
+        if (header || strstr(keep, key)) {
+            memcpy(o, p, len);
+            o += len;
+        } else {
+            *o++ = '\n';
+        }
+        header = 0;
+        p = eol + 1;
+    }
+    *o = '\0';
+    return s;
+}
+
+/* Adds the part of merge_text holding the visitors in `keep` to a, then
+ * frees the part's run (the accumulator must keep copies). */
+static void add_part(cp_business_acc *a, const char *keep) {
+    char *text = merge_part(keep);
+    tctx p;
+    tctx_defaults(&p, NULL);
+    tctx_build(&p, text, NULL);
+    free(text);
+    cp_error err = {0};
+    assert_int_equal(cp_business_acc_add(a, &p.ctx, &err), CP_OK);
+    tctx_free(&p);
+}
+
+#define MERGE_ASIN                                                                                \
+    ASIN_HEADER                                                                                   \
+    ",A0,1,0,0,1,0.200000,1,0,0,1,0,0,0.00,0,0.000000,0,0.00\n"                                   \
+    ",A1,2,1,0,1,0.400000,2,1,0,1,1,3,25.00,2,1.500000,1,10.50\n"                                 \
+    ",A2,1,1,0,0,0.200000,1,0,0,1,0,1,5.25,1,1.000000,0,0.00\n"                                   \
+    ",A3,3,0,1,2,0.600000,3,0,1,2,0,0,0.00,0,0.000000,0,0.00\n"                                   \
+    "2024-03-01,A1,2,1,0,1,1.000000,2,1,0,1,1,3,25.00,2,1.500000,0,0.00\n"                        \
+    "2024-03-01,A2,1,1,0,0,0.500000,1,0,0,1,0,1,5.25,1,1.000000,0,0.00\n"                         \
+    "2024-03-02,A0,1,0,0,1,0.333333,1,0,0,1,0,0,0.00,0,0.000000,0,0.00\n"                         \
+    "2024-03-02,A1,0,0,0,0,0.000000,0,0,0,0,0,0,0.00,0,,1,10.50\n"                                \
+    "2024-03-02,A3,3,0,1,2,1.000000,3,0,1,2,0,0,0.00,0,0.000000,0,0.00\n"
+#define MERGE_DAILY                                                                               \
+    DAILY_HEADER                                                                                  \
+    ",5,1,1,3,7,1,1,5,2,4,30.25,2\n"                                                              \
+    "2024-03-01,2,1,0,1,3,1,0,2,1,4,30.25,2\n"                                                    \
+    "2024-03-02,3,0,1,2,4,0,1,3,1,0,0.00,0\n"
+
+static void acc_two_partitions_add_up_to_the_whole_run(void **state) {
+    (void)state;
+    /* Sessions: 03-01 S(v1) sponsored, S(v6) organic; 03-02 S(v2) organic
+     * (L9 is unloaded), S(v4) external, S'(v6) organic: 2 + 3 = 5.
+     * Page views: 03-01 L3 sponsored, L4 L15 organic; 03-02 L14 external,
+     * L12 L17 L18 organic.  Bounced: L8 (03-01), L10 (03-02).  Purchases
+     * 03-01: 2 + 1 + 1 units, 21.00 + 5.25 + 4.00 = 30.25; orders o1, o2.
+     * (03-01, A1): S(v1) sponsored + S(v6) organic = 2 of 2 sessions; page
+     *   views L3, L15; 1 cart; 3 units 25.00 in 2 lines: 3/2 = 1.500000.
+     * (03-01, A2): S(v1), 1/2; page view L4 organic; 1 unit 5.25.
+     * (03-02, A0): S'(v6), 1/3.  (03-02, A1): the return only, 0/3.
+     * (03-02, A3): S(v2), S(v4) external, S'(v6): 3/3; page views L12, L14, L18.
+     * Whole period over 5 sessions: A0 1 (0.2), A1 2 (0.4), A2 1 (0.2),
+     * A3 3 (0.6).  Partition {v1, v4} and partition {v2, v3, v6} share the
+     * rows (03-01, A1), (03-02, A3) and both days; A0 is only in the second,
+     * whose string ids differ from the first's. */
+    tctx w;
+    tctx_defaults(&w, NULL);
+    tctx_build(&w, merge_text, NULL);
+    cp_summary *wsum = cp_summary_new();
+    cp_error err = {0};
+    assert_int_equal(cp_business_write(&w.ctx, wsum, &err), CP_OK);
+    char *asin = tctx_read(&w, "business_asin.csv");
+    char *daily = tctx_read(&w, "business_daily.csv");
+    assert_string_equal(asin, MERGE_ASIN);
+    assert_string_equal(daily, MERGE_DAILY);
+    assert_true(tctx_json_has(wsum, "\"sessions\":5,"));
+    assert_true(tctx_json_has(wsum, "\"orders\":2,\"asins\":4}"));
+
+    /* The two partitions, in both orders. */
+    for (int flip = 0; flip < 2; flip++) {
+        tctx out;
+        tctx_defaults(&out, NULL);
+        cp_business_acc *a = cp_business_acc_new(&out.opt);
+        assert_non_null(a);
+        add_part(a, flip ? ",v2,v3,v6," : ",v1,v4,");
+        add_part(a, flip ? ",v1,v4," : ",v2,v3,v6,");
+        cp_summary *sum = cp_summary_new();
+        assert_int_equal(cp_business_acc_emit(a, sum, &err), CP_OK);
+        cp_business_acc_free(a);
+        char *pa = tctx_read(&out, "business_asin.csv");
+        char *pd = tctx_read(&out, "business_daily.csv");
+        assert_string_equal(pa, asin);
+        assert_string_equal(pd, daily);
+        assert_string_equal(cp_summary_json(sum), cp_summary_json(wsum));
+        assert_string_equal(cp_summary_text(sum), cp_summary_text(wsum));
+        free(pa);
+        free(pd);
+        cp_summary_free(sum);
+        tctx_free(&out);
+    }
+    free(asin);
+    free(daily);
+    cp_summary_free(wsum);
+    tctx_free(&w);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(r4_4_asin_session_dated_by_its_first_page_view_across_midnight),
@@ -299,6 +448,7 @@ int main(void) {
         cmocka_unit_test(r8_business_daily_figures),
         cmocka_unit_test(r9_1_decomposition_on_store_day),
         cmocka_unit_test(r9_1_click_in_open_session_invalid_and_repeat_landing),
+        cmocka_unit_test(acc_two_partitions_add_up_to_the_whole_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

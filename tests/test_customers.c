@@ -10,6 +10,7 @@
 #include "clickpath/events.h"
 #include "clickpath/report.h"
 #include "testutil.h"
+#include "report/partial.h"
 #include "report/table.h"
 #include "util/values.h"
 
@@ -541,6 +542,200 @@ static void r10_1_online_retail_returns_match_independent_totals(void **state) {
     fx_free(&f);
 }
 
+/* ---- partitions (report/partial.h) ------------------------------------------------ */
+
+/* 14 customers c01..c14 (odd: part A, even: part B) over Jan-Mar 2024, with
+ * returns, feedback and sponsored clicks on campaign C1 in both parts. */
+static const char merge_text[] =
+    "ts,type,customer,asin,campaign,cost,order,units,price,rating\n"
+    "2024-01-04T09:00:00Z,impression,c01,A1,C1,0.10,,,,\n"
+    "2024-01-04T09:05:00Z,click,c01,A1,C1,1.50,,,,\n"
+    "2024-01-04T10:00:00Z,purchase,c01,A1,,,oc01_0,1,6.07,\n"
+    "2024-01-05T09:00:00Z,feedback,c01,,,,oc01_0,,,2\n"
+    "2024-01-07T09:00:00Z,impression,c02,A2,C1,0.10,,,,\n"
+    "2024-01-07T09:05:00Z,click,c02,A2,C1,0.75,,,,\n"
+    "2024-01-07T10:00:00Z,purchase,c02,A2,,,oc02_0,1,7.14,\n"
+    "2024-01-10T10:00:00Z,purchase,c03,A0,,,oc03_0,1,8.21,\n"
+    "2024-01-12T12:00:00Z,return,c03,A0,,,oc03_0,1,5.03,\n"
+    "2024-01-13T10:00:00Z,purchase,c04,A1,,,oc04_0,1,9.28,\n"
+    "2024-01-16T09:00:00Z,impression,c05,A2,C1,0.10,,,,\n"
+    "2024-01-16T09:05:00Z,click,c05,A2,C1,2.00,,,,\n"
+    "2024-01-16T10:00:00Z,purchase,c05,A2,,,oc05_0,1,10.35,\n"
+    "2024-01-17T09:00:00Z,feedback,c05,,,,oc05_0,,,1\n"
+    "2024-01-17T10:00:00Z,purchase,c01,A1,,,oc01_1,2,6.07,\n"
+    "2024-01-19T10:00:00Z,purchase,c06,A0,,,oc06_0,1,11.42,\n"
+    "2024-01-21T12:00:00Z,return,c06,A0,,,oc06_0,1,5.06,\n"
+    "2024-01-22T10:00:00Z,purchase,c07,A1,,,oc07_0,1,12.49,\n"
+    "2024-01-24T10:00:00Z,purchase,c02,A2,,,oc02_1,2,7.14,\n"
+    "2024-01-25T10:00:00Z,purchase,c05,A2,,,oc05_1,2,10.35,\n"
+    "2024-01-25T10:00:00Z,purchase,c08,A2,,,oc08_0,1,13.56,\n"
+    "2024-01-28T10:00:00Z,purchase,c09,A0,,,oc09_0,1,14.63,\n"
+    "2024-01-29T09:00:00Z,feedback,c09,,,,oc09_0,,,5\n"
+    "2024-01-30T12:00:00Z,return,c09,A0,,,oc09_0,1,5.09,\n"
+    "2024-01-31T10:00:00Z,purchase,c03,A0,,,oc03_1,2,8.21,\n"
+    "2024-01-31T10:00:00Z,purchase,c10,A1,,,oc10_0,1,15.70,\n"
+    "2024-02-01T10:00:00Z,purchase,c06,A0,,,oc06_1,2,11.42,\n"
+    "2024-02-03T10:00:00Z,purchase,c11,A2,,,oc11_0,1,16.77,\n"
+    "2024-02-06T10:00:00Z,purchase,c12,A0,,,oc12_0,1,17.84,\n"
+    "2024-02-08T10:00:00Z,purchase,c07,A1,,,oc07_1,2,12.49,\n"
+    "2024-02-08T12:00:00Z,return,c12,A0,,,oc12_0,1,5.12,\n"
+    "2024-02-09T10:00:00Z,purchase,c10,A1,,,oc10_1,2,15.70,\n"
+    "2024-02-09T10:00:00Z,purchase,c13,A1,,,oc13_0,1,18.91,\n"
+    "2024-02-10T09:00:00Z,feedback,c13,,,,oc13_0,,,4\n"
+    "2024-02-10T10:00:00Z,purchase,c02,A2,,,oc02_2,1,7.14,\n"
+    "2024-02-12T10:00:00Z,purchase,c14,A2,,,oc14_0,1,19.98,\n"
+    "2024-02-14T10:00:00Z,purchase,c06,A0,,,oc06_2,1,11.42,\n"
+    "2024-02-16T10:00:00Z,purchase,c11,A2,,,oc11_1,2,16.77,\n"
+    "2024-02-18T10:00:00Z,purchase,c10,A1,,,oc10_2,1,15.70,\n"
+    "2024-02-21T10:00:00Z,purchase,c03,A0,,,oc03_2,1,8.21,\n"
+    "2024-02-22T10:00:00Z,purchase,c09,A0,,,oc09_1,2,14.63,\n"
+    "2024-02-25T10:00:00Z,purchase,c07,A1,,,oc07_2,1,12.49,\n"
+    "2024-02-29T10:00:00Z,purchase,c11,A2,,,oc11_2,1,16.77,\n"
+    "2024-03-01T10:00:00Z,purchase,c13,A1,,,oc13_1,2,18.91,\n"
+    "2024-03-08T10:00:00Z,purchase,c14,A2,,,oc14_1,2,19.98,\n"
+    "2024-03-13T10:00:00Z,purchase,c03,A0,,,oc03_3,2,8.21,\n"
+    "2024-03-13T10:00:00Z,purchase,c07,A1,,,oc07_3,2,12.49,\n"
+    "2024-03-13T10:00:00Z,purchase,c11,A2,,,oc11_3,2,16.77,\n"
+    "2024-04-02T10:00:00Z,purchase,c14,A2,,,oc14_2,1,19.98,\n";
+
+/* merge_text with the lines of the other part blank (line numbers kept):
+ * part 1 keeps the customers with an odd number, part 0 the even ones. */
+static char *merge_part(int odd) {
+    char *out = malloc(sizeof merge_text);
+    assert_non_null(out);
+    const char *p = merge_text;
+    char *o = out;
+    for (bool header = true; *p; header = false) {
+        const char *nl = strchr(p, '\n');
+        const char *c = strchr(strchr(p, ',') + 1, ',') + 1; /* the customer cell */
+        const char *ce = strchr(c, ',');
+        if (header || (ce[-1] - '0') % 2 == odd) {
+            memcpy(o, p, (size_t)(nl - p));
+            o += nl - p;
+        }
+        *o++ = '\n';
+        p = nl + 1;
+    }
+    *o = 0;
+    return out;
+}
+
+typedef struct staged {
+    cp_run *run;
+    cp_report_ctx ctx;
+} staged;
+
+/* A run over text with its context and every stage built. */
+static void staged_load(staged *s, const char *text, const cp_report_options *opt) {
+    cp_ingest_options io = {0};
+    cp_error err = {0};
+    s->run = cp_run_new(&io, &err);
+    assert_non_null(s->run);
+    assert_int_equal(cp_run_load_buffer(s->run, "events.csv", text, strlen(text), &err), CP_OK);
+    assert_int_equal(cp_run_finish(s->run, &err), CP_OK);
+    assert_int_equal(cp_report_ctx_init(&s->ctx, s->run, opt, &err), CP_OK);
+    assert_int_equal(cp_quality_build(&s->ctx, &err), CP_OK);
+    assert_int_equal(cp_sessions_build(&s->ctx, &err), CP_OK);
+    assert_int_equal(cp_ads_build(&s->ctx, &err), CP_OK);
+    assert_int_equal(cp_attribution_build(&s->ctx, &err), CP_OK);
+}
+
+static void staged_free(staged *s) {
+    cp_report_ctx_free(&s->ctx);
+    cp_run_free(s->run);
+}
+
+static void merge_opt(cp_report_options *opt, char *dir) {
+    cp_report_options_init(opt);
+    assert_non_null(mkdtemp(dir));
+    opt->out_dir = dir;
+    opt->clv = true;
+    opt->has_as_of = true;
+    opt->as_of_ms = ts_of("2024-04-01T00:00:00Z");
+}
+
+/* add() of two partitions (disjoint identities), then emit(), writes the
+ * same bytes as the whole run through cp_customers_write: the ranks,
+ * segments, Pareto, cohorts, the CLV fit, feedback and cac are over every
+ * customer of both parts. */
+static void partial_two_partitions_merge_exactly(void **state) {
+    (void)state;
+    char whole_dir[] = "/tmp/cp_customers_XXXXXX", parts_dir[] = "/tmp/cp_customers_XXXXXX";
+    cp_report_options wopt, popt;
+    merge_opt(&wopt, whole_dir);
+    merge_opt(&popt, parts_dir);
+    cp_error err = {0};
+
+    staged whole;
+    staged_load(&whole, merge_text, &wopt);
+    cp_summary *wsum = cp_summary_new();
+    assert_int_equal(cp_customers_write(&whole.ctx, wsum, &err), CP_OK);
+    staged_free(&whole);
+
+    cp_customers_acc *acc = cp_customers_acc_new(&popt);
+    assert_non_null(acc);
+    for (int odd = 1; odd >= 0; odd--) {
+        char *text = merge_part(odd);
+        staged part;
+        staged_load(&part, text, &popt);
+        assert_int_equal(cp_customers_acc_add(acc, &part.ctx, &err), CP_OK);
+        staged_free(&part); /* the accumulator keeps nothing of the partition */
+        free(text);
+    }
+    cp_summary *psum = cp_summary_new();
+    assert_int_equal(cp_customers_acc_emit(acc, psum, &err), CP_OK);
+    cp_customers_acc_free(acc);
+
+    static const char *const files[] = {"customers.csv", "segments.csv", "pareto.csv",
+                                        "cohorts.csv", "cohorts_histogram.csv", "feedback.csv",
+                                        "cac.csv", "clv_model.json"};
+    for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
+        char *w = slurp(whole_dir, files[k]), *p = slurp(parts_dir, files[k]);
+        assert_string_equal(p, w);
+        free(w);
+        free(p);
+    }
+    assert_string_equal(cp_summary_json(psum), cp_summary_json(wsum));
+    assert_string_equal(cp_summary_text(psum), cp_summary_text(wsum));
+    cp_summary_free(wsum);
+    cp_summary_free(psum);
+
+    /* real values, worked out by hand over both parts */
+    char *text = slurp(parts_dir, "customers.csv");
+    int lines = 0;
+    for (const char *q = text; *q; q++) lines += *q == '\n';
+    assert_int_equal(lines, 1 + 14);
+    free(text);
+    /* c02 (part B): last purchase 6th of 14 (rank 5 -> 2), 3 orders ranks
+     * 8..10 (rank 8 -> 3), net 28.56 5th (rank 4 -> 2) */
+    assert_string_equal(cell(parts_dir, "customers.csv", "c02", "rfm", (char[256]){0}, 256), "232");
+    assert_string_equal(cell(parts_dir, "customers.csv", "c07", "rfm", (char[256]){0}, 256), "555");
+    assert_string_equal(cell(parts_dir, "customers.csv", "c04", "segment", (char[256]){0}, 256), "churn_risk");
+    /* top ceil(14 / 5) = 3 by GMV: c11 100.62 + c07 74.94 (A) + c10 62.80 (B) */
+    assert_string_equal(cell(parts_dir, "segments.csv", "pareto_top20", "gmv", (char[256]){0}, 256), "238.36");
+    assert_string_equal(cell(parts_dir, "segments.csv", "churn_risk", "customers", (char[256]){0}, 256), "4");
+    /* cohort 2024-02: c11, c13 (A), c12, c14 (B); c12 never came back */
+    text = slurp(parts_dir, "cohorts.csv");
+    assert_non_null(strstr(text, "\n2024-02,4,4,3,0.750000,0,0,,0,0,\n"));
+    free(text);
+    /* C1: 3 impressions at 0.10 + clicks 1.50 (c01), 2.00 (c05), 0.75 (c02) */
+    text = slurp(parts_dir, "cac.csv");
+    assert_non_null(strstr(text, "\nsponsored,campaign,C1,4.55,3,1.516667\n"));
+    free(text);
+    /* 34 orders up to as-of (c14's third is after it), negative: c01's 2 and c05's 1 */
+    text = slurp(parts_dir, "feedback.csv");
+    assert_non_null(strstr(text, "\naccount,,34,4,2,0.058824\n"));
+    free(text);
+    text = slurp(parts_dir, "clv_model.json");
+    assert_non_null(strstr(text, "\"fitted\": true"));
+    assert_true(json_number(text, "{", "customers_fitted") == 14);
+    assert_true(json_number(text, "{", "repeat_customers") == 11);
+    assert_non_null(strstr(text, "\"gamma_gamma\": {"));
+    free(text);
+    cp_test_remove_dir(whole_dir);
+    cp_test_remove_dir(parts_dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(r10_2_high_value_at_exact_thresholds),
@@ -556,6 +751,7 @@ int main(void) {
         cmocka_unit_test(r10_4_cac_per_campaign_and_channel),
         cmocka_unit_test(r10_5_cdnow_through_the_column_mapping),
         cmocka_unit_test(r10_1_online_retail_returns_match_independent_totals),
+        cmocka_unit_test(partial_two_partitions_merge_exactly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

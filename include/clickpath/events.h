@@ -64,7 +64,9 @@ enum {
     CP_EV_LOADED = 1u << 0,     /* page_view: `loaded` true (default) R4.1 */
     CP_EV_HAS_COST = 1u << 1,   /* `cost` was present */
     CP_EV_FROM_NEG = 1u << 2,   /* return read from a negative purchase R1.4a */
-    CP_EV_HAS_AMOUNT = 1u << 3  /* sales came from `amount`, not units*price */
+    CP_EV_HAS_AMOUNT = 1u << 3, /* sales came from `amount`, not units*price */
+    CP_EV_FLOOD = 1u << 4       /* partitioned runs: a click of a flooding address
+                                 * (R3.1.3, decided over the whole input) */
 };
 
 /* The placement of a sponsored impression or click (R3.1 target, R6.2 key
@@ -235,6 +237,9 @@ uint64_t cp_run_rejected(const cp_run *run);
 void cp_run_rejects_by_reason(const cp_run *run, uint64_t counts[CP_N_REJECT_REASONS]);
 /* True when at least one accepted event carries a `ua` (R3.1.1). */
 bool cp_run_has_user_agents(const cp_run *run);
+/* True in a partition of a --memory run: R3.1.3 flood by address was
+ * decided over the whole input and is marked by CP_EV_FLOOD. */
+bool cp_run_flood_given(const cp_run *run);
 /* Bytes held by the store (columns + strings + tables), for --stats. */
 size_t cp_run_memory_bytes(const cp_run *run);
 

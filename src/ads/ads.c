@@ -30,6 +30,13 @@
  * whole-period rows, orders excepted (distinct, from sorted pairs).
  * Whole-period rows first (by campaign, ad_group, keyword,
  * asin in byte order), then daily rows by date and the same keys (R8).
+ *
+ * The writer is an accumulator (report/partial.h): cp_ads_acc_add builds a
+ * partition's rows as above, in its own ids, then adds them to the
+ * accumulator's rows keyed by content (copies of the campaign, ad group,
+ * keyword and ASIN bytes), orders included -- an order never spans
+ * partitions, so per-partition distinct counts add up.  cp_ads_acc_emit
+ * sorts, computes the ratios and writes; cp_ads_write is new + add + emit.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -38,6 +45,7 @@
 
 #include "clickpath/report.h"
 #include "quality/quality.h"
+#include "report/partial.h"
 #include "report/table.h"
 #include "util/check.h"
 #include "util/rowmap.h"
@@ -320,19 +328,108 @@ static void add_row(ad_row *y, const ad_row *x) {
     y->adv_sales += x->adv_sales;
 }
 
-cp_result cp_ads_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
+/* ---- the accumulator (partial.h) ------------------------------------------ */
+
+/* Rows keyed by content: the accumulator's own strings (copies of the
+ * partitions' campaign, ad group, keyword and ASIN bytes), its own
+ * placements (a cp_placement row per distinct triple of them), and one
+ * ad_row per (day, placement, asin) of its ids, whole-period rows included.
+ * Every figure is a sum: orders too, since an order never spans partitions
+ * (a row's distinct orders in one partition are distinct from those of any
+ * other).  `whole` is unused in these rows. */
+struct cp_ads_acc {
+    const cp_report_options *opt;
+    cp_strings *str;
+    cp_rowmap pl;   /* (campaign, ad_group, keyword) -> cp_placement */
+    cp_rowmap rows; /* (day, placement, asin) -> ad_row */
+    int64_t orders; /* distinct orders credited to any row, summed over partitions */
+};
+
+_Static_assert(sizeof(cp_placement) == 3 * sizeof(uint32_t), "cp_placement is its rowmap key");
+
+cp_ads_acc *cp_ads_acc_new(const cp_report_options *opt) {
+    cp_ads_acc *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    a->opt = opt;
+    a->str = cp_strings_new();
+    if (!a->str) {
+        free(a);
+        return NULL;
+    }
+    cp_rowmap_init(&a->pl, sizeof(cp_placement), 3);
+    cp_rowmap_init(&a->rows, sizeof(ad_row), 3);
+    return a;
+}
+
+void cp_ads_acc_free(cp_ads_acc *a) {
+    if (!a) return;
+    cp_strings_free(a->str);
+    cp_rowmap_free(&a->pl);
+    cp_rowmap_free(&a->rows);
+    free(a);
+}
+
+/* The accumulator's id of string `id` of a partition (its bytes copied). */
+static cp_str copy_str(cp_ads_acc *a, const cp_strings *from, cp_str id, int *oom_flag) {
+    size_t len;
+    const char *p = cp_strings_get(from, id, &len);
+    return cp_strings_intern(a->str, p, len, oom_flag);
+}
+
+/* A partition's ASIN id -> the accumulator's (a one-key rowmap row). */
+typedef struct asin_map {
+    cp_str part, acc;
+} asin_map;
+
+/* Adds the partition's rows (t, placements pl) to the accumulator's. */
+static bool merge_rows(cp_ads_acc *a, const cp_report_ctx *ctx, const cp_placement *pl, size_t n_pl,
+                       const cp_rowmap *t) {
+    uint32_t *pl_map = calloc(n_pl + 1, sizeof *pl_map); /* acc placement + 1, 0 = not yet */
+    cp_rowmap am;
+    cp_rowmap_init(&am, sizeof(asin_map), 1);
+    bool ok = pl_map != NULL;
+    int bad = 0;
+    const ad_row *rows = t->rows;
+    for (size_t i = 0; ok && i < t->n; i++) {
+        const ad_row *x = &rows[i];
+        uint32_t p = x->placement;
+        if (!pl_map[p]) {
+            cp_str c = copy_str(a, ctx->str, pl[p].campaign, &bad);
+            cp_str g = copy_str(a, ctx->str, pl[p].ad_group, &bad);
+            cp_str k = copy_str(a, ctx->str, pl[p].keyword, &bad);
+            uint32_t q = bad ? CP_ROWMAP_OOM : cp_rowmap_get(&a->pl, c, g, k, NULL);
+            if (q == CP_ROWMAP_OOM) { ok = false; break; }
+            pl_map[p] = q + 1;
+        }
+        bool created;
+        uint32_t m = cp_rowmap_get(&am, x->asin, 0, 0, &created);
+        if (m == CP_ROWMAP_OOM) { ok = false; break; }
+        asin_map *e = CP_ROWMAP_AT(&am, asin_map, m);
+        if (created) {
+            e->acc = copy_str(a, ctx->str, x->asin, &bad);
+            if (bad) { ok = false; break; }
+        }
+        uint32_t j = cp_rowmap_get(&a->rows, (uint32_t)x->day, pl_map[p] - 1, e->acc, NULL);
+        if (j == CP_ROWMAP_OOM) { ok = false; break; }
+        ad_row *y = CP_ROWMAP_AT(&a->rows, ad_row, j);
+        add_row(y, x);
+        y->orders += x->orders;
+    }
+    cp_rowmap_free(&am);
+    free(pl_map);
+    return ok;
+}
+
+cp_result cp_ads_acc_add(cp_ads_acc *a, cp_report_ctx *ctx, cp_error *err) {
     const cp_events *ev = ctx->ev;
-    const cp_tz *tz = ctx->opt->tz;
+    const cp_tz *tz = a->opt->tz;
     size_t n = ev->n, n_pl;
     const cp_placement *pl = cp_run_placements(ctx->run, &n_pl);
-    cp_rowmap t; /* (day, placement, asin) -> ad_row */
+    cp_rowmap t; /* (day, placement, asin) -> ad_row, this partition's ids */
     combo_table ct = {0};
     uint64_t *pairs = NULL, *orders = NULL;
-    uint32_t *idx = NULL;
     size_t n_pairs = 0, n_orders = 0, n_credited = 0;
-    cp_table *tb = NULL;
     cp_result rc = CP_OK;
-    ad_row tot = {0};
     ad_row *rows;
 
     cp_rowmap_init(&t, sizeof(ad_row), 3);
@@ -353,8 +450,7 @@ cp_result cp_ads_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
     for (size_t i = 0; i < n; i++) {
         uint8_t ty = ev->type[i];
         if ((ty == CP_IMPRESSION || ty == CP_CLICK) && ev->placement[i] != CP_NONE) {
-            /* daily rows only; whole-period rows and the total are their
-             * sums (below) */
+            /* daily rows only; whole-period rows are their sums (below) */
             uint32_t d;
             if (!rows_of(&t, &ct, cp_tz_day(tz, ev->ts_ms[i]), ev->placement[i], ev->asin[i], &d)) {
                 rc = oom(err);
@@ -384,52 +480,72 @@ cp_result cp_ads_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
                 goto out;
             }
             ad_row *r = CP_ROWMAP_AT(&t, ad_row, d);
-            uint32_t a = r->whole;
+            uint32_t w = r->whole;
             r->units += ev->units[i];
             r->sales += ev->money_micros[i];
             if (ctx->ad_same_asin[i]) r->adv_sales += ev->money_micros[i];
             uint64_t ok = order_key(ev, (uint32_t)i);
             /* distinct (row, order) pairs; row < 2^31 and order key < 2^33 */
-            pairs[n_pairs++] = (uint64_t)a << 33 | ok;
+            pairs[n_pairs++] = (uint64_t)w << 33 | ok;
             pairs[n_pairs++] = (uint64_t)d << 33 | ok;
             orders[n_orders++] = ok;
         }
     }
-    /* whole-period rows = the sums of their daily rows; the total = the sum
-     * of the whole-period rows (orders excepted: distinct, below).  The map
-     * is complete: its rows no longer move. */
+    /* whole-period rows = the sums of their daily rows (orders excepted:
+     * distinct, below).  The map is complete: its rows no longer move. */
     rows = t.rows;
     for (size_t i = 0; i < t.n; i++)
         if (rows[i].day != WHOLE) add_row(&rows[rows[i].whole], &rows[i]);
-    for (size_t i = 0; i < t.n; i++)
-        if (rows[i].day == WHOLE) add_row(&tot, &rows[i]);
     qsort(pairs, n_pairs, sizeof *pairs, u64_cmp);
     for (size_t i = 0; i < n_pairs; i++)
         if (i == 0 || pairs[i] != pairs[i - 1]) rows[pairs[i] >> 33].orders++;
     qsort(orders, n_orders, sizeof *orders, u64_cmp);
     for (size_t i = 0; i < n_orders; i++)
-        if (i == 0 || orders[i] != orders[i - 1]) tot.orders++;
+        if (i == 0 || orders[i] != orders[i - 1]) a->orders++;
+    if (!merge_rows(a, ctx, pl, n_pl, &t)) rc = oom(err);
+out:
+    cp_rowmap_free(&t);
+    ct_free(&ct);
+    free(pairs);
+    free(orders);
+    return rc;
+}
 
-    idx = malloc((t.n + 1) * sizeof *idx);
-    if (!idx) { rc = oom(err); goto out; }
-    for (size_t i = 0; i < t.n; i++) idx[i] = (uint32_t)i;
-    sort_ctx sc = {ctx->str, pl, rows};
-    qsort_r(idx, t.n, sizeof *idx, row_cmp, &sc);
+cp_result cp_ads_acc_emit(cp_ads_acc *a, cp_summary *sum, cp_error *err) {
+    const cp_report_options *opt = a->opt;
+    const cp_placement *pl = a->pl.rows;
+    const ad_row *rows = a->rows.rows;
+    size_t n_rows = a->rows.n;
+    cp_table *tb = NULL;
+    cp_result rc = CP_OK;
+    ad_row tot = {0};
+
+    /* the total = the sum of the whole-period rows, orders excepted
+     * (distinct over the rows, counted at add) */
+    for (size_t i = 0; i < n_rows; i++)
+        if (rows[i].day == WHOLE) add_row(&tot, &rows[i]);
+    tot.orders = a->orders;
+
+    uint32_t *idx = malloc((n_rows + 1) * sizeof *idx);
+    if (!idx) return oom(err);
+    for (size_t i = 0; i < n_rows; i++) idx[i] = (uint32_t)i;
+    sort_ctx sc = {a->str, pl, rows};
+    qsort_r(idx, n_rows, sizeof *idx, row_cmp, &sc);
 
     static const char *const cols[] = {
         "date", "campaign", "ad_group", "keyword", "asin", "impressions", "clicks",
         "invalid_clicks", "bounced_clicks", "spend", "invalid_cost", "ctr", "cpc", "cpm",
         "orders_7d", "units_7d", "sales_7d", "advertised_sales_7d", "acos", "roas", "cvr"};
-    tb = cp_table_open(ctx->opt->out_dir, "ads", ctx->opt->format, cols, sizeof cols / sizeof *cols, err);
+    tb = cp_table_open(opt->out_dir, "ads", opt->format, cols, sizeof cols / sizeof *cols, err);
     if (!tb) { rc = err ? err->code : CP_EIO; goto out; }
-    for (size_t k = 0; k < t.n; k++) {
+    for (size_t k = 0; k < n_rows; k++) {
         const ad_row *r = &rows[idx[k]];
         if (r->day == WHOLE) cp_table_empty(tb);
         else cp_table_day(tb, r->day);
-        cp_table_sid(tb, ctx->str, pl[r->placement].campaign);
-        cp_table_sid(tb, ctx->str, pl[r->placement].ad_group);
-        cp_table_sid(tb, ctx->str, pl[r->placement].keyword);
-        cp_table_sid(tb, ctx->str, r->asin);
+        cp_table_sid(tb, a->str, pl[r->placement].campaign);
+        cp_table_sid(tb, a->str, pl[r->placement].ad_group);
+        cp_table_sid(tb, a->str, pl[r->placement].keyword);
+        cp_table_sid(tb, a->str, r->asin);
         cp_table_int(tb, r->impressions);
         cp_table_int(tb, r->clicks);
         cp_table_int(tb, r->invalid_clicks);
@@ -478,14 +594,19 @@ cp_result cp_ads_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
                          "Sponsored ads: %lld valid clicks (%lld invalid), spend %s, %lld orders and "
                          "sales %s credited within %lld days of a click (R6), ACoS %s",
                          (long long)tot.clicks, (long long)tot.invalid_clicks, sp, (long long)tot.orders,
-                         sa, (long long)(ctx->opt->ads_window_ms / 86400000), ac);
+                         sa, (long long)(opt->ads_window_ms / 86400000), ac);
     }
 out:
     if (tb) cp_table_close(tb, NULL);
-    cp_rowmap_free(&t);
-    ct_free(&ct);
-    free(pairs);
-    free(orders);
     free(idx);
+    return rc;
+}
+
+cp_result cp_ads_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
+    cp_ads_acc *a = cp_ads_acc_new(ctx->opt);
+    if (!a) return oom(err);
+    cp_result rc = cp_ads_acc_add(a, ctx, err);
+    if (rc == CP_OK) rc = cp_ads_acc_emit(a, sum, err);
+    cp_ads_acc_free(a);
     return rc;
 }

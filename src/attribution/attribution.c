@@ -23,6 +23,14 @@
  * before counts (the order is not new to the brand), 365 d + 1 ms before does
  * not.  Diagnostics on whole-period rows (docs/attribution.md).
  *
+ * The writer is an accumulator (report/partial.h): add() folds one
+ * partition's figures in, keyed by content (tag name, (day, tag), the
+ * registry's roll-up keys); emit() writes.  Distinct orders and new_to_brand
+ * are exact per partition (an order and its identities lie in one), so they
+ * add up.  SHARED_TAG and ASIN_MISMATCH keep, per tag, the first hits in
+ * R1.6 order -- (ts, file, line), the same in every partition -- and merge
+ * them by that order.  cp_attribution_write is new + add + emit + free.
+ *
  * Row order: whole-period rows first -- tag rows by tag, then campaign rows
  * by (channel, publisher, campaign), publisher rows, channel rows -- then the
  * daily tag rows by tag and date.  Strings compare in byte order.
@@ -34,6 +42,7 @@
 
 #include "clickpath/report.h"
 #include "quality/quality.h"
+#include "report/partial.h"
 #include "report/table.h"
 #include "tags/tags.h"
 #include "util/check.h"
@@ -167,17 +176,55 @@ typedef struct fig {
     int64_t clicks, invalid, dpv, atc, purchases, units, sales, ntb;
 } fig;
 
+/* An event's place in R1.6 order, the same in every partition: (ts, file,
+ * line) is the global order, and a partition's rows are that order
+ * restricted. */
+typedef struct pos {
+    int64_t ts;
+    uint32_t file, line;
+} pos;
+
+static int pos_cmp(const pos *x, const pos *y) {
+    if (x->ts != y->ts) return x->ts < y->ts ? -1 : 1;
+    if (x->file != y->file) return x->file < y->file ? -1 : 1;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static pos pos_of(const cp_events *ev, uint32_t i) {
+    return (pos){ev->ts_ms[i], ev->file[i], ev->line[i]};
+}
+
+/* A valid click's referring site (SHARED_TAG): where it is, the site's hash
+ * and its text.  In the accumulator `name` is the site (site_hash's text) in
+ * the accumulator's misc strings; while a partition is read it is the
+ * click's referrer in the partition's strings. */
+typedef struct site {
+    bool set;
+    pos at;
+    uint64_t hash;
+    cp_str name;
+} site;
+
 typedef struct tag_info {
-    cp_str sid;               /* in the run's strings; 0 when no event carries it */
-    const char *name;         /* NUL-terminated */
     const cp_tag_entry *reg;  /* NULL = unknown tag */
-    cp_str reg_asin;          /* registry asin in the run's strings (0: none there) */
     fig f;
-    uint64_t host;            /* first referring site (hash), 0 = none yet */
-    cp_str ref_a, ref_b;      /* referrers of two sites (SHARED_TAG) */
-    cp_str landed_asin;       /* a landing ASIN other than the registry's */
-    bool shared, mismatch;
+    /* SHARED_TAG over every partition so far: the first valid click with a
+     * referring site in R1.6 order, and the first after it from another
+     * site (set: the tag is shared) */
+    site first, other;
+    /* ASIN_MISMATCH: the first valid click in R1.6 order landing on another
+     * ASIN than the registry's, and that ASIN (accumulator's misc strings) */
+    bool mismatch;
+    pos mismatch_at;
+    cp_str landed_asin;
     uint32_t campaign_row, publisher_row, channel_row; /* roll-up rows */
+    /* the partition being added: the same, found as today's single pass
+     * finds them (stops at the first hit), strings in the partition's */
+    site p_first, p_other;
+    bool p_mismatch;
+    pos p_mismatch_at;
+    cp_str p_landed_asin;
+    cp_str p_reg_asin;        /* registry asin in the partition's strings (0: none there) */
 } tag_info;
 
 typedef struct day_row {
@@ -189,7 +236,7 @@ typedef struct day_row {
 typedef struct roll_row {
     int level; /* 1 campaign, 2 publisher, 3 channel */
     const char *channel, *publisher, *campaign;
-    fig f;
+    fig f; /* purchases and ntb summed by add(); the rest summed from the tags at emit */
 } roll_row;
 
 typedef struct credited_line {
@@ -197,6 +244,25 @@ typedef struct credited_line {
     uint64_t order;
     bool ntb;
 } credited_line;
+
+/* The accumulator (partial.h).  Rows are keyed by content: tag i is the
+ * string i + 1 of `names` (registered tags first, in file order, then the
+ * others as partitions bring them); day rows by (day, tag index); roll-up
+ * rows come from the registry alone.  Everything grows with tags and
+ * (day, tag) rows, never with events. */
+struct cp_attribution_acc {
+    const cp_report_options *opt;
+    bool ready;               /* registry loaded, its tags and roll-ups made */
+    cp_tag_registry reg;
+    cp_strings *names;        /* tag names: tag i has id i + 1 */
+    cp_strings *misc;         /* referring sites and landed ASINs of the diagnostics */
+    tag_info *tags;
+    size_t n_tags, cap_tags;
+    cp_rowmap dt;             /* (day, tag) -> day_row */
+    roll_row *roll;
+    size_t n_roll;
+    int64_t purchases, ntb;   /* distinct orders of the whole report */
+};
 
 /* The referring site of a referrer URL: the host, lower-cased, without
  * scheme, user info, port and a leading "www.".  Hash 0 when empty. */
@@ -234,9 +300,11 @@ static uint32_t day_get(cp_rowmap *t, int32_t day, uint32_t tag) {
     return cp_rowmap_get(t, (uint32_t)day, tag, 0, NULL);
 }
 
-static int tag_name_cmp(const void *a, const void *b, void *arg) {
-    const tag_info *tags = arg;
-    return strcmp(tags[*(const uint32_t *)a].name, tags[*(const uint32_t *)b].name);
+static const char *tag_name(const cp_attribution_acc *a, uint32_t t) { return cp_str_c(a->names, t + 1); }
+
+static int tag_name_cmp(const void *x, const void *y, void *arg) {
+    const cp_attribution_acc *a = arg;
+    return strcmp(tag_name(a, *(const uint32_t *)x), tag_name(a, *(const uint32_t *)y));
 }
 
 /* registered tags by (channel, publisher, campaign) */
@@ -249,18 +317,13 @@ static int tag_group_cmp(const void *a, const void *b, void *arg) {
     return strcmp(x->campaign, y->campaign);
 }
 
-typedef struct day_sort {
-    const day_row *rows;
-    const tag_info *tags;
-} day_sort;
-
-static int day_cmp(const void *a, const void *b, void *arg) {
-    const day_row *rows = ((const day_sort *)arg)->rows;
-    const tag_info *tags = ((const day_sort *)arg)->tags;
-    const day_row *x = &rows[*(const uint32_t *)a], *y = &rows[*(const uint32_t *)b];
+static int day_cmp(const void *x, const void *y, void *arg) {
+    const cp_attribution_acc *a = arg;
+    const day_row *rows = a->dt.rows;
+    const day_row *p = &rows[*(const uint32_t *)x], *q = &rows[*(const uint32_t *)y];
     /* R8: by the key columns in column order: date first, then tag */
-    if (x->day != y->day) return x->day < y->day ? -1 : 1;
-    return strcmp(tags[x->tag].name, tags[y->tag].name);
+    if (p->day != q->day) return p->day < q->day ? -1 : 1;
+    return strcmp(tag_name(a, p->tag), tag_name(a, q->tag));
 }
 
 static int u64_cmp(const void *a, const void *b) {
@@ -275,7 +338,7 @@ static void diag_codes(const fig *f, const tag_info *ti, bool tag_level, bool on
     if (tag_level) {
         on[D_UNKNOWN_TAG] = ti->reg == NULL;
         on[D_ASIN_MISMATCH] = ti->mismatch;
-        on[D_SHARED_TAG] = ti->shared;
+        on[D_SHARED_TAG] = ti->other.set;
     }
     /* R7.2: over 20% invalid, i.e. invalid / (valid + invalid) > 1/5 */
     CP_TESTCASE(f->invalid * 5 == f->clicks + f->invalid);
@@ -306,6 +369,7 @@ static void write_diag(cp_table *tb, const bool on[N_DIAG]) {
     cp_table_str(tb, b, n);
 }
 
+/* the order-free sums; purchases and ntb count distinct orders instead */
 static void add_fig(fig *a, const fig *b) {
     a->clicks += b->clicks;
     a->invalid += b->invalid;
@@ -315,68 +379,196 @@ static void add_fig(fig *a, const fig *b) {
     a->sales += b->sales;
 }
 
-cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
+/* ---- the accumulator ------------------------------------------------------ */
+
+cp_attribution_acc *cp_attribution_acc_new(const cp_report_options *opt) {
+    cp_attribution_acc *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    a->opt = opt;
+    cp_rowmap_init(&a->dt, sizeof(day_row), 2);
+    a->names = cp_strings_new();
+    a->misc = cp_strings_new();
+    if (!a->names || !a->misc) {
+        cp_attribution_acc_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void cp_attribution_acc_free(cp_attribution_acc *a) {
+    if (!a) return;
+    cp_tag_registry_free(&a->reg);
+    cp_strings_free(a->names);
+    cp_strings_free(a->misc);
+    free(a->tags);
+    cp_rowmap_free(&a->dt);
+    free(a->roll);
+    free(a);
+}
+
+/* Index of the tag named p[0..len), made (unknown, zeroed) when missing;
+ * CP_NONE when out of memory. */
+static uint32_t tag_get(cp_attribution_acc *a, const char *p, size_t len) {
+    cp_str id = cp_strings_find(a->names, p, len);
+    if (id) return id - 1;
+    if (a->n_tags == a->cap_tags) {
+        size_t nc = a->cap_tags ? a->cap_tags * 2 : 64;
+        tag_info *nt = realloc(a->tags, nc * sizeof *nt);
+        if (!nt) return CP_NONE;
+        a->tags = nt;
+        a->cap_tags = nc;
+    }
+    int bad = 0;
+    id = cp_strings_intern(a->names, p, len, &bad);
+    if (bad || id != a->n_tags + 1) return CP_NONE; /* ids are 1..n in creation order */
+    memset(&a->tags[a->n_tags], 0, sizeof *a->tags);
+    return (uint32_t)a->n_tags++;
+}
+
+/* On first use: loads the registry (--tags), makes its tags (in file order,
+ * so that they exist, with zero figures, whatever the partitions hold) and
+ * the roll-up rows over them, sorted by their keys. */
+static cp_result acc_ready(cp_attribution_acc *a, cp_error *err) {
+    if (a->ready) return CP_OK;
+    cp_result rc;
+    if (a->opt->tags_path && (rc = cp_tag_registry_load(&a->reg, a->opt->tags_path, err))) return rc;
+    for (size_t i = 0; i < a->reg.n; i++) {
+        const cp_tag_entry *e = &a->reg.e[i];
+        size_t before = a->n_tags;
+        uint32_t t = tag_get(a, e->tag, strlen(e->tag));
+        if (t == CP_NONE) return oom(err);
+        if (a->n_tags != before) a->tags[t].reg = e; /* a registry lists a tag once (tags.h) */
+    }
+    uint32_t *idx = malloc((a->n_tags + 1) * sizeof *idx);
+    a->roll = calloc(3 * a->n_tags + 1, sizeof *a->roll);
+    if (!idx || !a->roll) {
+        free(idx);
+        return oom(err);
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < a->n_tags; i++)
+        if (a->tags[i].reg) idx[m++] = (uint32_t)i;
+    qsort_r(idx, m, sizeof *idx, tag_group_cmp, a->tags);
+    /* campaign rows in (channel, publisher, campaign) order, then publisher
+     * rows, then channel rows: three walks over one order */
+    for (int level = 1; level <= 3; level++) {
+        const cp_tag_entry *prev = NULL;
+        for (size_t k = 0; k < m; k++) {
+            tag_info *ti = &a->tags[idx[k]];
+            const cp_tag_entry *e = ti->reg;
+            bool same = prev && strcmp(prev->channel, e->channel) == 0 &&
+                        (level == 3 || strcmp(prev->publisher, e->publisher) == 0) &&
+                        (level >= 2 || strcmp(prev->campaign, e->campaign) == 0);
+            if (!same) {
+                roll_row *rr = &a->roll[a->n_roll++];
+                rr->level = level;
+                rr->channel = e->channel;
+                rr->publisher = level <= 2 ? e->publisher : "";
+                rr->campaign = level == 1 ? e->campaign : "";
+            }
+            uint32_t ri = (uint32_t)a->n_roll - 1;
+            if (level == 1) ti->campaign_row = ri;
+            else if (level == 2) ti->publisher_row = ri;
+            else ti->channel_row = ri;
+            prev = e;
+        }
+    }
+    free(idx);
+    a->ready = true;
+    return CP_OK;
+}
+
+/* A partition's site in the accumulator's terms: its referrer's site text
+ * interned into misc.  False when out of memory. */
+static bool site_own(cp_attribution_acc *a, const cp_strings *str, site *s) {
+    if (!s->set) return true;
+    char text[128];
+    size_t rl;
+    const char *rs = cp_strings_get(str, s->name, &rl);
+    site_hash(rs, rl, text, sizeof text);
+    int bad = 0;
+    s->name = cp_strings_intern(a->misc, text, strlen(text), &bad);
+    return !bad;
+}
+
+/* The earlier of two sites, either possibly unset. */
+static const site *site_earlier(const site *x, const site *y) {
+    if (!x->set) return y;
+    if (!y->set) return x;
+    return pos_cmp(&x->at, &y->at) <= 0 ? x : y;
+}
+
+/* Merges (y1, y2) into (x1, x2), each pair being the first valid click with
+ * a site in R1.6 order over its events and the first after it from another
+ * site.  Over the union the first is the earlier of x1 and y1; the first
+ * click of the other side from another site than that one is its own first
+ * when the sites differ, else its own second; the union's second is the
+ * earlier of those and the winning side's second.  So any grouping of the
+ * events gives the single pass's answer. */
+static void site_merge(site *x1, site *x2, const site *y1, const site *y2) {
+    if (!y1->set) return;
+    if (!x1->set) {
+        *x1 = *y1;
+        *x2 = *y2;
+        return;
+    }
+    site first, cx, cy;
+    if (pos_cmp(&y1->at, &x1->at) < 0) {
+        first = *y1;
+        cx = x1->hash != y1->hash ? *x1 : *x2;
+        cy = *y2;
+    } else {
+        first = *x1;
+        cx = *x2;
+        cy = y1->hash != x1->hash ? *y1 : *y2;
+    }
+    *x1 = first;
+    *x2 = *site_earlier(&cx, &cy);
+}
+
+cp_result cp_attribution_acc_add(cp_attribution_acc *a, cp_report_ctx *ctx, cp_error *err) {
     const cp_events *ev = ctx->ev;
     const cp_strings *str = ctx->str;
-    const cp_tz *tz = ctx->opt->tz;
+    const cp_tz *tz = a->opt->tz;
     size_t n = ev->n;
-    cp_tag_registry reg = {0};
-    uint32_t *tag_of = NULL; /* string id -> tag index + 1 */
-    tag_info *tags = NULL;
-    size_t n_tags = 0, cap_tags = 0;
-    cp_rowmap dt; /* (day, tag) -> day_row */
-    day_row *drows = NULL; /* dt.rows once complete */
-    roll_row *roll = NULL;
-    size_t n_roll = 0;
+    uint32_t *tag_of = NULL; /* partition string id -> tag index + 1 */
     credited_line *cl = NULL;
     size_t n_cl = 0;
     uint64_t *pairs = NULL;
     uint8_t *ntb = NULL;
     uint32_t *ntb_row = NULL;
-    uint32_t *idx = NULL, *didx = NULL;
-    cp_table *tb = NULL;
-    cp_result rc = CP_OK;
-    fig tot = {0};
+    cp_result rc;
 
-    cp_rowmap_init(&dt, sizeof(day_row), 2);
-    if (ctx->opt->tags_path && (rc = cp_tag_registry_load(&reg, ctx->opt->tags_path, err))) return rc;
-    uint32_t n_str = cp_strings_count(str);
-    tag_of = calloc((size_t)n_str + 1, sizeof *tag_of);
-    cap_tags = reg.n + 64;
-    tags = calloc(cap_tags, sizeof *tags);
-    if (!tag_of || !tags) { rc = oom(err); goto out; }
-    for (size_t i = 0; i < reg.n; i++) {
-        tag_info *ti = &tags[n_tags];
-        ti->name = reg.e[i].tag;
-        ti->reg = &reg.e[i];
-        ti->sid = cp_strings_find(str, ti->name, strlen(ti->name));
-        ti->reg_asin = cp_strings_find(str, reg.e[i].asin, strlen(reg.e[i].asin));
-        if (ti->sid) tag_of[ti->sid] = (uint32_t)n_tags + 1;
-        n_tags++;
+    if ((rc = acc_ready(a, err))) return rc;
+    for (size_t t = 0; t < a->n_tags; t++) {
+        tag_info *ti = &a->tags[t];
+        memset(&ti->p_first, 0, sizeof ti->p_first);
+        memset(&ti->p_other, 0, sizeof ti->p_other);
+        ti->p_mismatch = false;
+        ti->p_landed_asin = CP_STR_NONE;
+        ti->p_reg_asin = CP_STR_NONE;
     }
+    tag_of = calloc((size_t)cp_strings_count(str) + 1, sizeof *tag_of);
+    if (!tag_of) { rc = oom(err); goto out; }
 
     /* clicks (R7.2: valid ones in clicks; invalid_clicks), on their own day */
     for (size_t i = 0; i < n; i++) {
         if (!is_offsite_click(ctx, (uint32_t)i)) continue;
         cp_str sid = ev->tag[i];
         if (!tag_of[sid]) {
-            if (n_tags == cap_tags) {
-                size_t nc = cap_tags * 2;
-                tag_info *nt = realloc(tags, nc * sizeof *nt);
-                if (!nt) { rc = oom(err); goto out; }
-                tags = nt;
-                cap_tags = nc;
-            }
-            memset(&tags[n_tags], 0, sizeof *tags);
-            tags[n_tags].sid = sid;
-            tags[n_tags].name = cp_str_c(str, sid);
-            tag_of[sid] = (uint32_t)++n_tags;
+            size_t len;
+            const char *p = cp_strings_get(str, sid, &len);
+            uint32_t t = tag_get(a, p, len);
+            if (t == CP_NONE) { rc = oom(err); goto out; }
+            const cp_tag_entry *e = a->tags[t].reg;
+            if (e && e->asin[0]) a->tags[t].p_reg_asin = cp_strings_find(str, e->asin, strlen(e->asin));
+            tag_of[sid] = t + 1;
         }
         uint32_t ti_i = tag_of[sid] - 1;
-        tag_info *ti = &tags[ti_i];
-        uint32_t d = day_get(&dt, cp_tz_day(tz, ev->ts_ms[i]), ti_i);
-        if (dt.oom) { rc = oom(err); goto out; }
-        day_row *dr = CP_ROWMAP_AT(&dt, day_row, d);
+        uint32_t d = day_get(&a->dt, cp_tz_day(tz, ev->ts_ms[i]), ti_i);
+        if (a->dt.oom) { rc = oom(err); goto out; }
+        tag_info *ti = &a->tags[ti_i];
+        day_row *dr = CP_ROWMAP_AT(&a->dt, day_row, d);
         if (ctx->status[i] != CP_CLICK_VALID) {
             ti->f.invalid++;
             dr->f.invalid++;
@@ -385,27 +577,45 @@ cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
         ti->f.clicks++;
         dr->f.clicks++;
         /* SHARED_TAG: referring sites of the valid clicks */
-        if (ev->referrer[i] && !ti->shared) {
+        if (ev->referrer[i] && !ti->p_other.set) {
             size_t rl;
             const char *rs = cp_strings_get(str, ev->referrer[i], &rl);
             uint64_t h = site_hash(rs, rl, NULL, 0);
-            if (h && !ti->host) { ti->host = h; ti->ref_a = ev->referrer[i]; }
-            else if (h && h != ti->host) { ti->shared = true; ti->ref_b = ev->referrer[i]; }
+            site s = {true, pos_of(ev, (uint32_t)i), h, ev->referrer[i]};
+            if (h && !ti->p_first.set) ti->p_first = s;
+            else if (h && h != ti->p_first.hash) ti->p_other = s;
         }
         /* ASIN_MISMATCH: the landing page view's ASIN against the registry's */
-        if (ti->reg && ti->reg->asin[0] && !ti->mismatch) {
+        if (ti->reg && ti->reg->asin[0] && !ti->p_mismatch) {
             uint32_t pv = cp_quality_landing(ctx, (uint32_t)i);
-            if (pv != CP_NONE && ev->asin[pv] && ev->asin[pv] != ti->reg_asin) {
-                ti->mismatch = true;
-                ti->landed_asin = ev->asin[pv];
+            if (pv != CP_NONE && ev->asin[pv] && ev->asin[pv] != ti->p_reg_asin) {
+                ti->p_mismatch = true;
+                ti->p_mismatch_at = pos_of(ev, (uint32_t)i);
+                ti->p_landed_asin = ev->asin[pv];
             }
+        }
+    }
+    /* the partition's first sites and mismatches into the accumulator's */
+    for (size_t t = 0; t < a->n_tags; t++) {
+        tag_info *ti = &a->tags[t];
+        if (!site_own(a, str, &ti->p_first) || !site_own(a, str, &ti->p_other)) { rc = oom(err); goto out; }
+        site_merge(&ti->first, &ti->other, &ti->p_first, &ti->p_other);
+        if (ti->p_mismatch && (!ti->mismatch || pos_cmp(&ti->p_mismatch_at, &ti->mismatch_at) < 0)) {
+            size_t len;
+            const char *p = cp_strings_get(str, ti->p_landed_asin, &len);
+            int bad = 0;
+            ti->landed_asin = cp_strings_intern(a->misc, p, len, &bad);
+            if (bad) { rc = oom(err); goto out; }
+            ti->mismatch = true;
+            ti->mismatch_at = ti->p_mismatch_at;
         }
     }
 
     /* new to brand (R7.2), per order: no purchase line of another order of
      * the identity in [t - 365 d, t), judged at the order's first line in
      * R1.6 order -- the lowest row, whichever identity it belongs to (an
-     * order id is a global string, R1.3, and may span identities) */
+     * order id is a global string, R1.3, and may span identities; a
+     * partition holds all of them, so this is exact per partition) */
     size_t n_orders;
     cp_run_orders(ctx->run, &n_orders);
     ntb = calloc(n_orders + 1, 1); /* 0 unseen, 1 not new, 2 new */
@@ -445,9 +655,9 @@ cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
         uint32_t c = ctx->offsite_credit[i];
         if (c == CP_NONE) continue;
         uint32_t ti_i = tag_of[ev->tag[c]] - 1;
-        uint32_t d = day_get(&dt, cp_tz_day(tz, ev->ts_ms[c]), ti_i);
-        if (dt.oom) { rc = oom(err); goto out; }
-        fig *fs[2] = {&tags[ti_i].f, &CP_ROWMAP_AT(&dt, day_row, d)->f};
+        uint32_t d = day_get(&a->dt, cp_tz_day(tz, ev->ts_ms[c]), ti_i);
+        if (a->dt.oom) { rc = oom(err); goto out; }
+        fig *fs[2] = {&a->tags[ti_i].f, &CP_ROWMAP_AT(&a->dt, day_row, d)->f};
         for (int k = 0; k < 2; k++) {
             switch (ev->type[i]) {
             case CP_PAGE_VIEW: fs[k]->dpv++; break;
@@ -465,53 +675,17 @@ cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
         }
     }
 
-    /* roll-up rows over the registered tags, sorted by their keys */
-    idx = malloc((n_tags + 1) * sizeof *idx);
-    roll = calloc(3 * n_tags + 1, sizeof *roll);
-    if (!idx || !roll) { rc = oom(err); goto out; }
-    {
-        size_t m = 0;
-        for (size_t i = 0; i < n_tags; i++)
-            if (tags[i].reg) idx[m++] = (uint32_t)i;
-        qsort_r(idx, m, sizeof *idx, tag_group_cmp, tags);
-        /* campaign rows in (channel, publisher, campaign) order, then
-         * publisher rows, then channel rows: three walks over one order */
-        for (int level = 1; level <= 3; level++) {
-            const cp_tag_entry *prev = NULL;
-            for (size_t k = 0; k < m; k++) {
-                tag_info *ti = &tags[idx[k]];
-                const cp_tag_entry *e = ti->reg;
-                bool same = prev && strcmp(prev->channel, e->channel) == 0 &&
-                            (level == 3 || strcmp(prev->publisher, e->publisher) == 0) &&
-                            (level >= 2 || strcmp(prev->campaign, e->campaign) == 0);
-                if (!same) {
-                    roll_row *rr = &roll[n_roll++];
-                    rr->level = level;
-                    rr->channel = e->channel;
-                    rr->publisher = level <= 2 ? e->publisher : "";
-                    rr->campaign = level == 1 ? e->campaign : "";
-                }
-                uint32_t ri = (uint32_t)n_roll - 1;
-                if (level == 1) ti->campaign_row = ri;
-                else if (level == 2) ti->publisher_row = ri;
-                else ti->channel_row = ri;
-                add_fig(&roll[ri].f, &ti->f);
-                prev = e;
-            }
-        }
-    }
-
-    drows = dt.rows; /* complete: its rows no longer move */
-
     /* distinct orders per row: (row id, order) pairs, row ids laid out as
-     * [tags | day rows | roll-ups | total] */
+     * [tags | day rows | roll-ups | total].  An order lies in one partition
+     * (docs/scale.md), so the partitions' counts add up. */
     {
-        uint64_t base_day = n_tags, base_roll = base_day + dt.n, total_id = base_roll + n_roll;
+        uint64_t base_day = a->n_tags, base_roll = base_day + a->dt.n, total_id = base_roll + a->n_roll;
+        day_row *drows = a->dt.rows; /* no day row is made past this point */
         pairs = malloc((6 * n_cl + 1) * sizeof *pairs);
         if (!pairs) { rc = oom(err); goto out; }
         size_t np = 0;
         for (size_t k = 0; k < n_cl; k++) {
-            const tag_info *ti = &tags[cl[k].tag];
+            const tag_info *ti = &a->tags[cl[k].tag];
             uint64_t o = cl[k].order << 1 | cl[k].ntb; /* ntb is a property of the order */
             pairs[np++] = (uint64_t)cl[k].tag << 34 | o;
             pairs[np++] = (base_day + cl[k].day_row) << 34 | o;
@@ -527,23 +701,68 @@ cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
             if (k && (pairs[k] >> 1) == (pairs[k - 1] >> 1)) continue;
             uint64_t row = pairs[k] >> 34;
             bool is_new = pairs[k] & 1;
-            fig *f = row < base_day ? &tags[row].f
-                   : row < base_roll ? &drows[row - base_day].f
-                   : row < total_id ? &roll[row - base_roll].f : &tot;
+            if (row == total_id) {
+                a->purchases++;
+                a->ntb += is_new;
+                continue;
+            }
+            fig *f = row < base_day ? &a->tags[row].f
+                   : row < base_roll ? &drows[row - base_day].f : &a->roll[row - base_roll].f;
             f->purchases++;
             f->ntb += is_new;
         }
+    }
+    rc = CP_OK;
+out:
+    free(tag_of);
+    free(cl);
+    free(pairs);
+    free(ntb);
+    free(ntb_row);
+    return rc;
+}
+
+cp_result cp_attribution_acc_emit(cp_attribution_acc *a, cp_summary *sum, cp_error *err) {
+    const cp_report_options *opt = a->opt;
+    size_t n_tags, n_roll;
+    const tag_info *tags;
+    const day_row *drows;
+    uint32_t *idx = NULL, *didx = NULL;
+    roll_row *roll = NULL;
+    cp_table *tb = NULL;
+    cp_result rc;
+    fig tot = {0};
+
+    if ((rc = acc_ready(a, err))) return rc;
+    n_tags = a->n_tags;
+    n_roll = a->n_roll;
+    tags = a->tags;
+    drows = a->dt.rows;
+    tot.purchases = a->purchases;
+    tot.ntb = a->ntb;
+
+    /* roll-up rows: their distinct orders from add(), the sums from their tags */
+    idx = malloc((n_tags + 1) * sizeof *idx);
+    didx = malloc((a->dt.n + 1) * sizeof *didx);
+    roll = malloc((n_roll + 1) * sizeof *roll);
+    if (!idx || !didx || !roll) { rc = oom(err); goto out; }
+    if (n_roll) memcpy(roll, a->roll, n_roll * sizeof *roll);
+    for (size_t i = 0; i < n_tags; i++) {
+        const tag_info *ti = &tags[i];
+        if (!ti->reg) continue;
+        add_fig(&roll[ti->campaign_row].f, &ti->f);
+        add_fig(&roll[ti->publisher_row].f, &ti->f);
+        add_fig(&roll[ti->channel_row].f, &ti->f);
     }
 
     static const char *const cols[] = {
         "date", "level", "tag", "channel", "publisher", "campaign", "clicks", "invalid_clicks",
         "dpv", "atc", "purchases", "units", "sales", "new_to_brand_purchases", "dpv_rate",
         "atc_rate", "purchase_rate", "diagnostics"};
-    tb = cp_table_open(ctx->opt->out_dir, "attribution", ctx->opt->format, cols,
-                       sizeof cols / sizeof *cols, err);
+    tb = cp_table_open(opt->out_dir, "attribution", opt->format, cols, sizeof cols / sizeof *cols, err);
     if (!tb) { rc = err ? err->code : CP_EIO; goto out; }
     for (size_t i = 0; i < n_tags; i++) idx[i] = (uint32_t)i;
-    qsort_r(idx, n_tags, sizeof *idx, tag_name_cmp, tags);
+    qsort_r(idx, n_tags, sizeof *idx, tag_name_cmp, a);
     bool on[N_DIAG];
     size_t n_diag[N_DIAG] = {0};
     size_t n_unknown = 0;
@@ -551,7 +770,7 @@ cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
         const tag_info *ti = &tags[idx[k]];
         cp_table_empty(tb);
         cp_table_cstr(tb, "tag");
-        cp_table_cstr(tb, ti->name);
+        cp_table_cstr(tb, tag_name(a, idx[k]));
         cp_table_cstr(tb, ti->reg ? ti->reg->channel : NULL);
         cp_table_cstr(tb, ti->reg ? ti->reg->publisher : NULL);
         cp_table_cstr(tb, ti->reg ? ti->reg->campaign : NULL);
@@ -561,12 +780,7 @@ cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
         cp_table_end_row(tb);
         for (int d = 0; d < N_DIAG; d++) n_diag[d] += on[d];
         n_unknown += ti->reg == NULL;
-        tot.clicks += ti->f.clicks;
-        tot.invalid += ti->f.invalid;
-        tot.dpv += ti->f.dpv;
-        tot.atc += ti->f.atc;
-        tot.units += ti->f.units;
-        tot.sales += ti->f.sales;
+        add_fig(&tot, &ti->f);
     }
     static const char *const level_names[4] = {"tag", "campaign", "publisher", "channel"};
     for (size_t k = 0; k < n_roll; k++) {
@@ -582,19 +796,14 @@ cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
         write_diag(tb, on);
         cp_table_end_row(tb);
     }
-    didx = malloc((dt.n + 1) * sizeof *didx);
-    if (!didx) { rc = oom(err); goto out; }
-    for (size_t i = 0; i < dt.n; i++) didx[i] = (uint32_t)i;
-    {
-        day_sort ds = {drows, tags};
-        qsort_r(didx, dt.n, sizeof *didx, day_cmp, &ds);
-    }
-    for (size_t k = 0; k < dt.n; k++) {
+    for (size_t i = 0; i < a->dt.n; i++) didx[i] = (uint32_t)i;
+    qsort_r(didx, a->dt.n, sizeof *didx, day_cmp, a);
+    for (size_t k = 0; k < a->dt.n; k++) {
         const day_row *dr = &drows[didx[k]];
         const tag_info *ti = &tags[dr->tag];
         cp_table_day(tb, dr->day);
         cp_table_cstr(tb, "tag");
-        cp_table_cstr(tb, ti->name);
+        cp_table_cstr(tb, tag_name(a, dr->tag));
         cp_table_cstr(tb, ti->reg ? ti->reg->channel : NULL);
         cp_table_cstr(tb, ti->reg ? ti->reg->publisher : NULL);
         cp_table_cstr(tb, ti->reg ? ti->reg->campaign : NULL);
@@ -621,45 +830,40 @@ cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
     cp_summary_begin_array(sum, "diagnostics");
     for (size_t k = 0; k < n_tags; k++) {
         const tag_info *ti = &tags[idx[k]];
+        const char *name = tag_name(a, idx[k]);
         diag_codes(&ti->f, ti, true, on);
         for (int d = 0; d < N_DIAG; d++) {
             if (!on[d]) continue;
             char x[512];
             switch (d) {
             case D_NO_CLICKS:
-                snprintf(x, sizeof x, "tag %s has no valid click (%lld invalid): %s", ti->name,
+                snprintf(x, sizeof x, "tag %s has no valid click (%lld invalid): %s", name,
                          (long long)ti->f.invalid, diag_text[d]);
                 break;
             case D_NO_CONVERSIONS:
-                snprintf(x, sizeof x, "tag %s has %lld valid clicks and no credited purchase: %s",
-                         ti->name, (long long)ti->f.clicks, diag_text[d]);
+                snprintf(x, sizeof x, "tag %s has %lld valid clicks and no credited purchase: %s", name,
+                         (long long)ti->f.clicks, diag_text[d]);
                 break;
             case D_ASIN_MISMATCH:
-                snprintf(x, sizeof x, "clicks of tag %s land on %s, the registry says %s: %s", ti->name,
-                         cp_str_c(str, ti->landed_asin), ti->reg->asin, diag_text[d]);
+                snprintf(x, sizeof x, "clicks of tag %s land on %s, the registry says %s: %s", name,
+                         cp_str_c(a->misc, ti->landed_asin), ti->reg->asin, diag_text[d]);
                 break;
-            case D_SHARED_TAG: {
-                char a[128], b[128];
-                size_t la, lb;
-                const char *ra = cp_strings_get(str, ti->ref_a, &la), *rb = cp_strings_get(str, ti->ref_b, &lb);
-                site_hash(ra, la, a, sizeof a);
-                site_hash(rb, lb, b, sizeof b);
-                snprintf(x, sizeof x, "clicks of tag %s come from %s and %s: %s", ti->name, a, b,
-                         diag_text[d]);
+            case D_SHARED_TAG:
+                snprintf(x, sizeof x, "clicks of tag %s come from %s and %s: %s", name,
+                         cp_str_c(a->misc, ti->first.name), cp_str_c(a->misc, ti->other.name), diag_text[d]);
                 break;
-            }
             case D_HIGH_INVALID:
                 snprintf(x, sizeof x, "%lld of the %lld clicks of tag %s are invalid: %s",
-                         (long long)ti->f.invalid, (long long)(ti->f.invalid + ti->f.clicks), ti->name,
+                         (long long)ti->f.invalid, (long long)(ti->f.invalid + ti->f.clicks), name,
                          diag_text[d]);
                 break;
             default:
-                snprintf(x, sizeof x, "tag %s: %s", ti->name, diag_text[d]);
+                snprintf(x, sizeof x, "tag %s: %s", name, diag_text[d]);
                 break;
             }
             cp_summary_begin(sum, NULL);
             cp_summary_str(sum, "code", diag_names[d]);
-            cp_summary_str(sum, "tag", ti->name);
+            cp_summary_str(sum, "tag", name);
             cp_summary_str(sum, "explanation", x);
             cp_summary_end(sum);
         }
@@ -674,7 +878,7 @@ cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
                          "the registry); credited within %lld days (R7): %lld detail page views, %lld "
                          "add-to-carts, %lld purchases (%lld new to brand), sales %s",
                          (long long)tot.clicks, (long long)tot.invalid, n_tags, n_unknown,
-                         (long long)(ctx->opt->offsite_window_ms / DAY_MS), (long long)tot.dpv,
+                         (long long)(opt->offsite_window_ms / DAY_MS), (long long)tot.dpv,
                          (long long)tot.atc, (long long)tot.purchases, (long long)tot.ntb, sa);
         for (int d = 0; d < N_DIAG; d++) {
             if (!n_diag[d]) continue;
@@ -685,7 +889,7 @@ cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
                 const tag_info *ti = &tags[idx[k]];
                 diag_codes(&ti->f, ti, true, on);
                 if (!on[d]) continue;
-                int m = snprintf(names + w, sizeof names - w, "%s%s", shown ? ", " : "", ti->name);
+                int m = snprintf(names + w, sizeof names - w, "%s%s", shown ? ", " : "", tag_name(a, idx[k]));
                 if (m < 0 || (size_t)m >= sizeof names - w) break;
                 w += (size_t)m;
                 shown++;
@@ -697,16 +901,17 @@ cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
     }
 out:
     if (tb) cp_table_close(tb, NULL);
-    cp_tag_registry_free(&reg);
-    free(tag_of);
-    free(tags);
-    cp_rowmap_free(&dt);
-    free(roll);
-    free(cl);
-    free(pairs);
-    free(ntb);
-    free(ntb_row);
     free(idx);
     free(didx);
+    free(roll);
+    return rc;
+}
+
+cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
+    cp_attribution_acc *a = cp_attribution_acc_new(ctx->opt);
+    if (!a) return oom(err);
+    cp_result rc = cp_attribution_acc_add(a, ctx, err);
+    if (!rc) rc = cp_attribution_acc_emit(a, sum, err);
+    cp_attribution_acc_free(a);
     return rc;
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -20,6 +21,7 @@
 
 #include "clickpath/clickpath.h"
 #include "clickpath/events.h"
+#include "clickpath/partition.h"
 #include "clickpath/report.h"
 #include "gen/gen.h"
 #include "report/table.h"
@@ -220,6 +222,27 @@ static bool parse_u64(const char *s, uint64_t *out) {
     return true;
 }
 
+/* A size in bytes: a number with an optional K, M, G or T (powers of 1024;
+ * "1.5G" too), an optional trailing B. */
+static bool parse_size(const char *s, uint64_t *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || !(v >= 0)) return false;
+    double mul = 1;
+    switch (*end) {
+    case 'k': case 'K': mul = 1024.0; end++; break;
+    case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
+    case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
+    case 't': case 'T': mul = 1024.0 * 1024 * 1024 * 1024; end++; break;
+    default: break;
+    }
+    if (*end == 'B' || *end == 'b') end++;
+    if (*end || v * mul > 1e18) return false;
+    *out = (uint64_t)(v * mul);
+    return true;
+}
+
 /* A fraction (0.01) or a percentage (1%). */
 static bool parse_rate(const char *s, double *out) {
     char *end;
@@ -272,7 +295,7 @@ enum {
     O_FLOOD_WINDOW, O_DEDUP_WINDOW, O_ADS_WINDOW, O_OFFSITE_WINDOW, O_AS_OF, O_HV_ORDERS,
     O_HV_DAYS, O_HV_CLV, O_HV_MAX_RETURN, O_CHURN_DAYS, O_CLV_UNIT, O_CAL_END, O_CLV_HORIZON,
     O_DISCOUNT, O_NO_CLV, O_MAX_REJECT, O_STATS, O_QUIET, O_HELP, O_EVENTS, O_SEED, O_START,
-    O_DAYS, O_THREADS, O_TARGET_ACOS
+    O_DAYS, O_THREADS, O_TARGET_ACOS, O_MEMORY, O_PARTITIONS, O_TMP_DIR
 };
 
 static int mapping_option(const char *cmd, int c, char *arg, mapping *m) {
@@ -380,33 +403,28 @@ static uint64_t inputs_size(char **files, int n_files) {
     return total;
 }
 
-/* Loads every input into a finished run.  Returns an exit status (0 = ok). */
-static int load_inputs(mapping *m, char **files, int n_files, bool quiet, cp_run **out, progress *pg) {
+/* Reads one input (a file, or a collector's segment) into `user`. */
+typedef cp_result (*load_fn)(void *user, const char *path, cp_error *err);
+static cp_result load_run(void *run, const char *path, cp_error *err) { return cp_run_load(run, path, err); }
+static cp_result load_route(void *ps, const char *path, cp_error *err) { return cp_partitions_route(ps, path, err); }
+
+/* Loads every input with fn: files in order, and a collector's DIR
+ * (clickpath serve) as its segments in log order.  An exit status (0 = ok). */
+static int load_each(char **files, int n_files, load_fn fn, void *user, progress *pg) {
     cp_error err = {0};
-    memset(pg, 0, sizeof *pg);
-    pg->on = !quiet && isatty(2);
-    pg->total = inputs_size(files, n_files);
-    clock_gettime(CLOCK_MONOTONIC, &pg->start);
-    m->opt.on_progress = on_progress;
-    m->opt.progress_user = pg;
-    cp_run *run = cp_run_new(&m->opt, &err);
-    if (!run) return die_err(&err);
     for (int i = 0; i < n_files; i++) {
         struct stat st;
         if (strcmp(files[i], "-") != 0 && stat(files[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-            /* a collector's DIR (clickpath serve): its segments in log order */
             char **segs;
             size_t n_segs;
             if (cp_segments_list(files[i], &segs, &n_segs, &err) != CP_OK) {
-                cp_run_free(run);
                 if (err.code == CP_EIO) err.code = CP_EUSAGE;
                 return die_err(&err);
             }
             for (size_t k = 0; k < n_segs; k++) {
-                if (cp_run_load(run, segs[k], &err) != CP_OK) {
+                if (fn(user, segs[k], &err) != CP_OK) {
                     cp_segments_free(segs, n_segs);
                     progress_done(pg);
-                    cp_run_free(run);
                     if (err.code == CP_EIO) err.code = CP_EUSAGE;
                     return die_err(&err);
                 }
@@ -414,16 +432,50 @@ static int load_inputs(mapping *m, char **files, int n_files, bool quiet, cp_run
             cp_segments_free(segs, n_segs);
             continue;
         }
-        if (cp_run_load(run, files[i], &err) != CP_OK) {
+        if (fn(user, files[i], &err) != CP_OK) {
             progress_done(pg);
-            cp_run_free(run);
             /* R1.4b: an input that cannot be opened or decompressed is a
              * usage error (status 2) naming the file */
             if (err.code == CP_EIO) err.code = CP_EUSAGE;
             return die_err(&err);
         }
     }
+    return 0;
+}
+
+static void progress_start(progress *pg, bool quiet, char **files, int n_files) {
+    memset(pg, 0, sizeof *pg);
+    pg->on = !quiet && isatty(2);
+    pg->total = inputs_size(files, n_files);
+    clock_gettime(CLOCK_MONOTONIC, &pg->start);
+}
+
+/* Loads every input into a finished run.  With popt, the run is the first
+ * pass of a partitioned report and *ps its partitioner.  Returns an exit
+ * status (0 = ok). */
+static int load_inputs(mapping *m, char **files, int n_files, bool quiet, cp_run **out, progress *pg,
+                       const cp_partition_options *popt, cp_partitions **ps) {
+    cp_error err = {0};
+    progress_start(pg, quiet, files, n_files);
+    m->opt.on_progress = on_progress;
+    m->opt.progress_user = pg;
+    cp_run *run = cp_run_new(&m->opt, &err);
+    if (!run) return die_err(&err);
+    if (popt) {
+        *ps = cp_partitions_new(run, &m->opt, popt, &err);
+        if (!*ps) {
+            cp_run_free(run);
+            return die_err(&err);
+        }
+    }
+    int rc = load_each(files, n_files, load_run, run, pg);
+    if (rc) {
+        if (popt) cp_partitions_free(*ps);
+        cp_run_free(run);
+        return rc;
+    }
     if (cp_run_finish(run, &err) != CP_OK) {
+        if (popt) cp_partitions_free(*ps);
         cp_run_free(run);
         return die_err(&err);
     }
@@ -480,7 +532,7 @@ static int cmd_validate(int argc, char **argv) {
     if (optind >= argc) return usage_error("validate", "give at least one input file ('-' for standard input)");
     cp_run *run;
     progress pg;
-    int rc = load_inputs(&m, argv + optind, argc - optind, quiet, &run, &pg);
+    int rc = load_inputs(&m, argv + optind, argc - optind, quiet, &run, &pg, NULL, NULL);
     if (rc) return rc;
     if (stats) print_stats(run);
     if (json) {
@@ -529,6 +581,9 @@ typedef struct report_args {
     const char *as_of, *cal_end;
     double max_rate;
     bool stats;
+    uint64_t memory;            /* --memory, bytes */
+    cp_partition_options popt;  /* --memory, --partitions, --tmp-dir */
+    progress part_pg;           /* the second pass and the partitions */
 } report_args;
 
 static int parse_report_option(int c, char *arg, report_args *a) {
@@ -591,6 +646,16 @@ static int parse_report_option(int c, char *arg, report_args *a) {
     case O_MAX_REJECT: if (!parse_rate(arg, &a->max_rate)) return usage_error(cmd, "--max-reject-rate: '%s' is not a rate", arg); break;
     case O_STATS: a->stats = true; break;
     case O_QUIET: o->quiet = true; break;
+    case O_MEMORY:
+        if (!parse_size(arg, &a->memory) || a->memory < (UINT64_C(64) << 20))
+            return usage_error(cmd, "--memory must be a size of at least 64M, such as 8G or 512M");
+        a->popt.memory_bytes = a->memory;
+        break;
+    case O_PARTITIONS:
+        if (!parse_u64(arg, &u) || u == 0 || u > 1000) return usage_error(cmd, "--partitions must be 1..1000");
+        a->popt.partitions = (unsigned)u;
+        break;
+    case O_TMP_DIR: a->popt.tmp_dir = arg; break;
     case O_TARGET_ACOS:
         if (!parse_rate(arg, &o->target_acos) || !(o->target_acos > 0))
             return usage_error(cmd, "--target-acos must be a rate such as 0.25 or 25%%");
@@ -613,7 +678,9 @@ static const struct option report_longopts[] = {
     {"hv-max-return", required_argument, 0, O_HV_MAX_RETURN}, {"churn-days", required_argument, 0, O_CHURN_DAYS},
     {"clv-unit", required_argument, 0, O_CLV_UNIT}, {"calibration-end", required_argument, 0, O_CAL_END},
     {"clv-horizon", required_argument, 0, O_CLV_HORIZON}, {"discount-rate", required_argument, 0, O_DISCOUNT},
-    {"no-clv", no_argument, 0, O_NO_CLV}, {"target-acos", required_argument, 0, O_TARGET_ACOS}, {0, 0, 0, 0}};
+    {"no-clv", no_argument, 0, O_NO_CLV}, {"target-acos", required_argument, 0, O_TARGET_ACOS},
+    {"memory", required_argument, 0, O_MEMORY}, {"partitions", required_argument, 0, O_PARTITIONS},
+    {"tmp-dir", required_argument, 0, O_TMP_DIR}, {0, 0, 0, 0}};
 
 /* Prints "label: text" lines with the texts in one column; indented lines
  * (details under a heading) and lines without a short label stay as they
@@ -644,13 +711,70 @@ static void print_aligned(const char *head, const char *body) {
     }
 }
 
+/* --memory: removes the partition files when interrupted. */
+static void on_fatal_signal(int sig) {
+    cp_partitions_cleanup_signal();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void install_cleanup_handlers(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+static void on_partition(void *user, unsigned done, unsigned total) {
+    progress *pg = user;
+    if (!pg->on) return;
+    fprintf(stderr, "\rpartitions: %u of %u reported (%.0f s)\033[K", done, total, elapsed_s(&pg->start));
+    if (done == total) fprintf(stderr, "\r\033[K");
+}
+
+/* The rest of a partitioned report after the first pass: the plan, the
+ * second pass writing the partitions, the partitions one by one. */
+static cp_result report_split(report_args *a, cp_partitions *ps, char **files, int n_files, cp_summary *sum,
+                              cp_error *err) {
+    cp_result r = cp_partitions_plan(ps, &a->opt, err);
+    if (r) return r;
+    progress *pg = &a->part_pg; /* the partitioner's progress_user */
+    progress_start(pg, a->opt.quiet, files, n_files);
+    if (pg->on) fprintf(stderr, "writing %u partitions ...\r", cp_partitions_count(ps));
+    a->m.opt.progress_user = pg;
+    int rc = load_each(files, n_files, load_route, ps, pg);
+    progress_done(pg);
+    if (rc) { /* load_each has printed the error */
+        memset(err, 0, sizeof *err);
+        err->code = rc == 2 ? CP_EUSAGE : CP_EIO;
+        return err->code;
+    }
+    if (a->stats)
+        fprintf(stderr, "partitions: %u, %.1f MB of partition files\n", cp_partitions_count(ps),
+                (double)cp_partitions_bytes(ps) / 1e6);
+    return cp_report_partitioned(ps, &a->opt, sum, err);
+}
+
 /* Runs the whole report on loaded inputs; prints the human summary. */
 static int run_report(report_args *a, char **files, int n_files) {
     cp_run *run;
     progress pg;
-    int rc = load_inputs(&a->m, files, n_files, a->opt.quiet, &run, &pg);
+    cp_partitions *ps = NULL;
+    bool split = a->memory || a->popt.partitions;
+    if (split) {
+        for (int i = 0; i < n_files; i++)
+            if (strcmp(files[i], "-") == 0)
+                return usage_error("report", "--memory reads the inputs twice: give files, not standard input");
+        install_cleanup_handlers();
+        a->popt.on_partition = on_partition;
+        a->popt.progress_user = &a->part_pg;
+    }
+    int rc = load_inputs(&a->m, files, n_files, a->opt.quiet, &run, &pg, split ? &a->popt : NULL, &ps);
     if (rc) return rc;
-    if (a->stats) print_stats(run);
+    if (a->stats && !split) print_stats(run);
     if (a->as_of) {
         if (!parse_time_or_date(a->as_of, a->opt.tz, &a->opt.as_of_ms)) {
             cp_run_free(run);
@@ -667,13 +791,19 @@ static int run_report(report_args *a, char **files, int n_files) {
     }
     cp_summary *sum = cp_summary_new();
     cp_error err = {0};
-    if (!sum) { cp_run_free(run); return 4; }
-    bool tell = !a->opt.quiet && isatty(2) && cp_run_events(run)->n >= 1000000;
-    if (tell) fprintf(stderr, "computing reports for %zu events ...", cp_run_events(run)->n);
-    cp_result r = cp_report_all(run, &a->opt, sum, &err);
-    if (tell) fprintf(stderr, "\r\033[K");
+    if (!sum) { cp_partitions_free(ps); cp_run_free(run); return 4; }
+    cp_result r;
+    if (split) {
+        r = report_split(a, ps, files, n_files, sum, &err);
+    } else {
+        bool tell = !a->opt.quiet && isatty(2) && cp_run_events(run)->n >= 1000000;
+        if (tell) fprintf(stderr, "computing reports for %zu events ...", cp_run_events(run)->n);
+        r = cp_report_all(run, &a->opt, sum, &err);
+        if (tell) fprintf(stderr, "\r\033[K");
+    }
+    cp_partitions_free(ps);
     if (r != CP_OK) {
-        rc = die_err(&err);
+        rc = err.msg[0] ? die_err(&err) : exit_for(err.code);
     } else {
         if (!a->opt.quiet) {
             uint64_t acc = cp_run_accepted(run), rej = cp_run_rejected(run);

@@ -16,6 +16,13 @@
  * click at or before as-of (valid or not) or a new customer.  External
  * campaign rows are keyed by the registry's campaign name alone (two
  * channels using one campaign name share the row).
+ *
+ * In halves (report/partial.h): add() sums one partition into one row per
+ * sponsored campaign, keyed by the campaign's bytes in the accumulator's own
+ * string table (placements are partition-local), and one per registry entry
+ * (the registry is the same file for every partition, loaded at the first
+ * add()); emit() rolls the entries up by campaign and channel and writes the
+ * file.  Sums of integers, so any partitioning gives the same bytes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +30,7 @@
 #include "customers/customers.h"
 #include "report/table.h"
 #include "tags/tags.h"
+#include "util/rowmap.h"
 #include "util/strings.h"
 
 typedef struct acc {
@@ -30,12 +38,22 @@ typedef struct acc {
     bool seen;
 } acc;
 
-static int cmp_placement_campaign(const void *a, const void *b, void *u) {
-    const void *const *ctx = u;
-    const cp_strings *str = ctx[0];
-    const cp_placement *pl = ctx[1];
-    return cp_strings_cmp(str, pl[*(const uint32_t *)a].campaign, pl[*(const uint32_t *)b].campaign);
-}
+/* One sponsored campaign: the key (an id in the accumulator's strings) first,
+ * as the rowmap wants.  A row exists once the campaign has a placement with
+ * an impression or click at or before as-of or a new customer. */
+typedef struct camp_row {
+    cp_str campaign;
+    int64_t spend, new_customers;
+} camp_row;
+
+struct cp_cac_acc {
+    const cp_report_options *opt;
+    bool reg_loaded;
+    cp_tag_registry reg;
+    acc *eacc;          /* per registry entry */
+    cp_strings *str;    /* sponsored campaign bytes */
+    cp_rowmap camps;    /* camp_row by campaign */
+};
 
 typedef struct entry_sort {
     const cp_tag_registry *reg;
@@ -50,6 +68,12 @@ static int cmp_entry(const void *a, const void *b, void *u) {
     const entry_sort *s = u;
     return strcmp(entry_key(s->reg, *(const uint32_t *)a, s->by_channel),
                   entry_key(s->reg, *(const uint32_t *)b, s->by_channel));
+}
+
+static int cmp_camp(const void *x, const void *y, void *u) {
+    const cp_cac_acc *a = u;
+    return cp_strings_cmp(a->str, CP_ROWMAP_AT(&a->camps, camp_row, *(const uint32_t *)x)->campaign,
+                          CP_ROWMAP_AT(&a->camps, camp_row, *(const uint32_t *)y)->campaign);
 }
 
 static void cac_row(cp_table *t, const char *source, const char *level, const char *key, size_t key_len,
@@ -79,30 +103,61 @@ static uint32_t tag_map_get(const tag_map *m, cp_str id) {
     }
 }
 
-cp_result cp_cac_write(const cp_report_ctx *ctx, const cp_customer_table *ct, cp_error *err) {
+cp_cac_acc *cp_cac_acc_new(const cp_report_options *opt) {
+    cp_cac_acc *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    a->opt = opt;
+    a->str = cp_strings_new();
+    if (!a->str) {
+        free(a);
+        return NULL;
+    }
+    cp_rowmap_init(&a->camps, sizeof(camp_row), 1);
+    return a;
+}
+
+void cp_cac_acc_free(cp_cac_acc *a) {
+    if (!a) return;
+    cp_rowmap_free(&a->camps);
+    cp_strings_free(a->str);
+    free(a->eacc);
+    cp_tag_registry_free(&a->reg);
+    free(a);
+}
+
+/* The registry of opt->tags_path (the same for every partition), once. */
+static cp_result load_registry(cp_cac_acc *a, cp_error *err) {
+    if (a->reg_loaded) return CP_OK;
+    cp_result rc;
+    if (a->opt->tags_path && (rc = cp_tag_registry_load(&a->reg, a->opt->tags_path, err))) return rc;
+    a->eacc = calloc(a->reg.n ? a->reg.n : 1, sizeof *a->eacc);
+    if (!a->eacc) return cp_customers_oom(err);
+    a->reg_loaded = true;
+    return CP_OK;
+}
+
+cp_result cp_cac_acc_add(cp_cac_acc *a, const cp_report_ctx *ctx, const cp_customer_table *ct, cp_error *err) {
+    cp_result rc = load_registry(a, err);
+    if (rc) return rc;
     const cp_events *ev = ctx->ev;
-    const cp_report_options *opt = ctx->opt;
+    const cp_tag_registry *reg = &a->reg;
+    acc *eacc = a->eacc;
     size_t n_pl = 0;
     const cp_placement *pl = cp_run_placements(ctx->run, &n_pl);
-    cp_tag_registry reg = {0};
-    cp_result rc = CP_OK;
-    if (opt->tags_path && (rc = cp_tag_registry_load(&reg, opt->tags_path, err))) return rc;
 
     acc *pacc = calloc(n_pl ? n_pl : 1, sizeof *pacc);
-    acc *eacc = calloc(reg.n ? reg.n : 1, sizeof *eacc);
-    uint32_t *order = malloc((n_pl > reg.n ? n_pl : reg.n ? reg.n : 1) * sizeof *order);
     tag_map tm = {0};
     size_t n_slots = 16;
-    while (n_slots < 2 * reg.n) n_slots *= 2;
+    while (n_slots < 2 * reg->n) n_slots *= 2;
     tm.keys = calloc(n_slots, sizeof *tm.keys);
     tm.vals = calloc(n_slots, sizeof *tm.vals);
     tm.mask = n_slots - 1;
-    if (!pacc || !eacc || !order || !tm.keys || !tm.vals) {
+    if (!pacc || !tm.keys || !tm.vals) {
         rc = cp_customers_oom(err);
         goto done;
     }
-    for (size_t e = 0; e < reg.n; e++) {
-        cp_str id = cp_strings_find(ctx->str, reg.e[e].tag, strlen(reg.e[e].tag));
+    for (size_t e = 0; e < reg->n; e++) {
+        cp_str id = cp_strings_find(ctx->str, reg->e[e].tag, strlen(reg->e[e].tag));
         if (id == CP_STR_NONE) continue; /* a tag no event carries */
         size_t h = (size_t)cp_hash_u64(id) & tm.mask;
         while (tm.keys[h] && tm.keys[h] != id) h = (h + 1) & tm.mask;
@@ -115,15 +170,15 @@ cp_result cp_cac_write(const cp_report_ctx *ctx, const cp_customer_table *ct, cp
         uint8_t type = ev->type[i];
         if (type != CP_IMPRESSION && type != CP_CLICK) continue;
         bool valid = !ctx->status || ctx->status[i] == CP_CLICK_VALID;
-        acc *a = NULL;
-        if (ev->placement[i] != CP_NONE) a = &pacc[ev->placement[i]];
+        acc *s = NULL;
+        if (ev->placement[i] != CP_NONE) s = &pacc[ev->placement[i]];
         else if (type == CP_CLICK && ev->tag[i] != CP_STR_NONE) {
             uint32_t e = tag_map_get(&tm, ev->tag[i]);
-            if (e != CP_NONE) a = &eacc[e];
+            if (e != CP_NONE) s = &eacc[e];
         }
-        if (!a) continue;
-        a->seen = true;
-        if (valid) a->spend += ev->money_micros[i];
+        if (!s) continue;
+        s->seen = true;
+        if (valid) s->spend += ev->money_micros[i];
     }
     /* new customers: the first purchase line's credit (R6, R7) */
     for (size_t k = 0; k < ct->n; k++) {
@@ -137,49 +192,72 @@ cp_result cp_cac_write(const cp_report_ctx *ctx, const cp_customer_table *ct, cp
             if (e != CP_NONE) eacc[e].new_customers++;
         }
     }
+    /* sponsored: placements into their campaign's row, by campaign bytes */
+    for (size_t p = 0; p < n_pl; p++) {
+        if (!pacc[p].seen && !pacc[p].new_customers) continue;
+        size_t len;
+        const char *s = cp_strings_get(ctx->str, pl[p].campaign, &len);
+        int oom = 0;
+        cp_str id = cp_strings_intern(a->str, s, len, &oom);
+        uint32_t r = oom ? CP_ROWMAP_OOM : cp_rowmap_get(&a->camps, id, 0, 0, NULL);
+        if (r == CP_ROWMAP_OOM) {
+            rc = cp_customers_oom(err);
+            goto done;
+        }
+        camp_row *c = CP_ROWMAP_AT(&a->camps, camp_row, r);
+        c->spend += pacc[p].spend;
+        c->new_customers += pacc[p].new_customers;
+    }
+done:
+    free(pacc);
+    free(tm.keys);
+    free(tm.vals);
+    return rc;
+}
+
+cp_result cp_cac_acc_emit(cp_cac_acc *a, cp_error *err) {
+    const cp_report_options *opt = a->opt;
+    /* without any add(), a bad registry still fails as the whole-run writer did */
+    cp_result rc = load_registry(a, err);
+    if (rc) return rc;
+    const cp_tag_registry *reg = &a->reg;
+    size_t n_c = a->camps.n;
+    uint32_t *order = malloc((n_c > reg->n ? n_c : reg->n ? reg->n : 1) * sizeof *order);
+    if (!order) return cp_customers_oom(err);
 
     static const char *const cols[] = {"source", "level", "key", "spend", "new_customers", "cac"};
     cp_table *t = cp_table_open(opt->out_dir, "cac", opt->format, cols, 6, err);
     if (!t) {
-        rc = err ? err->code : CP_EIO;
-        goto done;
+        free(order);
+        return err ? err->code : CP_EIO;
     }
-    /* sponsored campaigns: roll placements up by campaign bytes */
-    size_t m = 0;
-    for (size_t p = 0; p < n_pl; p++)
-        if (pacc[p].seen || pacc[p].new_customers) order[m++] = (uint32_t)p;
-    const void *sctx[2] = {ctx->str, pl};
-    qsort_r(order, m, sizeof *order, cmp_placement_campaign, (void *)sctx);
+    /* sponsored campaigns by campaign bytes, then the channel */
+    for (size_t k = 0; k < n_c; k++) order[k] = (uint32_t)k;
+    qsort_r(order, n_c, sizeof *order, cmp_camp, a);
     int64_t tot_spend = 0, tot_new = 0;
-    bool any = false;
-    for (size_t k = 0; k < m;) {
-        cp_str camp = pl[order[k]].campaign;
-        int64_t spend = 0, nc = 0;
-        for (; k < m && pl[order[k]].campaign == camp; k++) {
-            spend += pacc[order[k]].spend;
-            nc += pacc[order[k]].new_customers;
-        }
+    for (size_t k = 0; k < n_c; k++) {
+        const camp_row *c = CP_ROWMAP_AT(&a->camps, camp_row, order[k]);
         size_t len;
-        const char *s = cp_strings_get(ctx->str, camp, &len);
-        cac_row(t, "sponsored", "campaign", s, len, spend, nc);
-        tot_spend += spend;
-        tot_new += nc;
-        any = true;
+        const char *s = cp_strings_get(a->str, c->campaign, &len);
+        cac_row(t, "sponsored", "campaign", s, len, c->spend, c->new_customers);
+        tot_spend += c->spend;
+        tot_new += c->new_customers;
     }
-    if (any) cac_row(t, "sponsored", "channel", "sponsored", 9, tot_spend, tot_new);
+    if (n_c) cac_row(t, "sponsored", "channel", "sponsored", 9, tot_spend, tot_new);
     /* external: registry campaigns, then channels */
+    const acc *eacc = a->eacc;
     for (int level = 0; level < 2; level++) {
         bool by_channel = level == 1;
-        m = 0;
-        for (size_t e = 0; e < reg.n; e++)
-            if ((eacc[e].seen || eacc[e].new_customers) && entry_key(&reg, (uint32_t)e, by_channel)[0])
+        size_t m = 0;
+        for (size_t e = 0; e < reg->n; e++)
+            if ((eacc[e].seen || eacc[e].new_customers) && entry_key(reg, (uint32_t)e, by_channel)[0])
                 order[m++] = (uint32_t)e;
-        entry_sort es = {&reg, by_channel};
+        entry_sort es = {reg, by_channel};
         qsort_r(order, m, sizeof *order, cmp_entry, &es);
         for (size_t k = 0; k < m;) {
-            const char *key = entry_key(&reg, order[k], by_channel);
+            const char *key = entry_key(reg, order[k], by_channel);
             int64_t spend = 0, nc = 0;
-            for (; k < m && strcmp(entry_key(&reg, order[k], by_channel), key) == 0; k++) {
+            for (; k < m && strcmp(entry_key(reg, order[k], by_channel), key) == 0; k++) {
                 spend += eacc[order[k]].spend;
                 nc += eacc[order[k]].new_customers;
             }
@@ -187,12 +265,15 @@ cp_result cp_cac_write(const cp_report_ctx *ctx, const cp_customer_table *ct, cp
         }
     }
     rc = cp_table_close(t, err);
-done:
-    free(pacc);
-    free(eacc);
     free(order);
-    free(tm.keys);
-    free(tm.vals);
-    cp_tag_registry_free(&reg);
+    return rc;
+}
+
+cp_result cp_cac_write(const cp_report_ctx *ctx, const cp_customer_table *ct, cp_error *err) {
+    cp_cac_acc *a = cp_cac_acc_new(ctx->opt);
+    if (!a) return cp_customers_oom(err);
+    cp_result rc = cp_cac_acc_add(a, ctx, ct, err);
+    if (!rc) rc = cp_cac_acc_emit(a, err);
+    cp_cac_acc_free(a);
     return rc;
 }

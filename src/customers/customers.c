@@ -4,6 +4,14 @@
  * and the "customers" summary.  feedback.csv is in feedback.c (R10.6),
  * cac.csv in cac.c (R10.4).
  *
+ * In halves (report/partial.h): add() collects one partition's customers
+ * (every figure of a customer is per identity, so final in its partition)
+ * and appends them, identities copied, to the accumulator; emit() sorts
+ * them by identity bytes and does everything that needs every customer:
+ * RFM ranks, segments, Pareto, cohorts, the CLV fit and its predictions.
+ * The table is in the same order for any partitioning, so are the fit's
+ * floating-point sums.  cp_customers_write() is one partition.
+ *
  * One pass over the rows in row order builds every customer (each row added
  * to its identity's accumulator): an identity's rows come in time order, so
  * its first purchase line, its second order's first line and its calendar
@@ -20,12 +28,31 @@
 #include "clickpath/report.h"
 #include "customers/clv.h"
 #include "customers/customers.h"
+#include "report/partial.h"
 #include "report/table.h"
 #include "util/check.h"
 #include "util/strings.h"
 #include "util/values.h"
 
 static const char *const segment_names[CP_N_SEGMENTS] = {"high_value", "churn_risk", "potential", "repeat"};
+
+/* The accumulator (report/partial.h): every customer of the partitions added
+ * so far, unsorted, each figure final (a customer's events are all in one
+ * partition), its identity copied into ids; first_row is its partition's
+ * row and means nothing here.  The run-wide values come from the first
+ * add(). */
+struct cp_customers_acc {
+    const cp_report_options *opt;
+    bool have_run;          /* as_of_ms, cal_end_ms and threads are set */
+    int64_t as_of_ms;
+    int64_t cal_end_ms;     /* R10.5 calibration end */
+    unsigned threads;       /* ctx->threads (0 = 1) */
+    cp_strings *ids;        /* the customers' identities */
+    cp_customer *c;
+    size_t n, cap;
+    cp_feedback_acc *fb;
+    cp_cac_acc *cac;
+};
 
 const char *cp_segment_name(cp_segment s) { return (unsigned)s < CP_N_SEGMENTS ? segment_names[s] : "?"; }
 
@@ -545,8 +572,6 @@ static int collect_by_walk(const cp_report_ctx *ctx, int64_t cal_end_ms, cp_cust
 
 cp_result cp_customers_collect(const cp_report_ctx *ctx, int64_t cal_end_ms, cp_customer_table *out,
                                cp_error *err) {
-    const cp_report_options *opt = ctx->opt;
-    int64_t as_of = ctx->as_of_ms;
 #ifdef CLV_DEBUG
     double t_phase = dbg_now();
 #endif
@@ -558,26 +583,32 @@ cp_result cp_customers_collect(const cp_report_ctx *ctx, int64_t cal_end_ms, cp_
         if (collect_by_walk(ctx, cal_end_ms, &cs, &n)) return cp_customers_oom(err);
     }
     PHASE("c.walk");
-    if (!sort_by_identity(&cs, n, ctx->str)) {
-        free(cs);
-        return cp_customers_oom(err);
-    }
-    if (n) {
-        rank_key *keys = malloc(n * sizeof *keys), *tmp = malloc(n * sizeof *tmp);
-        bool ok = keys && tmp;
-        for (int w = 0; ok && w < 3; w++) ok = rfm_scores(cs, n, keys, tmp, w);
-        free(keys);
-        free(tmp);
-        if (!ok) {
-            free(cs);
-            return cp_customers_oom(err);
-        }
-    }
-    PHASE("c.sort+rfm");
-    for (size_t k = 0; k < n; k++) cs[k].segment = (uint8_t)segment_of(&cs[k], opt, as_of);
     out->c = cs;
     out->n = n;
     return CP_OK;
+}
+
+/* The part of R10.1 and R10.2 that needs every customer at once: sorts the
+ * table by identity bytes (ids: the strings of its ids), then RFM scores
+ * and segments.  Returns false on OOM (the table is unchanged then). */
+static bool rank_customers(cp_customer_table *t, const cp_strings *ids, const cp_report_options *opt,
+                           int64_t as_of_ms) {
+#ifdef CLV_DEBUG
+    double t_phase = dbg_now();
+#endif
+    size_t n = t->n;
+    if (!sort_by_identity(&t->c, n, ids)) return false;
+    if (n) {
+        rank_key *keys = malloc(n * sizeof *keys), *tmp = malloc(n * sizeof *tmp);
+        bool ok = keys && tmp;
+        for (int w = 0; ok && w < 3; w++) ok = rfm_scores(t->c, n, keys, tmp, w);
+        free(keys);
+        free(tmp);
+        if (!ok) return false;
+    }
+    PHASE("c.sort+rfm");
+    for (size_t k = 0; k < n; k++) t->c[k].segment = (uint8_t)segment_of(&t->c[k], opt, as_of_ms);
+    return true;
 }
 
 
@@ -663,9 +694,9 @@ static void *predict_run(void *arg) {
  * (x, t_x, T) share one weighted observation) and Gamma-Gamma on the repeat
  * customers, then predicts per customer.  Failures to fit are recorded in m,
  * not returned: the other reports still get written.  Returns CP_ENOMEM only. */
-static cp_result clv_run(const cp_report_ctx *ctx, const cp_customer_table *ct, int64_t cal_end_ms,
-                         clv_result *m, cp_error *err) {
-    const cp_report_options *opt = ctx->opt;
+static cp_result clv_run(const cp_customers_acc *a, const cp_customer_table *ct, clv_result *m, cp_error *err) {
+    const cp_report_options *opt = a->opt;
+    int64_t cal_end_ms = a->cal_end_ms;
     memset(m, 0, sizeof *m);
     m->attempted = true;
     m->unit_days = opt->clv_week ? 7.0 : 1.0;
@@ -740,9 +771,9 @@ static cp_result clv_run(const cp_report_ctx *ctx, const cp_customer_table *ct, 
      * while BG/NBD runs here (in line after it if no thread starts). */
     gg_task gt = {.x = gx, .zbar = gz, .n = n_rep, .gg = &m->gg};
     pthread_t gg_tid;
-    bool gg_threaded = ctx->threads > 1 && pthread_create(&gg_tid, NULL, gg_task_run, &gt) == 0;
+    bool gg_threaded = a->threads > 1 && pthread_create(&gg_tid, NULL, gg_task_run, &gt) == 0;
     cp_error e = {0};
-    cp_result bg_rc = cp_bgnbd_fit_threads(ux, utx, uT, uw, nu, ctx->threads ? ctx->threads : 1, &m->bg, &e);
+    cp_result bg_rc = cp_bgnbd_fit_threads(ux, utx, uT, uw, nu, a->threads ? a->threads : 1, &m->bg, &e);
     if (gg_threaded) pthread_join(gg_tid, NULL);
     else gg_task_run(&gt);
     if (bg_rc == CP_OK) m->bg_ok = true;
@@ -772,7 +803,7 @@ static cp_result clv_run(const cp_report_ctx *ctx, const cp_customer_table *ct, 
                            .exp = u_exp, .disc = u_disc, .lo = nu / 2, .hi = nu, .t = t, .horizon_days = horizon_days}};
     if (m->bg_ok) { /* each summary's prediction depends only on it: same values on any thread */
         pthread_t ptid;
-        bool pthreaded = nu >= 4096 && ctx->threads > 1 && pthread_create(&ptid, NULL, predict_run, &pp[1]) == 0;
+        bool pthreaded = nu >= 4096 && a->threads > 1 && pthread_create(&ptid, NULL, predict_run, &pp[1]) == 0;
         predict_run(&pp[0]);
         if (pthreaded) pthread_join(ptid, NULL);
         else predict_run(&pp[1]);
@@ -815,8 +846,8 @@ static void json_num(cp_buf *b, const char *key, double v, bool last) {
 }
 
 /* clv_model.json (R10.5), whatever opt->format is. */
-static cp_result write_model_json(const cp_report_ctx *ctx, const clv_result *m, cp_error *err) {
-    const cp_report_options *opt = ctx->opt;
+static cp_result write_model_json(const cp_customers_acc *a, const clv_result *m, cp_error *err) {
+    const cp_report_options *opt = a->opt;
     cp_buf b = {0};
     char ts[48], day[48];
     cp_fmt_ts(ts, m->cal_end_ms);
@@ -892,9 +923,9 @@ static void table_double_or_empty(cp_table *t, double v) {
     else cp_table_empty(t);
 }
 
-static cp_result write_customers_csv(const cp_report_ctx *ctx, const cp_customer_table *ct, const clv_result *m,
+static cp_result write_customers_csv(const cp_customers_acc *a, const cp_customer_table *ct, const clv_result *m,
                                      cp_error *err) {
-    const cp_report_options *opt = ctx->opt;
+    const cp_report_options *opt = a->opt;
     static const char *const cols[] = {"customer", "first_purchase", "last_purchase", "orders", "units", "gmv",
                                        "units_returned", "refunds", "net_revenue", "return_rate", "aov",
                                        "orders_90d", "days_since_last_activity", "rfm", "segment", "p_alive",
@@ -904,7 +935,7 @@ static cp_result write_customers_csv(const cp_report_ctx *ctx, const cp_customer
     if (!t) return err ? err->code : CP_EIO;
     for (size_t i = 0; i < ct->n; i++) {
         const cp_customer *c = &ct->c[i];
-        cp_table_sid(t, ctx->str, c->id);
+        cp_table_sid(t, a->ids, c->id);
         cp_table_ts(t, c->first_ts_ms);
         cp_table_ts(t, c->last_ts_ms);
         cp_table_int(t, c->orders);
@@ -916,7 +947,7 @@ static cp_result write_customers_csv(const cp_report_ctx *ctx, const cp_customer
         cp_table_ratio(t, c->units_returned, c->units);
         table_money_per(t, c->gmv_micros, c->orders);
         cp_table_int(t, c->orders_recent);
-        cp_table_int(t, (ctx->as_of_ms - c->last_activity_ms) / CP_DAY_MS);
+        cp_table_int(t, (a->as_of_ms - c->last_activity_ms) / CP_DAY_MS);
         char rfm[4] = {(char)('0' + c->rfm_r), (char)('0' + c->rfm_f), (char)('0' + c->rfm_m), 0};
         cp_table_str(t, rfm, 3);
         cp_table_cstr(t, cp_segment_name((cp_segment)c->segment));
@@ -936,9 +967,9 @@ typedef struct seg_totals {
     int64_t total_gmv, top_customers, top_gmv;
 } seg_totals;
 
-static cp_result write_segments(const cp_report_ctx *ctx, const cp_customer_table *ct, seg_totals *st,
+static cp_result write_segments(const cp_customers_acc *a, const cp_customer_table *ct, seg_totals *st,
                                 cp_error *err) {
-    const cp_report_options *opt = ctx->opt;
+    const cp_report_options *opt = a->opt;
     size_t n = ct->n;
     memset(st, 0, sizeof *st);
     /* customer positions by GMV descending, ties by identity bytes (R10.2):
@@ -1049,9 +1080,9 @@ static void cohort_cells(cp_table *t, const cohort_row *r) {
     cp_table_end_row(t);
 }
 
-static cp_result write_cohorts(const cp_report_ctx *ctx, const cp_customer_table *ct, cohort_row *all,
+static cp_result write_cohorts(const cp_customers_acc *a, const cp_customer_table *ct, cohort_row *all,
                                cp_error *err) {
-    const cp_report_options *opt = ctx->opt;
+    const cp_report_options *opt = a->opt;
     size_t n = ct->n;
     memset(all, 0, sizeof *all);
     int mmin = 0, mmax = -1;
@@ -1075,8 +1106,8 @@ static cp_result write_cohorts(const cp_report_ctx *ctx, const cp_customer_table
     }
     for (size_t i = 0; i < n; i++) {
         const cp_customer *c = &ct->c[i];
-        cohort_add(all, c, ctx->as_of_ms);
-        cohort_add(&rows[month_of(opt->tz, c->first_ts_ms) - mmin], c, ctx->as_of_ms);
+        cohort_add(all, c, a->as_of_ms);
+        cohort_add(&rows[month_of(opt->tz, c->first_ts_ms) - mmin], c, a->as_of_ms);
         if (c->second_order_ts_ms != INT64_MIN) hist[(c->second_order_ts_ms - c->first_ts_ms) / CP_DAY_MS]++;
     }
     static const char *const cols[] = {"cohort", "customers", "eligible_30", "retained_30", "rate_30",
@@ -1117,60 +1148,152 @@ static cp_result write_cohorts(const cp_report_ctx *ctx, const cp_customer_table
     return rc;
 }
 
-/* ---- entry point ----------------------------------------------------------------- */
+/* ---- the accumulator ----------------------------------------------------------- */
 
-/* Work run on a second thread when ctx->threads > 1 (in line otherwise):
- * feedback.csv while the customers are collected (it does not read them),
- * and the CLV fit while segments, cohorts and cac are written (they do not
- * read the model).  Each task has its own result and error; the driver
- * reports the first failure in the serial order, so the outcome is the same
- * on any number of threads. */
-typedef struct feedback_task {
+/* R10.5: the calibration end defaults to as-of and never passes it
+ * (customer figures use only events at or before as-of). */
+static void take_run_values(cp_customers_acc *a, int64_t as_of_ms, unsigned threads) {
+    const cp_report_options *opt = a->opt;
+    a->as_of_ms = as_of_ms;
+    a->cal_end_ms = opt->has_calibration_end && opt->calibration_end_ms < as_of_ms ? opt->calibration_end_ms
+                                                                                     : as_of_ms;
+    a->threads = threads;
+    a->have_run = true;
+}
+
+cp_customers_acc *cp_customers_acc_new(const cp_report_options *opt) {
+    cp_customers_acc *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    a->opt = opt;
+    a->ids = cp_strings_new();
+    a->fb = cp_feedback_acc_new(opt);
+    a->cac = cp_cac_acc_new(opt);
+    if (!a->ids || !a->fb || !a->cac) {
+        cp_customers_acc_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void cp_customers_acc_free(cp_customers_acc *a) {
+    if (!a) return;
+    cp_feedback_acc_free(a->fb);
+    cp_cac_acc_free(a->cac);
+    cp_strings_free(a->ids);
+    free(a->c);
+    free(a);
+}
+
+/* add(): feedback (R10.6) does not read the customers, so it runs on a
+ * second thread while they are collected; cac (R10.4) reads the
+ * partition's table, so it runs on a second thread while the table is
+ * copied into the accumulator (in line with one thread, or if none starts).
+ * Failures are reported in the serial order: collect, feedback, copy, cac. */
+typedef struct feedback_add_task {
+    cp_customers_acc *a;
     const cp_report_ctx *ctx;
-    int64_t num, den;
     cp_result rc;
     cp_error err;
-} feedback_task;
+} feedback_add_task;
 
-static void *feedback_task_run(void *arg) {
-    feedback_task *f = arg;
-    f->rc = cp_feedback_write(f->ctx, &f->num, &f->den, &f->err);
+static void *feedback_add_run(void *arg) {
+    feedback_add_task *f = arg;
+    f->rc = cp_feedback_acc_add(f->a->fb, f->ctx, &f->err);
     return NULL;
 }
 
-typedef struct clv_task {
+typedef struct cac_add_task {
+    cp_customers_acc *a;
     const cp_report_ctx *ctx;
     const cp_customer_table *ct;
-    int64_t cal_end_ms;
-    clv_result *m;
     cp_result rc;
     cp_error err;
-} clv_task;
+} cac_add_task;
 
-static void *clv_task_run(void *arg) {
-    clv_task *c = arg;
-    c->rc = clv_run(c->ctx, c->ct, c->cal_end_ms, c->m, &c->err);
+static void *cac_add_run(void *arg) {
+    cac_add_task *c = arg;
+    c->rc = cp_cac_acc_add(c->a->cac, c->ctx, c->ct, &c->err);
     return NULL;
 }
 
-/* segments.csv, cohorts.csv and cac.csv (R10.2-R10.4): they do not read
- * the model.  Each stops at the first failure, as in the serial order
- * (feedback's result counts: it comes before cac). */
+/* Appends the partition's customers (ids in str) with their identities
+ * copied into a->ids.  Returns false on OOM. */
+static bool append_customers(cp_customers_acc *a, const cp_strings *str, const cp_customer_table *ct) {
+    if (a->cap - a->n < ct->n) {
+        size_t cap = a->cap ? 2 * a->cap : 1024;
+        if (cap < a->n + ct->n) cap = a->n + ct->n;
+        cp_customer *grown = realloc(a->c, cap * sizeof *grown);
+        if (!grown) return false;
+        a->c = grown;
+        a->cap = cap;
+    }
+    for (size_t i = 0; i < ct->n; i++) {
+        if (i + 16 < ct->n) { /* the strings are scattered */
+            size_t len_ahead;
+            __builtin_prefetch(cp_strings_get(str, ct->c[i + 16].id, &len_ahead));
+        }
+        size_t len;
+        const char *p = cp_strings_get(str, ct->c[i].id, &len);
+        int oom = 0;
+        cp_customer c = ct->c[i];
+        c.id = cp_strings_intern(a->ids, p, len, &oom);
+        if (oom) return false;
+        a->c[a->n++] = c;
+    }
+    return true;
+}
+
+cp_result cp_customers_acc_add(cp_customers_acc *a, cp_report_ctx *ctx, cp_error *err) {
+    if (!a->have_run) take_run_values(a, ctx->as_of_ms, ctx->threads);
+    feedback_add_task fb = {.a = a, .ctx = ctx};
+    pthread_t fb_tid;
+    bool fb_threaded = ctx->threads > 1 && pthread_create(&fb_tid, NULL, feedback_add_run, &fb) == 0;
+    cp_customer_table ct = {0};
+    cp_error e_collect = {0};
+    cp_result rc = cp_customers_collect(ctx, a->cal_end_ms, &ct, &e_collect);
+    if (fb_threaded) pthread_join(fb_tid, NULL);
+    else feedback_add_run(&fb);
+    if (rc || fb.rc) {
+        if (err) *err = rc ? e_collect : fb.err;
+        cp_customer_table_free(&ct);
+        return rc ? rc : fb.rc;
+    }
+    cac_add_task cac = {.a = a, .ctx = ctx, .ct = &ct};
+    pthread_t cac_tid;
+    bool cac_threaded = ctx->threads > 1 && pthread_create(&cac_tid, NULL, cac_add_run, &cac) == 0;
+    bool copied = append_customers(a, ctx->str, &ct);
+    if (cac_threaded) pthread_join(cac_tid, NULL);
+    else cac_add_run(&cac);
+    cp_customer_table_free(&ct);
+    if (!copied) return cp_customers_oom(err);
+    if (cac.rc && err) *err = cac.err;
+    return cac.rc;
+}
+
+/* emit(): the CLV fit (R10.5) uses up to a->threads itself (BG/NBD terms,
+ * Gamma-Gamma beside BG/NBD).  Then segments, cohorts, feedback and cac,
+ * which do not read the model, are written on a second thread while
+ * customers.csv is written here.  Each has its own result and error;
+ * failures are reported in the serial order (clv, customers.csv, segments,
+ * cohorts, feedback, cac), so the outcome is the same on any number of
+ * threads. */
 typedef struct side_task {
-    const cp_report_ctx *ctx;
+    cp_customers_acc *a;
     const cp_customer_table *ct;
-    cp_result fb_rc;
     seg_totals st;
     cohort_row all;
-    cp_result r_seg, r_coh, r_cac;
-    cp_error e_seg, e_coh, e_cac;
+    int64_t fb_num, fb_den;
+    cp_result r_seg, r_coh, r_fb, r_cac;
+    cp_error e_seg, e_coh, e_fb, e_cac;
 } side_task;
 
 static void *side_task_run(void *arg) {
     side_task *s = arg;
-    s->r_seg = write_segments(s->ctx, s->ct, &s->st, &s->e_seg);
-    if (!s->r_seg) s->r_coh = write_cohorts(s->ctx, s->ct, &s->all, &s->e_coh);
-    if (!s->r_seg && !s->r_coh && !s->fb_rc) s->r_cac = cp_cac_write(s->ctx, s->ct, &s->e_cac);
+    cp_customers_acc *a = s->a;
+    s->r_seg = write_segments(a, s->ct, &s->st, &s->e_seg);
+    if (!s->r_seg) s->r_coh = write_cohorts(a, s->ct, &s->all, &s->e_coh);
+    if (!s->r_seg && !s->r_coh) s->r_fb = cp_feedback_acc_emit(a->fb, &s->fb_num, &s->fb_den, &s->e_fb);
+    if (!s->r_seg && !s->r_coh && !s->r_fb) s->r_cac = cp_cac_acc_emit(a->cac, &s->e_cac);
     return NULL;
 }
 
@@ -1181,120 +1304,112 @@ static void take_result(cp_result *rc, cp_error *err, cp_result r, const cp_erro
     if (err) *err = *e;
 }
 
+static void write_summary(const cp_customers_acc *a, const cp_customer_table *ct, const side_task *side,
+                          const clv_result *m, cp_summary *sum) {
+    const cp_report_options *opt = a->opt;
+    const seg_totals *st = &side->st;
+    int64_t units = 0, returned = 0, refunds = 0, repeaters = 0;
+    for (size_t i = 0; i < ct->n; i++) {
+        units += ct->c[i].units;
+        returned += ct->c[i].units_returned;
+        refunds += ct->c[i].refunds_micros;
+        repeaters += ct->c[i].orders >= 2;
+    }
+    cp_summary_begin(sum, "customers");
+    cp_summary_int(sum, "customers", (int64_t)ct->n);
+    cp_summary_int(sum, "repeat_customers", repeaters);
+    cp_summary_money(sum, "gmv", st->total_gmv);
+    cp_summary_money(sum, "refunds", refunds);
+    cp_summary_money(sum, "net_revenue", st->total_gmv - refunds);
+    cp_summary_int(sum, "units", units);
+    cp_summary_int(sum, "units_returned", returned);
+    cp_summary_ratio(sum, "return_rate", returned, units);
+    cp_summary_begin(sum, "segments");
+    for (int s = 0; s < CP_N_SEGMENTS; s++) cp_summary_int(sum, segment_names[s], st->customers[s]);
+    cp_summary_end(sum);
+    cp_summary_ratio(sum, "pareto_top20_gmv_share", st->top_gmv, st->total_gmv);
+    cp_summary_ratio(sum, "retention_90", side->all.retained[2], side->all.eligible[2]);
+    cp_summary_ratio(sum, "negative_feedback_rate", side->fb_num, side->fb_den);
+    cp_summary_begin(sum, "clv");
+    cp_summary_bool(sum, "fitted", m->bg_ok);
+    if (m->bg_ok) {
+        cp_summary_double(sum, "r", m->bg.r);
+        cp_summary_double(sum, "alpha", m->bg.alpha);
+        cp_summary_double(sum, "a", m->bg.a);
+        cp_summary_double(sum, "b", m->bg.b);
+        cp_summary_double(sum, "loglik", m->bg.loglik);
+    }
+    if (m->gg_ok) {
+        cp_summary_double(sum, "p", m->gg.p);
+        cp_summary_double(sum, "q", m->gg.q);
+        cp_summary_double(sum, "gamma", m->gg.gamma);
+    }
+    if (m->attempted && !m->bg_ok) cp_summary_str(sum, "error", m->bg_error);
+    else if (m->attempted && !m->gg_ok) cp_summary_str(sum, "error", m->gg_error);
+    cp_summary_end(sum);
+    cp_summary_end(sum);
 
-cp_result cp_customers_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
+    char g[48], share[48];
+    cp_fmt_money(g, st->total_gmv);
+    cp_fmt_ratio(share, st->top_gmv, st->total_gmv);
+    cp_summary_human(sum, "customers: %zu (%lld repeat), GMV %s; top 20%% hold %s of GMV", ct->n,
+                     (long long)repeaters, g, share[0] ? share : "-");
+    cp_summary_human(sum, "segments: high_value %lld, churn_risk %lld, potential %lld, repeat %lld",
+                     (long long)st->customers[0], (long long)st->customers[1], (long long)st->customers[2],
+                     (long long)st->customers[3]);
+    if (m->bg_ok)
+        cp_summary_human(sum, "CLV model (per %s): BG/NBD r=%.4g alpha=%.4g a=%.4g b=%.4g%s",
+                         opt->clv_week ? "week" : "day", m->bg.r, m->bg.alpha, m->bg.a, m->bg.b,
+                         m->bg.converged ? "" : " (NOT converged)");
+    else if (m->attempted)
+        cp_summary_human(sum, "CLV model not fitted: %s", m->bg_error);
+    if (m->bg_ok && !m->gg_ok) cp_summary_human(sum, "spend model not fitted: %s", m->gg_error);
+}
+
+cp_result cp_customers_acc_emit(cp_customers_acc *a, cp_summary *sum, cp_error *err) {
 #ifdef CLV_DEBUG
     double t_phase = dbg_now();
 #endif
-    const cp_report_options *opt = ctx->opt;
-    /* R10.5: the calibration end defaults to as-of and never passes it
-     * (customer figures use only events at or before as-of). */
-    int64_t cal_end = opt->has_calibration_end && opt->calibration_end_ms < ctx->as_of_ms
-                          ? opt->calibration_end_ms
-                          : ctx->as_of_ms;
-    /* feedback.csv (R10.6) does not read the customer table: it is written
-     * on a second thread during the collect (in line with one thread, or
-     * if none starts). */
-    feedback_task fb = {.ctx = ctx};
-    pthread_t fb_tid;
-    bool fb_threaded = ctx->threads > 1 && pthread_create(&fb_tid, NULL, feedback_task_run, &fb) == 0;
-    cp_customer_table ct = {0};
-    cp_error e_collect = {0};
-    cp_result rc = cp_customers_collect(ctx, cal_end, &ct, &e_collect);
-    if (fb_threaded) pthread_join(fb_tid, NULL);
-    else feedback_task_run(&fb);
-    if (rc) {
-        if (err) *err = e_collect;
-        cp_customer_table_free(&ct);
-        return rc;
+    const cp_report_options *opt = a->opt;
+    if (!a->have_run) take_run_values(a, opt->has_as_of ? opt->as_of_ms : 0, 1); /* no partition */
+    cp_customer_table ct = {a->c, a->n};
+    bool ranked = rank_customers(&ct, a->ids, opt, a->as_of_ms);
+    if (ct.c != a->c) { /* sorted into a new array of n */
+        a->c = ct.c;
+        a->cap = a->n;
     }
-    PHASE("collect");
-    /* The CLV fit (R10.5) uses up to ctx->threads itself (BG/NBD terms,
-     * Gamma-Gamma beside BG/NBD).  Then segments, cohorts and cac, which do not read the
-     * model, are written on a second thread while customers.csv is written
-     * here.  Failures are reported in the serial order: clv, customers.csv,
-     * segments, cohorts, feedback, cac. */
+    if (!ranked) return cp_customers_oom(err);
+    PHASE("rank");
     clv_result m = {0};
-    clv_task ctask = {.ctx = ctx, .ct = &ct, .cal_end_ms = cal_end, .m = &m};
-    if (opt->clv) clv_task_run(&ctask);
+    cp_error e_clv = {0};
+    cp_result clv_rc = opt->clv ? clv_run(a, &ct, &m, &e_clv) : CP_OK;
     PHASE("clv");
-    side_task side = {.ctx = ctx, .ct = &ct, .fb_rc = fb.rc};
+    side_task side = {.a = a, .ct = &ct};
     pthread_t side_tid;
-    bool side_threaded = false;
-    if (!ctask.rc && ctx->threads > 1) side_threaded = pthread_create(&side_tid, NULL, side_task_run, &side) == 0;
-    int64_t fb_num = fb.num, fb_den = fb.den;
-    take_result(&rc, err, ctask.rc, &ctask.err);
-    if (!rc) rc = write_customers_csv(ctx, &ct, &m, err);
+    bool side_threaded = !clv_rc && a->threads > 1 && pthread_create(&side_tid, NULL, side_task_run, &side) == 0;
+    cp_result rc = CP_OK;
+    take_result(&rc, err, clv_rc, &e_clv);
+    if (!rc) rc = write_customers_csv(a, &ct, &m, err);
     PHASE("csv");
     if (side_threaded) pthread_join(side_tid, NULL);
-    else if (!ctask.rc) side_task_run(&side);
+    else if (!clv_rc) side_task_run(&side);
     PHASE("side");
-    seg_totals st = side.st;
-    cohort_row all = side.all;
     take_result(&rc, err, side.r_seg, &side.e_seg);
     take_result(&rc, err, side.r_coh, &side.e_coh);
-    take_result(&rc, err, fb.rc, &fb.err);
+    take_result(&rc, err, side.r_fb, &side.e_fb);
     take_result(&rc, err, side.r_cac, &side.e_cac);
-    if (!rc && m.attempted) rc = write_model_json(ctx, &m, err);
-    if (!rc && sum) {
-        int64_t units = 0, returned = 0, refunds = 0, repeaters = 0;
-        for (size_t i = 0; i < ct.n; i++) {
-            units += ct.c[i].units;
-            returned += ct.c[i].units_returned;
-            refunds += ct.c[i].refunds_micros;
-            repeaters += ct.c[i].orders >= 2;
-        }
-        cp_summary_begin(sum, "customers");
-        cp_summary_int(sum, "customers", (int64_t)ct.n);
-        cp_summary_int(sum, "repeat_customers", repeaters);
-        cp_summary_money(sum, "gmv", st.total_gmv);
-        cp_summary_money(sum, "refunds", refunds);
-        cp_summary_money(sum, "net_revenue", st.total_gmv - refunds);
-        cp_summary_int(sum, "units", units);
-        cp_summary_int(sum, "units_returned", returned);
-        cp_summary_ratio(sum, "return_rate", returned, units);
-        cp_summary_begin(sum, "segments");
-        for (int s = 0; s < CP_N_SEGMENTS; s++) cp_summary_int(sum, segment_names[s], st.customers[s]);
-        cp_summary_end(sum);
-        cp_summary_ratio(sum, "pareto_top20_gmv_share", st.top_gmv, st.total_gmv);
-        cp_summary_ratio(sum, "retention_90", all.retained[2], all.eligible[2]);
-        cp_summary_ratio(sum, "negative_feedback_rate", fb_num, fb_den);
-        cp_summary_begin(sum, "clv");
-        cp_summary_bool(sum, "fitted", m.bg_ok);
-        if (m.bg_ok) {
-            cp_summary_double(sum, "r", m.bg.r);
-            cp_summary_double(sum, "alpha", m.bg.alpha);
-            cp_summary_double(sum, "a", m.bg.a);
-            cp_summary_double(sum, "b", m.bg.b);
-            cp_summary_double(sum, "loglik", m.bg.loglik);
-        }
-        if (m.gg_ok) {
-            cp_summary_double(sum, "p", m.gg.p);
-            cp_summary_double(sum, "q", m.gg.q);
-            cp_summary_double(sum, "gamma", m.gg.gamma);
-        }
-        if (m.attempted && !m.bg_ok) cp_summary_str(sum, "error", m.bg_error);
-        else if (m.attempted && !m.gg_ok) cp_summary_str(sum, "error", m.gg_error);
-        cp_summary_end(sum);
-        cp_summary_end(sum);
-
-        char g[48], share[48];
-        cp_fmt_money(g, st.total_gmv);
-        cp_fmt_ratio(share, st.top_gmv, st.total_gmv);
-        cp_summary_human(sum, "customers: %zu (%lld repeat), GMV %s; top 20%% hold %s of GMV", ct.n,
-                         (long long)repeaters, g, share[0] ? share : "-");
-        cp_summary_human(sum, "segments: high_value %lld, churn_risk %lld, potential %lld, repeat %lld",
-                         (long long)st.customers[0], (long long)st.customers[1], (long long)st.customers[2],
-                         (long long)st.customers[3]);
-        if (m.bg_ok)
-            cp_summary_human(sum, "CLV model (per %s): BG/NBD r=%.4g alpha=%.4g a=%.4g b=%.4g%s",
-                             opt->clv_week ? "week" : "day", m.bg.r, m.bg.alpha, m.bg.a, m.bg.b,
-                             m.bg.converged ? "" : " (NOT converged)");
-        else if (m.attempted)
-            cp_summary_human(sum, "CLV model not fitted: %s", m.bg_error);
-        if (m.bg_ok && !m.gg_ok) cp_summary_human(sum, "spend model not fitted: %s", m.gg_error);
-    }
+    if (!rc && m.attempted) rc = write_model_json(a, &m, err);
+    if (!rc && sum) write_summary(a, &ct, &side, &m, sum);
     clv_result_free(&m);
-    cp_customer_table_free(&ct);
+    return rc;
+}
+
+/* The whole run: one partition. */
+cp_result cp_customers_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
+    cp_customers_acc *a = cp_customers_acc_new(ctx->opt);
+    if (!a) return cp_customers_oom(err);
+    cp_result rc = cp_customers_acc_add(a, ctx, err);
+    if (!rc) rc = cp_customers_acc_emit(a, sum, err);
+    cp_customers_acc_free(a);
     return rc;
 }

@@ -1,7 +1,8 @@
 /* customers.h -- internals of the customer evaluation (SPEC R10), shared by
  * customers.c (R10.1 per-customer figures, R10.2 segments and Pareto, R10.3
  * cohorts, R10.5 the CLV columns and clv_model.json), feedback.c (R10.6) and
- * cac.c (R10.4).  cp_customers_write() (report.h) is the entry point.
+ * cac.c (R10.4).  cp_customers_write() (report.h) and the cp_customers_acc
+ * halves (report/partial.h) are the entry points.
  */
 #ifndef CLICKPATH_CUSTOMERS_H
 #define CLICKPATH_CUSTOMERS_H
@@ -26,7 +27,8 @@ typedef enum cp_segment {
 const char *cp_segment_name(cp_segment s);
 
 /* One customer (R10.1): an identity with a purchase at or before as-of.
- * Every figure uses only the events at or before as-of. */
+ * Every figure uses only the events at or before as-of.  segment and the
+ * rfm scores need every customer: they are set at emit. */
 typedef struct cp_customer {
     cp_str id;
     uint32_t first_row;        /* its first purchase line (R10.4) */
@@ -41,14 +43,17 @@ typedef struct cp_customer {
     uint8_t segment, rfm_r, rfm_f, rfm_m;
 } cp_customer;
 
-/* The customer table, sorted by identity bytes. */
+/* A customer table: one partition's (cp_customers_collect), or every
+ * customer's at emit, sorted by identity bytes. */
 typedef struct cp_customer_table {
     cp_customer *c;
     size_t n;
 } cp_customer_table;
 
-/* Builds the table from ctx (R10.1, R10.2): figures, RFM, segments.
- * cal_end_ms: the R10.5 calibration end (<= as-of). */
+/* Builds the table of ctx's run (one partition): every per-customer figure
+ * of R10.1 and the R10.5 summary, in no particular order; ids and first_row
+ * are the partition's, segment and rfm are left 0.  cal_end_ms: the R10.5
+ * calibration end (<= as-of). */
 cp_result cp_customers_collect(const cp_report_ctx *ctx, int64_t cal_end_ms, cp_customer_table *out,
                                cp_error *err);
 void cp_customer_table_free(cp_customer_table *t);
@@ -60,6 +65,21 @@ cp_result cp_feedback_write(const cp_report_ctx *ctx, int64_t *rate_num, int64_t
 
 /* cac.c: cac.csv (R10.4). */
 cp_result cp_cac_write(const cp_report_ctx *ctx, const cp_customer_table *ct, cp_error *err);
+
+/* The same two in halves for partitioned runs (report/partial.h): add()
+ * takes one partition, emit() writes the file.  cac's add() takes the
+ * partition's customer table (cp_customers_collect on that partition). */
+typedef struct cp_feedback_acc cp_feedback_acc;
+cp_feedback_acc *cp_feedback_acc_new(const cp_report_options *opt);
+cp_result cp_feedback_acc_add(cp_feedback_acc *a, const cp_report_ctx *ctx, cp_error *err);
+cp_result cp_feedback_acc_emit(cp_feedback_acc *a, int64_t *rate_num, int64_t *rate_den, cp_error *err);
+void cp_feedback_acc_free(cp_feedback_acc *a);
+
+typedef struct cp_cac_acc cp_cac_acc;
+cp_cac_acc *cp_cac_acc_new(const cp_report_options *opt);
+cp_result cp_cac_acc_add(cp_cac_acc *a, const cp_report_ctx *ctx, const cp_customer_table *ct, cp_error *err);
+cp_result cp_cac_acc_emit(cp_cac_acc *a, cp_error *err);
+void cp_cac_acc_free(cp_cac_acc *a);
 
 cp_result cp_customers_oom(cp_error *err);
 

@@ -8,6 +8,12 @@
  * by order id.  Negative: rating 1 or 2.  Per ASIN: the orders holding a
  * purchase line (at or before as-of) of that ASIN.
  * Rows: the account row (key empty), then ASIN rows by ASIN bytes.
+ *
+ * In halves (report/partial.h): add() counts one partition's orders -- an
+ * order id and its feedback are in one partition only, so the counts add up
+ * -- into the account counters and one row per ASIN, keyed by the ASIN's
+ * bytes in the accumulator's own string table; emit() sorts the rows by
+ * those bytes and writes the file.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,37 +21,68 @@
 #include "customers/customers.h"
 #include "report/table.h"
 #include "util/check.h"
+#include "util/rowmap.h"
+#include "util/strings.h"
 
 #define FEEDBACK_WINDOW_MS (90 * CP_DAY_MS)
+
+/* One row per ASIN; the key (an id in the accumulator's strings) first, as
+ * the rowmap wants. */
+typedef struct asin_fb {
+    cp_str asin;
+    int64_t orders, feedback_orders, negative;
+} asin_fb;
+
+struct cp_feedback_acc {
+    const cp_report_options *opt;
+    cp_strings *str; /* ASIN bytes */
+    cp_rowmap rows;  /* asin_fb by ASIN */
+    int64_t orders, feedback_orders, negative; /* the account */
+};
 
 static int cmp_u64(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return (x > y) - (x < y);
 }
 
-typedef struct asin_fb {
-    cp_str asin;
-    int64_t orders, feedback_orders, negative;
-} asin_fb;
-
-static int cmp_asin_fb(const void *a, const void *b, void *s) {
-    return cp_strings_cmp(s, ((const asin_fb *)a)->asin, ((const asin_fb *)b)->asin);
+cp_feedback_acc *cp_feedback_acc_new(const cp_report_options *opt) {
+    cp_feedback_acc *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    a->opt = opt;
+    a->str = cp_strings_new();
+    if (!a->str) {
+        free(a);
+        return NULL;
+    }
+    cp_rowmap_init(&a->rows, sizeof(asin_fb), 1);
+    return a;
 }
 
-static void row(cp_table *t, const cp_strings *str, const char *scope, cp_str key, int64_t orders, int64_t fb,
-                int64_t neg) {
-    cp_table_cstr(t, scope);
-    cp_table_sid(t, str, key);
-    cp_table_int(t, orders);
-    cp_table_int(t, fb);
-    cp_table_int(t, neg);
-    cp_table_ratio(t, neg, orders);
-    cp_table_end_row(t);
+void cp_feedback_acc_free(cp_feedback_acc *a) {
+    if (!a) return;
+    cp_rowmap_free(&a->rows);
+    cp_strings_free(a->str);
+    free(a);
 }
 
-cp_result cp_feedback_write(const cp_report_ctx *ctx, int64_t *rate_num, int64_t *rate_den, cp_error *err) {
+/* Adds one ASIN's counts of this partition to its row. */
+static bool add_asin(cp_feedback_acc *a, const cp_strings *str, cp_str asin, const asin_fb *part) {
+    size_t len;
+    const char *s = cp_strings_get(str, asin, &len);
+    int oom = 0;
+    cp_str id = cp_strings_intern(a->str, s, len, &oom);
+    if (oom) return false;
+    uint32_t r = cp_rowmap_get(&a->rows, id, 0, 0, NULL);
+    if (r == CP_ROWMAP_OOM) return false;
+    asin_fb *row = CP_ROWMAP_AT(&a->rows, asin_fb, r);
+    row->orders += part->orders;
+    row->feedback_orders += part->feedback_orders;
+    row->negative += part->negative;
+    return true;
+}
+
+cp_result cp_feedback_acc_add(cp_feedback_acc *a, const cp_report_ctx *ctx, cp_error *err) {
     const cp_events *ev = ctx->ev;
-    const cp_report_options *opt = ctx->opt;
     int64_t as_of = ctx->as_of_ms, from = as_of - FEEDBACK_WINDOW_MS;
     size_t n_orders = 0;
     const cp_order *orders = cp_run_orders(ctx->run, &n_orders);
@@ -78,47 +115,83 @@ cp_result cp_feedback_write(const cp_report_ctx *ctx, int64_t *rate_num, int64_t
             pairs[n_pairs++] = (uint64_t)ev->asin[i] << 32 | o;
         }
     }
-    int64_t acc_orders = 0, acc_fb = 0, acc_neg = 0;
     for (size_t o = 0; o < n_orders; o++) {
         if (orders[o].first_ts_ms < from || orders[o].first_ts_ms > as_of) continue;
-        acc_orders++;
-        if (latest[o]) acc_fb++;
-        if (latest[o] == 1 || latest[o] == 2) acc_neg++;
-    }
-    qsort(pairs, n_pairs, sizeof *pairs, cmp_u64);
-    size_t n_asins = 0;
-    asin_fb *asins = malloc((n_pairs ? n_pairs : 1) * sizeof *asins);
-    if (!asins) {
-        free(latest);
-        free(pairs);
-        return cp_customers_oom(err);
-    }
-    for (size_t k = 0; k < n_pairs; k++) {
-        if (k > 0 && pairs[k] == pairs[k - 1]) continue; /* one order counts once per ASIN */
-        cp_str asin = (cp_str)(pairs[k] >> 32);
-        uint32_t o = (uint32_t)pairs[k];
-        if (n_asins == 0 || asins[n_asins - 1].asin != asin) asins[n_asins++] = (asin_fb){.asin = asin};
-        asin_fb *a = &asins[n_asins - 1];
         a->orders++;
         if (latest[o]) a->feedback_orders++;
         if (latest[o] == 1 || latest[o] == 2) a->negative++;
     }
-    qsort_r(asins, n_asins, sizeof *asins, cmp_asin_fb, (void *)ctx->str);
+    qsort(pairs, n_pairs, sizeof *pairs, cmp_u64);
+    bool ok = true;
+    asin_fb cur = {0};
+    for (size_t k = 0; k < n_pairs && ok; k++) {
+        if (k > 0 && pairs[k] == pairs[k - 1]) continue; /* one order counts once per ASIN */
+        cp_str asin = (cp_str)(pairs[k] >> 32);
+        uint32_t o = (uint32_t)pairs[k];
+        if (k > 0 && asin != cur.asin) {
+            ok = add_asin(a, ctx->str, cur.asin, &cur);
+            cur = (asin_fb){0};
+        }
+        cur.asin = asin;
+        cur.orders++;
+        if (latest[o]) cur.feedback_orders++;
+        if (latest[o] == 1 || latest[o] == 2) cur.negative++;
+    }
+    if (ok && n_pairs) ok = add_asin(a, ctx->str, cur.asin, &cur);
+    free(latest);
+    free(pairs);
+    return ok ? CP_OK : cp_customers_oom(err);
+}
+
+static int cmp_row(const void *x, const void *y, void *u) {
+    const cp_feedback_acc *a = u;
+    uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
+    return cp_strings_cmp(a->str, CP_ROWMAP_AT(&a->rows, asin_fb, i)->asin,
+                          CP_ROWMAP_AT(&a->rows, asin_fb, j)->asin);
+}
+
+static void row(cp_table *t, const cp_strings *str, const char *scope, cp_str key, int64_t orders, int64_t fb,
+                int64_t neg) {
+    cp_table_cstr(t, scope);
+    cp_table_sid(t, str, key);
+    cp_table_int(t, orders);
+    cp_table_int(t, fb);
+    cp_table_int(t, neg);
+    cp_table_ratio(t, neg, orders);
+    cp_table_end_row(t);
+}
+
+cp_result cp_feedback_acc_emit(cp_feedback_acc *a, int64_t *rate_num, int64_t *rate_den, cp_error *err) {
+    const cp_report_options *opt = a->opt;
+    size_t n = a->rows.n;
+    uint32_t *order = malloc((n ? n : 1) * sizeof *order);
+    if (!order) return cp_customers_oom(err);
+    for (size_t k = 0; k < n; k++) order[k] = (uint32_t)k;
+    qsort_r(order, n, sizeof *order, cmp_row, a);
     static const char *const cols[] = {"scope", "key", "orders", "feedback_orders", "negative_feedback_orders",
                                        "negative_feedback_rate"};
     cp_result rc = CP_OK;
     cp_table *t = cp_table_open(opt->out_dir, "feedback", opt->format, cols, 6, err);
     if (!t) rc = err ? err->code : CP_EIO;
     if (!rc) {
-        row(t, ctx->str, "account", CP_STR_NONE, acc_orders, acc_fb, acc_neg);
-        for (size_t k = 0; k < n_asins; k++)
-            row(t, ctx->str, "asin", asins[k].asin, asins[k].orders, asins[k].feedback_orders, asins[k].negative);
+        row(t, a->str, "account", CP_STR_NONE, a->orders, a->feedback_orders, a->negative);
+        for (size_t k = 0; k < n; k++) {
+            const asin_fb *r = CP_ROWMAP_AT(&a->rows, asin_fb, order[k]);
+            row(t, a->str, "asin", r->asin, r->orders, r->feedback_orders, r->negative);
+        }
         rc = cp_table_close(t, err);
     }
-    *rate_num = acc_neg;
-    *rate_den = acc_orders;
-    free(latest);
-    free(pairs);
-    free(asins);
+    *rate_num = a->negative;
+    *rate_den = a->orders;
+    free(order);
+    return rc;
+}
+
+cp_result cp_feedback_write(const cp_report_ctx *ctx, int64_t *rate_num, int64_t *rate_den, cp_error *err) {
+    cp_feedback_acc *a = cp_feedback_acc_new(ctx->opt);
+    if (!a) return cp_customers_oom(err);
+    cp_result rc = cp_feedback_acc_add(a, ctx, err);
+    if (!rc) rc = cp_feedback_acc_emit(a, rate_num, rate_den, err);
+    cp_feedback_acc_free(a);
     return rc;
 }

@@ -203,7 +203,7 @@ void cp_run_free(cp_run *run) {
     free(e->ua); free(e->referrer); free(e->asin); free(e->tag); free(e->click_id);
     free(e->placement); free(e->order); free(e->money_micros); free(e->units);
     free(run->pl); free(run->pl_slots); free(run->orders); free(run->by_identity);
-    free(run->inputs); free(run->rejects);
+    free(run->inputs); free(run->rejects); free(run->fmt);
     cp_strings_free(run->str);
     cp_tz_free(run->input_tz);
     cp_arena_free(&run->arena);
@@ -1626,8 +1626,11 @@ static int block_join(block *b, size_t n_parts) {
  * (the order one thread committing row by row would meet them), then its
  * rows are appended with their ids mapped and its rejects recorded.  The
  * caller then resets the part's worker.  0, or -1 when out of memory. */
+static int commit_to_sink(file_ctx *fc, part *pt, uint64_t *line);
+
 static int commit_part(file_ctx *fc, part *pt, uint64_t *line) {
     cp_run *run = fc->run;
+    if (run->sink) return commit_to_sink(fc, pt, line);
     ldict *d = &pt->d;
     if (d->n + 1 > d->gid_cap) {
         uint32_t *g = realloc(d->gid, ((size_t)d->n + 1) * sizeof *g);
@@ -1692,6 +1695,37 @@ static int commit_part(file_ctx *fc, part *pt, uint64_t *line) {
     return 0;
 }
 
+static cp_text text_of(span v) { return (cp_text){v.len ? v.p : NULL, v.len}; }
+
+/* commit_part for a run with a row sink: the same accounting, but accepted
+ * rows go to the sink and nothing is interned (a partitioned run's first
+ * passes hold no events and no strings). */
+static int commit_to_sink(file_ctx *fc, part *pt, uint64_t *line) {
+    cp_run *run = fc->run;
+    for (size_t i = 0; i < pt->n_rows; i++) {
+        const row *r = &pt->rows[i];
+        fc->stats->lines++;
+        if (r->kind == ROW_BLANK) {
+            fc->stats->blank_lines++;
+        } else if (r->kind == ROW_REJECTED) {
+            if (add_reject(fc, r->line + *line, (cp_reject_reason)r->reason, r->field, r->rec, r->rec_len) != 0)
+                return -1;
+        } else {
+            cp_row_view v = {.file = fc->file_idx, .line = (uint32_t)(r->line + *line), .rec = r->rec,
+                             .rec_len = r->rec_len, .ts_ms = r->ts, .type = r->type,
+                             .visitor = text_of(r->s[S_VISITOR]), .customer = text_of(r->s[S_CUSTOMER]),
+                             .ip = text_of(r->s[S_IP]), .order = text_of(r->s[S_ORDER]),
+                             .click_id = text_of(r->s[S_CLICK_ID])};
+            if (r->s[S_UA].len) run->has_ua = true;
+            if (run->sink(run->sink_user, &v) != 0) return -1;
+            run->accepted++;
+            fc->stats->accepted++;
+        }
+    }
+    *line += pt->newlines;
+    return 0;
+}
+
 /* Commits a joined block's parts in order (commit_part), then forgets their
  * rows.  0, or -1 when out of memory. */
 static int block_commit(file_ctx *fc, block *b, size_t n_parts, uint64_t *line) {
@@ -1733,6 +1767,10 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
         run->inputs = in;
         run->cap_inputs = cap;
     }
+    cp_input_format *nf = realloc(run->fmt, run->cap_inputs * sizeof *nf);
+    if (!nf) return fail(err, CP_ENOMEM, path, 0, "out of memory");
+    run->fmt = nf;
+    memset(&run->fmt[run->n_inputs], 0, sizeof *nf);
     cp_input_stats *stats = &run->inputs[run->n_inputs];
     memset(stats, 0, sizeof *stats);
     stats->path = cp_arena_strdup(&run->arena, path);
@@ -1812,6 +1850,7 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
             if (k == have && !eof) continue;
             started = true;
             fc.jsonl = k < have && buf[k] == '{';
+            run->fmt[fc.file_idx].jsonl = fc.jsonl;
             if (fc.jsonl) {
                 header_done = true;
                 if ((result = plan_jsonl(&fc)) != CP_OK) goto done;
@@ -1860,7 +1899,7 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
                         result = fail(err, CP_ENOMEM, path, line, "out of memory");
                         goto done;
                     }
-                    if (!sized && input_size > 0) {
+                    if (!sized && input_size > 0 && !run->sink) {
                         /* size the columns once from the first block's rows
                          * per byte, instead of doubling (and copying) them */
                         sized = true;
@@ -1924,6 +1963,11 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
                 line += 1 + nls;
                 if (blank(rec, rec_len) && st == REC_OK) continue;
                 if ((result = setup_header(&fc, rec, rec_len, st)) != CP_OK) goto done;
+                cp_input_format *f = &run->fmt[fc.file_idx];
+                f->header = true;
+                f->header_len = rec_len;
+                f->header_text = cp_arena_strndup(&run->arena, rec, rec_len);
+                if (!f->header_text) { result = fail(err, CP_ENOMEM, path, 0, "out of memory"); goto done; }
                 header_done = true;
             }
             cur->pos = pos;
@@ -1958,6 +2002,125 @@ done:
     return result;
 }
 
+/* ---- partition files (ingest/partition.c) ---------------------------------------------- */
+
+/* Commits pt's rows (frames of one input), then readies it for more. */
+static int frames_commit(file_ctx *fc, part *pt) {
+    uint64_t line = 0; /* frame rows carry their own line numbers */
+    pt->newlines = 0;
+    int r = commit_part(fc, pt, &line);
+    worker_reset(&pt->w);
+    worker_forget(&pt->w);
+    ldict_reset(&pt->d);
+    pt->n_rows = 0;
+    return r;
+}
+
+cp_result cp_run_load_frames(cp_run *run, const cp_input_stats *inputs, const cp_input_format *fmt,
+                             size_t n_inputs, const char *frame_path, cp_error *err) {
+    if (run->n_inputs || run->finished) return fail(err, CP_EUSAGE, frame_path, 0, "cp_run_load_frames needs a new run");
+    if (n_inputs > UINT16_MAX) return fail(err, CP_EUSAGE, frame_path, 0, "too many input files");
+    run->inputs = calloc(n_inputs ? n_inputs : 1, sizeof *run->inputs);
+    run->fmt = calloc(n_inputs ? n_inputs : 1, sizeof *run->fmt);
+    file_ctx *fcs = calloc(n_inputs ? n_inputs : 1, sizeof *fcs);
+    part *pts = calloc(n_inputs ? n_inputs : 1, sizeof *pts);
+    bool *ready = calloc(n_inputs ? n_inputs : 1, sizeof *ready);
+    size_t cap = BLOCK_BYTES, used = 0;
+    char *buf = malloc(cap);
+    FILE *f = NULL;
+    cp_result result = CP_OK;
+    if (!run->inputs || !run->fmt || !fcs || !pts || !ready || !buf) {
+        result = fail(err, CP_ENOMEM, frame_path, 0, "out of memory");
+        goto done;
+    }
+    run->cap_inputs = n_inputs;
+    for (size_t i = 0; i < n_inputs; i++) {
+        run->inputs[i].path = cp_arena_strdup(&run->arena, inputs[i].path);
+        run->fmt[i] = fmt[i];
+        if (!run->inputs[i].path) { result = fail(err, CP_ENOMEM, frame_path, 0, "out of memory"); goto done; }
+    }
+    run->n_inputs = n_inputs;
+    f = fopen(frame_path, "rb");
+    if (!f) { result = fail(err, CP_EIO, frame_path, 0, "%s: %s", frame_path, strerror(errno)); goto done; }
+    part *cur = NULL;
+    file_ctx *cur_fc = NULL;
+    for (;;) {
+        cp_frame_head h;
+        size_t got = fread(&h, 1, sizeof h, f);
+        if (got == 0 && feof(f)) break;
+        if (got != sizeof h || h.file >= n_inputs || h.len > MAX_RECORD_BYTES) {
+            result = fail(err, CP_EIO, frame_path, 0, "%s: damaged partition file", frame_path);
+            goto done;
+        }
+        /* the rows point into buf: commit before it is reused or grown,
+         * and when the input changes (rows are committed in input order) */
+        if (cur && (&pts[h.file] != cur || used + h.len > cap)) {
+            if (frames_commit(cur_fc, cur) != 0) { result = fail(err, CP_ENOMEM, frame_path, 0, "out of memory"); goto done; }
+            used = 0;
+            cur = NULL;
+        }
+        if (h.len > cap) {
+            char *nb = realloc(buf, h.len);
+            if (!nb) { result = fail(err, CP_ENOMEM, frame_path, 0, "out of memory"); goto done; }
+            buf = nb;
+            cap = h.len;
+        }
+        if (!ready[h.file]) {
+            file_ctx *fc = &fcs[h.file];
+            *fc = (file_ctx){.run = run, .path = run->inputs[h.file].path, .file_idx = h.file,
+                             .stats = &run->inputs[h.file], .err = err};
+            const char *d = run->opt.delimiter;
+            fc->delim = !d ? ',' : strcmp(d, "ws") == 0 ? 0 : (strcmp(d, "tab") == 0 || strcmp(d, "\\t") == 0) ? '\t' : d[0];
+            fc->jsonl = fmt[h.file].jsonl;
+            if (fc->jsonl) result = plan_jsonl(fc);
+            else if (fmt[h.file].header) result = setup_header(fc, fmt[h.file].header_text, fmt[h.file].header_len, REC_OK);
+            else result = setup_header(fc, "", 0, REC_OK);
+            if (result != CP_OK) goto done;
+            if (!worker_init(&pts[h.file].w, fc)) { result = fail(err, CP_ENOMEM, frame_path, 0, "out of memory"); goto done; }
+            ready[h.file] = true;
+        }
+        cur = &pts[h.file];
+        cur_fc = &fcs[h.file];
+        char *rec = buf + used;
+        if (h.len && fread(rec, 1, h.len, f) != h.len) {
+            result = fail(err, CP_EIO, frame_path, 0, "%s: damaged partition file", frame_path);
+            goto done;
+        }
+        used += h.len;
+        if (cur->n_rows == cur->cap_rows) {
+            size_t c = cur->cap_rows ? cur->cap_rows * 2 : 1024;
+            row *nr = realloc(cur->rows, c * sizeof *nr);
+            if (!nr) { result = fail(err, CP_ENOMEM, frame_path, 0, "out of memory"); goto done; }
+            cur->rows = nr;
+            cur->cap_rows = c;
+        }
+        row *r = &cur->rows[cur->n_rows++];
+        r->line = h.line;
+        if (!parse_record(&cur->w, rec, h.len, REC_OK, r) ||
+            (r->kind == ROW_ACCEPTED && !localize(&cur->w, &cur->d, rec, h.len, r))) {
+            result = fail(err, CP_ENOMEM, frame_path, 0, "out of memory");
+            goto done;
+        }
+        if (r->kind != ROW_ACCEPTED) {
+            result = fail(err, CP_EIO, frame_path, h.line, "%s: a record of %s line %u no longer parses",
+                          frame_path, run->inputs[h.file].path, (unsigned)h.line);
+            goto done;
+        }
+        if (h.flags & CP_FRAME_FLOOD) r->flags |= CP_EV_FLOOD;
+    }
+    if (ferror(f)) { result = fail(err, CP_EIO, frame_path, 0, "%s: %s", frame_path, strerror(errno)); goto done; }
+    if (cur && frames_commit(cur_fc, cur) != 0) result = fail(err, CP_ENOMEM, frame_path, 0, "out of memory");
+done:
+    if (f) fclose(f);
+    if (pts)
+        for (size_t i = 0; i < n_inputs; i++) part_free(&pts[i]);
+    free(pts);
+    free(fcs);
+    free(ready);
+    free(buf);
+    return result;
+}
+
 /* ---- accessors ------------------------------------------------------------------------- */
 
 const cp_events *cp_run_events(const cp_run *run) { return &run->ev; }
@@ -1973,6 +2136,7 @@ void cp_run_rejects_by_reason(const cp_run *run, uint64_t counts[CP_N_REJECT_REA
     memcpy(counts, run->reject_counts, sizeof run->reject_counts);
 }
 bool cp_run_has_user_agents(const cp_run *run) { return run->has_ua; }
+bool cp_run_flood_given(const cp_run *run) { return run->flood_given; }
 
 size_t cp_run_memory_bytes(const cp_run *run) {
     /* per event: the columns as allocated (capacity), strings, tables */

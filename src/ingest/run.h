@@ -30,6 +30,38 @@ typedef struct cp_field_src {
     const char *constant; /* --set value, or NULL */
 } cp_field_src;
 
+/* An accepted row as a row sink sees it (partitioned runs, ingest/partition.c):
+ * the raw record and the fields that join identities or count floods.
+ * Pointers are valid during the call only. */
+typedef struct cp_text {
+    const char *p;
+    size_t len; /* 0: absent */
+} cp_text;
+
+typedef struct cp_row_view {
+    uint16_t file;
+    uint32_t line;
+    const char *rec; /* the record as read, without its line end */
+    size_t rec_len;
+    int64_t ts_ms;
+    uint8_t type;
+    cp_text visitor, customer, ip, order, click_id;
+} cp_row_view;
+
+/* Called for each accepted row, in input order, instead of storing it.
+ * 0, or -1 to stop the load (out of memory, write error; the sink keeps its
+ * own error). */
+typedef int (*cp_row_sink)(void *user, const cp_row_view *row);
+
+/* How an input was read, kept so that its records can be parsed again out
+ * of a partition file (cp_run_load_frames). */
+typedef struct cp_input_format {
+    bool jsonl;
+    bool header;       /* a CSV header line (else JSON Lines or --no-header) */
+    char *header_text; /* in the run's arena */
+    size_t header_len;
+} cp_input_format;
+
 struct cp_run {
     cp_ingest_options opt;
     cp_arena arena;
@@ -57,6 +89,30 @@ struct cp_run {
     uint64_t accepted, rejected;
     bool has_ua;
     bool finished;
+
+    /* partitioned runs (ingest/partition.c) */
+    cp_row_sink sink;       /* set: accepted rows go to it, not to ev */
+    void *sink_user;
+    cp_input_format *fmt;   /* [n_inputs] */
+    bool flood_given;       /* CP_EV_FLOOD marks R3.1.3 flood by address,
+                             * decided over the whole input */
 };
+
+/* Frames of a partition file: each accepted record with its origin, so a
+ * partition parses into exactly the events the whole run would hold. */
+typedef struct cp_frame_head {
+    uint16_t file;
+    uint8_t flags; /* CP_FRAME_* */
+    uint8_t pad;
+    uint32_t line;
+    uint32_t len;  /* record bytes that follow */
+} cp_frame_head;
+enum { CP_FRAME_FLOOD = 1u << 0 };
+
+/* Loads a partition file written as frames: the inputs (paths and formats,
+ * from the run that read them) are registered in the same order, then every
+ * frame's record is parsed as its input's line.  The run must be new. */
+cp_result cp_run_load_frames(cp_run *run, const cp_input_stats *inputs, const cp_input_format *fmt,
+                             size_t n_inputs, const char *frame_path, cp_error *err);
 
 #endif

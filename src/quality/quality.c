@@ -9,7 +9,9 @@
  *   click_of    R4.3: a click_id belongs to the first click carrying it.
  *   landing_pv  R4.3: a click's landing page view is the first loaded page
  *               view carrying its id (set on the first click of an id only).
- * cp_quality_write writes invalid_clicks.csv (R8) and the "quality" summary.
+ * cp_quality_write writes invalid_clicks.csv (R8) and the "quality" summary,
+ * through the accumulator of report/partial.h (cp_quality_acc_*), which adds
+ * the figures of one partition at a time.
  *
  * Cost: the bot list and the blocklist are consulted once per distinct user
  * agent / address string (verdicts cached by cp_str id).  Flood groups clicks
@@ -23,6 +25,7 @@
 
 #include "clickpath/report.h"
 #include "quality/quality.h"
+#include "report/partial.h"
 #include "report/table.h"
 #include "util/values.h"
 
@@ -139,20 +142,33 @@ cp_result cp_quality_build_status(cp_report_ctx *ctx, cp_error *err) {
      * group rows stay in R1.6 order, so timestamps do not decrease and the
      * clicks in (t - window, t] at or before click k are k - j + 1 for the
      * first j whose ts > t - window. */
-    if (n_clicks > 0) {
+    /* A partition of a --memory run (docs/scale.md) holds only some of an
+     * address's clicks: their verdict was decided over the whole input and
+     * comes as CP_EV_FLOOD.  Clicks without an address count per identity,
+     * which a partition holds whole. */
+    bool by_ip_given = cp_run_flood_given(ctx->run);
+    size_t n_grouped = n_clicks;
+    if (by_ip_given) {
+        for (size_t i = 0; i < n; i++) {
+            if (ev->type[i] != CP_CLICK || ev->ip[i] == CP_STR_NONE) continue;
+            n_grouped--;
+            if ((ev->flags[i] & CP_EV_FLOOD) && status[i] == CP_CLICK_VALID) status[i] = CP_CLICK_FLOOD;
+        }
+    }
+    if (n_grouped > 0) {
         size_t n_buckets = 2 * ((size_t)n_str + 1);
         group_start = calloc(n_buckets + 1, sizeof *group_start);
         grouped = malloc(n_clicks * sizeof *grouped);
         if (!group_start || !grouped) { rc = oom(err); goto done; }
         for (size_t i = 0; i < n; i++) {
-            if (ev->type[i] != CP_CLICK) continue;
+            if (ev->type[i] != CP_CLICK || (by_ip_given && ev->ip[i] != CP_STR_NONE)) continue;
             size_t b = ev->ip[i] != CP_STR_NONE ? ev->ip[i] : (size_t)n_str + 1 + ev->identity[i];
             group_start[b + 1]++;
         }
         for (size_t b = 0; b < n_buckets; b++) group_start[b + 1] += group_start[b];
         /* Fill using group_start as cursors, then restore by shifting. */
         for (size_t i = 0; i < n; i++) {
-            if (ev->type[i] != CP_CLICK) continue;
+            if (ev->type[i] != CP_CLICK || (by_ip_given && ev->ip[i] != CP_STR_NONE)) continue;
             size_t b = ev->ip[i] != CP_STR_NONE ? ev->ip[i] : (size_t)n_str + 1 + ev->identity[i];
             grouped[group_start[b]++] = (uint32_t)i;
         }
@@ -160,11 +176,11 @@ cp_result cp_quality_build_status(cp_report_ctx *ctx, cp_error *err) {
         int64_t window = opt->flood_window_ms;
         uint32_t limit = opt->flood_clicks;
         size_t g0 = 0;
-        while (g0 < n_clicks) {
+        while (g0 < n_grouped) {
             const cp_str *key_col = ev->ip[grouped[g0]] != CP_STR_NONE ? ev->ip : ev->identity;
             bool by_ip = ev->ip[grouped[g0]] != CP_STR_NONE;
             size_t g1 = g0 + 1;
-            while (g1 < n_clicks) {
+            while (g1 < n_grouped) {
                 uint32_t r = grouped[g1];
                 bool r_ip = ev->ip[r] != CP_STR_NONE;
                 if (r_ip != by_ip || key_col[r] != key_col[grouped[g0]]) break;
@@ -282,102 +298,219 @@ cp_result cp_quality_build(cp_report_ctx *ctx, cp_error *err) {
     return rc;
 }
 
-/* ---- writer --------------------------------------------------------------- */
+/* ---- writer: accumulator (report/partial.h) -------------------------------
+ * Figures are sums over the partitions.  Each invalid click is kept as a row
+ * of its cells (strings copied into one pool, so nothing points into a
+ * partition's run) and its R1.6 key; emit sorts the rows by (ts, file, line)
+ * -- the order of a single run -- and writes them. */
 
-cp_result cp_quality_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
-    static const char *const cols[] = {"file", "line", "ts", "identity", "ip", "target", "reason"};
+typedef struct inv_row {
+    int64_t ts_ms;
+    uint64_t seq;    /* add order: ties beyond (ts, file, line) keep it */
+    uint64_t off;    /* identity, ip, target back to back in pool */
+    uint32_t line;
+    uint32_t identity_len, ip_len, target_len;
+    uint16_t file;   /* index into the input list */
+    uint8_t reason;  /* cp_click_status */
+} inv_row;
+
+struct cp_quality_acc {
+    const cp_report_options *opt;
+    uint64_t clicks, by_reason[CP_N_CLICK_STATUS], bounced;
+    uint64_t impressions, invalid_impressions;
+    int64_t invalid_cost, spend;
+    bool ua_rule_on; /* any add's (R3.1.1: some event of the input has a UA) */
+    char **inputs;   /* copies of the input paths, by file index */
+    size_t n_inputs;
+    inv_row *rows;
+    size_t n_rows, cap_rows;
+    cp_buf pool;     /* the rows' cell bytes */
+    cp_buf target;   /* scratch for one target */
+};
+
+cp_quality_acc *cp_quality_acc_new(const cp_report_options *opt) {
+    cp_quality_acc *a = calloc(1, sizeof *a);
+    if (a) a->opt = opt;
+    return a;
+}
+
+void cp_quality_acc_free(cp_quality_acc *a) {
+    if (!a) return;
+    for (size_t i = 0; i < a->n_inputs; i++) free(a->inputs[i]);
+    free(a->inputs);
+    free(a->rows);
+    cp_buf_free(&a->pool);
+    cp_buf_free(&a->target);
+    free(a);
+}
+
+/* Copies the input paths this partition knows and the accumulator does not
+ * yet (the list is the same for every partition: normally only the first
+ * add copies). */
+static bool acc_take_inputs(cp_quality_acc *a, const cp_run *run) {
+    size_t n = 0;
+    const cp_input_stats *in = cp_run_inputs(run, &n);
+    if (n <= a->n_inputs) return true;
+    char **p = realloc(a->inputs, n * sizeof *p);
+    if (!p) return false;
+    a->inputs = p;
+    for (size_t i = a->n_inputs; i < n; i++) {
+        const char *s = in[i].path;
+        p[i] = NULL;
+        if (s) {
+            size_t len = strlen(s);
+            p[i] = malloc(len + 1);
+            if (!p[i]) return false; /* n_inputs stays i: free() sees only what was made */
+            memcpy(p[i], s, len + 1);
+        }
+        a->n_inputs = i + 1;
+    }
+    return true;
+}
+
+static void pool_put_sid(cp_buf *pool, const cp_strings *str, cp_str id, uint32_t *len_out) {
+    size_t len;
+    const char *s = cp_strings_get(str, id, &len);
+    cp_buf_put(pool, s, len);
+    *len_out = (uint32_t)len;
+}
+
+cp_result cp_quality_acc_add(cp_quality_acc *a, cp_report_ctx *ctx, cp_error *err) {
     const cp_events *ev = ctx->ev;
     const cp_strings *str = ctx->str;
-    size_t n_inputs = 0;
-    const cp_input_stats *inputs = cp_run_inputs(ctx->run, &n_inputs);
     const cp_placement *pl = cp_run_placements(ctx->run, NULL);
+    if (!acc_take_inputs(a, ctx->run)) return oom(err);
+    if (ctx->ua_rule_on) a->ua_rule_on = true;
 
-    cp_table *t = cp_table_open(ctx->opt->out_dir, "invalid_clicks", ctx->opt->format, cols,
-                                sizeof cols / sizeof cols[0], err);
-    if (!t) return err ? err->code : CP_EIO;
-
-    uint64_t clicks = 0, by_reason[CP_N_CLICK_STATUS] = {0}, bounced = 0;
-    uint64_t impressions = 0, invalid_impressions = 0;
-    int64_t invalid_cost = 0, spend = 0;
-    cp_buf target = {0};
+    cp_buf *target = &a->target;
     for (size_t i = 0; i < ev->n; i++) {
         uint8_t ty = ev->type[i];
         if (ty == CP_IMPRESSION) {
-            impressions++;
+            a->impressions++;
             if (ctx->status[i] != CP_CLICK_VALID) {
-                invalid_impressions++;
-                invalid_cost += ev->money_micros[i];
+                a->invalid_impressions++;
+                a->invalid_cost += ev->money_micros[i];
             } else {
-                spend += ev->money_micros[i];
+                a->spend += ev->money_micros[i];
             }
             continue;
         }
         if (ty != CP_CLICK) continue;
-        clicks++;
+        a->clicks++;
         uint8_t st = ctx->status[i];
-        by_reason[st]++;
+        a->by_reason[st]++;
         if (st == CP_CLICK_VALID) {
-            spend += ev->money_micros[i];
-            if (cp_quality_landing(ctx, (uint32_t)i) == CP_NONE) bounced++; /* R3.4 */
+            a->spend += ev->money_micros[i];
+            if (cp_quality_landing(ctx, (uint32_t)i) == CP_NONE) a->bounced++; /* R3.4 */
             continue;
         }
-        invalid_cost += ev->money_micros[i];
-        cp_table_cstr(t, ev->file[i] < n_inputs ? inputs[ev->file[i]].path : NULL);
-        cp_table_int(t, ev->line[i]);
-        cp_table_ts(t, ev->ts_ms[i]);
-        cp_table_sid(t, str, ev->identity[i]);
-        cp_table_sid(t, str, ev->ip[i]);
-        target.len = 0;
+        a->invalid_cost += ev->money_micros[i];
+
+        if (a->n_rows == a->cap_rows) {
+            size_t cap = a->cap_rows ? 2 * a->cap_rows : 256;
+            inv_row *r = realloc(a->rows, cap * sizeof *r);
+            if (!r) return oom(err);
+            a->rows = r;
+            a->cap_rows = cap;
+        }
+        inv_row *r = &a->rows[a->n_rows];
+        r->ts_ms = ev->ts_ms[i];
+        r->seq = a->n_rows;
+        r->file = ev->file[i];
+        r->line = ev->line[i];
+        r->reason = st;
+        r->off = a->pool.len;
+        pool_put_sid(&a->pool, str, ev->identity[i], &r->identity_len);
+        pool_put_sid(&a->pool, str, ev->ip[i], &r->ip_len);
+        target->len = 0;
         size_t len;
         const char *s;
         if (ev->placement[i] != CP_NONE) {
             const cp_placement *p = &pl[ev->placement[i]];
-            cp_buf_puts(&target, "ad:");
+            cp_buf_puts(target, "ad:");
             s = cp_strings_get(str, p->campaign, &len);
-            cp_buf_put(&target, s, len);
-            cp_buf_put(&target, "|", 1);
+            cp_buf_put(target, s, len);
+            cp_buf_put(target, "|", 1);
             s = cp_strings_get(str, p->ad_group, &len);
-            cp_buf_put(&target, s, len);
-            cp_buf_put(&target, "|", 1);
+            cp_buf_put(target, s, len);
+            cp_buf_put(target, "|", 1);
             s = cp_strings_get(str, p->keyword, &len);
-            cp_buf_put(&target, s, len);
-            cp_buf_put(&target, "|", 1);
+            cp_buf_put(target, s, len);
+            cp_buf_put(target, "|", 1);
             s = cp_strings_get(str, ev->asin[i], &len);
-            cp_buf_put(&target, s, len);
+            cp_buf_put(target, s, len);
         } else {
-            cp_buf_puts(&target, "tag:");
+            cp_buf_puts(target, "tag:");
             s = cp_strings_get(str, ev->tag[i], &len);
-            cp_buf_put(&target, s, len);
+            cp_buf_put(target, s, len);
         }
-        cp_table_str(t, target.oom ? "" : target.p, target.oom ? 0 : target.len);
-        cp_table_cstr(t, cp_click_status_name((cp_click_status)st));
+        if (target->oom) return oom(err);
+        cp_buf_put(&a->pool, target->p, target->len);
+        r->target_len = (uint32_t)target->len;
+        if (a->pool.oom) return oom(err);
+        a->n_rows++;
+    }
+    return CP_OK;
+}
+
+/* R1.6: timestamp, then input order (file, line). */
+static int inv_row_cmp(const void *pa, const void *pb) {
+    const inv_row *x = pa, *y = pb;
+    if (x->ts_ms != y->ts_ms) return x->ts_ms < y->ts_ms ? -1 : 1;
+    if (x->file != y->file) return x->file < y->file ? -1 : 1;
+    if (x->line != y->line) return x->line < y->line ? -1 : 1;
+    if (x->seq != y->seq) return x->seq < y->seq ? -1 : 1;
+    return 0;
+}
+
+cp_result cp_quality_acc_emit(cp_quality_acc *a, cp_summary *sum, cp_error *err) {
+    static const char *const cols[] = {"file", "line", "ts", "identity", "ip", "target", "reason"};
+    /* One partition adds its rows in R1.6 order already. */
+    bool sorted = true;
+    for (size_t k = 1; k < a->n_rows && sorted; k++)
+        if (inv_row_cmp(&a->rows[k - 1], &a->rows[k]) > 0) sorted = false;
+    if (!sorted) qsort(a->rows, a->n_rows, sizeof *a->rows, inv_row_cmp);
+
+    cp_table *t = cp_table_open(a->opt->out_dir, "invalid_clicks", a->opt->format, cols,
+                                sizeof cols / sizeof cols[0], err);
+    if (!t) return err ? err->code : CP_EIO;
+    for (size_t k = 0; k < a->n_rows; k++) {
+        const inv_row *r = &a->rows[k];
+        const char *cell = a->pool.p + r->off;
+        cp_table_cstr(t, r->file < a->n_inputs ? a->inputs[r->file] : NULL);
+        cp_table_int(t, r->line);
+        cp_table_ts(t, r->ts_ms);
+        cp_table_str(t, cell, r->identity_len);
+        cell += r->identity_len;
+        cp_table_str(t, cell, r->ip_len);
+        cell += r->ip_len;
+        cp_table_str(t, cell, r->target_len);
+        cp_table_cstr(t, cp_click_status_name((cp_click_status)r->reason));
         cp_table_end_row(t);
     }
-    bool buf_oom = target.oom;
-    cp_buf_free(&target);
     cp_result rc = cp_table_close(t, err);
     if (rc != CP_OK) return rc;
-    if (buf_oom) return oom(err);
 
-    uint64_t invalid = clicks - by_reason[CP_CLICK_VALID];
+    const uint64_t *by_reason = a->by_reason;
+    uint64_t invalid = a->clicks - by_reason[CP_CLICK_VALID];
     cp_summary_begin(sum, "quality");
-    cp_summary_int(sum, "clicks", (int64_t)clicks);
+    cp_summary_int(sum, "clicks", (int64_t)a->clicks);
     cp_summary_int(sum, "valid_clicks", (int64_t)by_reason[CP_CLICK_VALID]);
     cp_summary_int(sum, "invalid_clicks", (int64_t)invalid);
     cp_summary_begin(sum, "invalid_by_reason");
     for (int s = CP_CLICK_BOT; s < CP_N_CLICK_STATUS; s++)
         cp_summary_int(sum, cp_click_status_name((cp_click_status)s), (int64_t)by_reason[s]);
     cp_summary_end(sum);
-    cp_summary_money(sum, "invalid_cost", invalid_cost);
-    cp_summary_money(sum, "spend", spend);
-    cp_summary_int(sum, "bounced_clicks", (int64_t)bounced);
-    cp_summary_int(sum, "impressions", (int64_t)impressions);
-    cp_summary_int(sum, "invalid_impressions", (int64_t)invalid_impressions);
-    cp_summary_bool(sum, "ua_rule_on", ctx->ua_rule_on);
+    cp_summary_money(sum, "invalid_cost", a->invalid_cost);
+    cp_summary_money(sum, "spend", a->spend);
+    cp_summary_int(sum, "bounced_clicks", (int64_t)a->bounced);
+    cp_summary_int(sum, "impressions", (int64_t)a->impressions);
+    cp_summary_int(sum, "invalid_impressions", (int64_t)a->invalid_impressions);
+    cp_summary_bool(sum, "ua_rule_on", a->ua_rule_on);
     cp_summary_end(sum);
 
     char money[48];
-    cp_fmt_money(money, invalid_cost);
+    cp_fmt_money(money, a->invalid_cost);
     cp_summary_human(sum,
                      "clicks: %llu valid, %llu invalid (bot %llu, blocked_ip %llu, flood %llu, "
                      "duplicate %llu), invalid cost %s, bounced %llu",
@@ -386,9 +519,18 @@ cp_result cp_quality_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
                      (unsigned long long)by_reason[CP_CLICK_BLOCKED_IP],
                      (unsigned long long)by_reason[CP_CLICK_FLOOD],
                      (unsigned long long)by_reason[CP_CLICK_DUPLICATE], money,
-                     (unsigned long long)bounced);
-    if (!ctx->ua_rule_on)
+                     (unsigned long long)a->bounced);
+    if (!a->ua_rule_on)
         cp_summary_human(sum, "no event carries a user agent: the empty-user-agent bot rule "
                               "(R3.1.1) is off");
     return CP_OK;
+}
+
+cp_result cp_quality_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
+    cp_quality_acc *a = cp_quality_acc_new(ctx->opt);
+    if (!a) return oom(err);
+    cp_result rc = cp_quality_acc_add(a, ctx, err);
+    if (rc == CP_OK) rc = cp_quality_acc_emit(a, sum, err);
+    cp_quality_acc_free(a);
+    return rc;
 }

@@ -19,6 +19,13 @@
  *   whole-period figure.
  * Rows exist only for keys with some non-zero figure; whole-period rows come
  * first, then days, each sorted by date then ASIN bytes (R8).
+ *
+ * In two halves (partial.h): cp_business_acc_add() adds a partition's
+ * figures into rows keyed by (day, ASIN bytes) and by day; every figure is
+ * an integer sum and every session and order lies in one partition, so the
+ * sums are those of the whole run.  cp_business_acc_emit() makes the
+ * whole-period rows and the ratios and writes the files.
+ * cp_business_write() is new + add + emit + free over one context.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -27,8 +34,10 @@
 
 #include "clickpath/report.h"
 #include "quality/quality.h"
+#include "report/partial.h"
 #include "report/table.h"
 #include "util/rowmap.h"
+#include "util/strings.h"
 #include "util/values.h"
 
 static cp_result oom(cp_error *err) {
@@ -156,7 +165,194 @@ static void asin_row_add(asin_row *a, const asin_row *b) {
     a->refunds_micros += b->refunds_micros;
 }
 
-cp_result cp_business_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
+/* ---- the accumulator (partial.h) ----------------------------------------
+ * Rows keyed by content: ASINs are interned into the accumulator's own
+ * string table (ids 1..n in first-seen order, which no output depends on),
+ * days are report days of opt->tz, the same in every partition.  Every
+ * figure is an integer sum, so partitions add in any order; ratios and the
+ * whole-period rows are made at emit. */
+typedef struct day_entry {
+    int32_t day; /* the rowmap key */
+    day_row d;
+} day_entry;
+
+_Static_assert(offsetof(day_entry, day) == 0, "day_entry begins with its rowmap key");
+
+struct cp_business_acc {
+    const cp_report_options *opt;
+    cp_strings *asins; /* ASIN bytes; asin_row.asin ids are ids here */
+    cp_rowmap at;      /* (day, asin) -> asin_row */
+    cp_rowmap days;    /* day -> day_entry */
+};
+
+cp_business_acc *cp_business_acc_new(const cp_report_options *opt) {
+    cp_business_acc *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    a->opt = opt;
+    a->asins = cp_strings_new();
+    if (!a->asins) {
+        free(a);
+        return NULL;
+    }
+    cp_rowmap_init(&a->at, sizeof(asin_row), 2);
+    cp_rowmap_init(&a->days, sizeof(day_entry), 1);
+    return a;
+}
+
+void cp_business_acc_free(cp_business_acc *a) {
+    if (!a) return;
+    cp_strings_free(a->asins);
+    cp_rowmap_free(&a->at);
+    cp_rowmap_free(&a->days);
+    free(a);
+}
+
+/* The day row of `day`, created zeroed when missing; NULL when out of memory. */
+static day_row *day_get(cp_rowmap *m, int32_t day) {
+    uint32_t i = cp_rowmap_get(m, (uint32_t)day, 0, 0, NULL);
+    return i == CP_ROWMAP_OOM ? NULL : &CP_ROWMAP_AT(m, day_entry, i)->d;
+}
+
+/* The accumulator's id of the partition's string `id`, interned on first
+ * use (ids[] maps partition ids, CP_NONE = not yet); CP_NONE when out of
+ * memory.  CP_STR_NONE (no ASIN) stays CP_STR_NONE. */
+static uint32_t acc_asin(cp_business_acc *a, const cp_strings *str, uint32_t *ids, cp_str id) {
+    if (ids[id] != CP_NONE) return ids[id];
+    size_t len = 0;
+    const char *p = cp_strings_get(str, id, &len);
+    int oom_flag = 0;
+    cp_str k = cp_strings_intern(a->asins, p, len, &oom_flag);
+    if (oom_flag) return CP_NONE;
+    ids[id] = k;
+    return k;
+}
+
+cp_result cp_business_acc_add(cp_business_acc *a, cp_report_ctx *ctx, cp_error *err) {
+    const cp_events *ev = ctx->ev;
+    const cp_strings *str = ctx->str;
+    const cp_tz *tz = a->opt->tz;
+    size_t n = ev->n;
+    uint32_t n_str = cp_strings_count(str);
+    cp_result rc = CP_OK;
+    uint32_t *last_sess = malloc(((size_t)n_str + 1) * sizeof *last_sess);
+    uint32_t *ids = malloc(((size_t)n_str + 1) * sizeof *ids); /* partition id -> ours */
+    uint32_t *start = NULL, *pv = NULL;
+    if (!last_sess || !ids) { rc = oom(err); goto done; }
+    for (size_t s = 0; s <= n_str; s++) last_sess[s] = ids[s] = CP_NONE;
+
+#define DAY_OF(ts) (cp_tz_day(tz, (ts)))
+#define ASIN_ROW(r, day, asin)                                                          \
+    do {                                                                                \
+        uint32_t k_ = acc_asin(a, str, ids, (asin));                                    \
+        (r) = k_ == CP_NONE ? NULL : table_get(&a->at, (day), k_);                      \
+        if (!(r)) { rc = oom(err); goto done; }                                         \
+    } while (0)
+#define DAY_ROW(d, day)                                                                 \
+    do {                                                                                \
+        (d) = day_get(&a->days, (day));                                                 \
+        if (!(d)) { rc = oom(err); goto done; }                                         \
+    } while (0)
+
+    /* Sessions and ASIN sessions (R4.4), page views.  Page views grouped by
+     * session with a stable counting sort (rows are in R1.6 order), so each
+     * session's page views come in time order and the first page view of
+     * an ASIN in a session is met first. */
+    for (uint32_t s = 0; s < ctx->n_sessions; s++) {
+        const cp_session *se = &ctx->sessions[s];
+        day_row *d;
+        DAY_ROW(d, DAY_OF(ev->ts_ms[se->first_pv]));
+        d->sessions[se->source]++;
+    }
+    {
+        uint32_t ns = ctx->n_sessions;
+        start = calloc((size_t)ns + 1, sizeof *start);
+        if (!start) { rc = oom(err); goto done; }
+        for (uint32_t s = 0; s < ns; s++) start[s + 1] = start[s] + ctx->sessions[s].n_page_views;
+        size_t n_pv = start[ns];
+        pv = malloc((n_pv ? n_pv : 1) * sizeof *pv);
+        if (!pv) { rc = oom(err); goto done; }
+        for (size_t i = 0; i < n; i++)
+            if (ctx->session_of[i] != CP_NONE) pv[start[ctx->session_of[i]]++] = (uint32_t)i;
+        free(start);
+        start = NULL;
+        for (size_t k = 0; k < n_pv; k++) {
+            uint32_t i = pv[k];
+            uint32_t s = ctx->session_of[i];
+            cp_str asin = ev->asin[i];
+            int32_t day = DAY_OF(ev->ts_ms[i]);
+            day_row *d;
+            DAY_ROW(d, day);
+            d->page_views[ctx->pv_source[i]]++;
+            asin_row *r;
+            ASIN_ROW(r, day, asin);
+            r->page_views[ctx->pv_source[i]]++;
+            if (last_sess[asin] != s) {
+                /* First page view of this ASIN in this session. */
+                last_sess[asin] = s;
+                r->sessions[ctx->sessions[s].source]++;
+            }
+        }
+    }
+
+    /* Carts, purchases, returns on their own day; bounced clicks on the
+     * click's day (R3.4). */
+    for (size_t i = 0; i < n; i++) {
+        uint8_t ty = ev->type[i];
+        if (ty == CP_CLICK) {
+            if (ctx->status[i] == CP_CLICK_VALID && cp_quality_landing(ctx, (uint32_t)i) == CP_NONE) {
+                day_row *d;
+                DAY_ROW(d, DAY_OF(ev->ts_ms[i]));
+                d->bounced_clicks++;
+            }
+            continue;
+        }
+        if (ty != CP_ADD_TO_CART && ty != CP_PURCHASE && ty != CP_RETURN) continue;
+        int32_t day = DAY_OF(ev->ts_ms[i]);
+        if (ty == CP_PURCHASE) {
+            day_row *d;
+            DAY_ROW(d, day);
+            d->units += ev->units[i];
+            d->sales_micros += ev->money_micros[i];
+        }
+        asin_row *r;
+        ASIN_ROW(r, day, ev->asin[i]);
+        if (ty == CP_ADD_TO_CART) {
+            r->add_to_carts++;
+        } else if (ty == CP_PURCHASE) {
+            r->units += ev->units[i];
+            r->sales_micros += ev->money_micros[i];
+            r->order_items++;
+        } else {
+            r->units_returned += ev->units[i];
+            r->refunds_micros += ev->money_micros[i];
+        }
+    }
+    {
+        /* An order lies in one partition only, so counts add up. */
+        size_t n_orders = 0;
+        const cp_order *ords = cp_run_orders(ctx->run, &n_orders);
+        for (size_t o = 0; o < n_orders; o++)
+            if (ords[o].first_ts_ms != INT64_MAX) {
+                day_row *d;
+                DAY_ROW(d, DAY_OF(ords[o].first_ts_ms));
+                d->orders++;
+            }
+    }
+#undef DAY_OF
+#undef ASIN_ROW
+#undef DAY_ROW
+done:
+    free(start);
+    free(pv);
+    free(last_sess);
+    free(ids);
+    return rc;
+}
+
+/* Sort key of a signed day: its order as an unsigned number. */
+static uint64_t day_key(int32_t day) { return (uint64_t)((uint32_t)day ^ UINT32_C(0x80000000)); }
+
+cp_result cp_business_acc_emit(cp_business_acc *a, cp_summary *sum, cp_error *err) {
     static const char *const asin_cols[] = {
         "date", "asin", "sessions", "sessions_sponsored", "sessions_external",
         "sessions_organic", "session_pct", "page_views", "page_views_sponsored",
@@ -166,140 +362,43 @@ cp_result cp_business_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) 
         "date", "sessions", "sessions_sponsored", "sessions_external", "sessions_organic",
         "page_views", "page_views_sponsored", "page_views_external", "page_views_organic",
         "bounced_clicks", "units", "sales", "orders"};
-    const cp_events *ev = ctx->ev;
-    const cp_strings *str = ctx->str;
-    const cp_tz *tz = ctx->opt->tz;
-    size_t n = ev->n;
+    const cp_report_options *opt = a->opt;
+    const cp_strings *str = a->asins;
     uint32_t n_str = cp_strings_count(str);
+    const asin_row *arows = a->at.rows;
+    const day_entry *drows = a->days.rows;
+    size_t n_rows = a->at.n, n_day_rows = a->days.n;
     cp_result rc = CP_OK;
 
-    /* Day range: rows are in time order, so the first and last rows bound
-     * it; one day of slack either side covers zones whose day number can
-     * step back at a transition. */
-    int32_t min_day = 0, n_days = 1;
-    if (n > 0) {
-        min_day = cp_tz_day(tz, ev->ts_ms[0]) - 1;
-        n_days = cp_tz_day(tz, ev->ts_ms[n - 1]) + 2 - min_day;
-        if (n_days < 1) n_days = 1;
-    }
-    day_row *days = calloc((size_t)n_days, sizeof *days);
-    uint32_t *last_sess = malloc(((size_t)n_str + 1) * sizeof *last_sess);
-    cp_rowmap at; /* (day, asin) -> asin_row */
-    const asin_row *arows;
     asin_row *whole = NULL;
     str_key *asins = NULL;
-    sort_key *order = NULL;
-    uint32_t *rank = NULL;
+    sort_key *order = NULL, *dorder = NULL;
+    uint32_t *rank = malloc(((size_t)n_str + 1) * sizeof *rank);
     cp_table *t = NULL;
-    cp_rowmap_init(&at, sizeof(asin_row), 2);
-    if (!days || !last_sess) { rc = oom(err); goto done; }
-    for (size_t s = 0; s <= n_str; s++) last_sess[s] = CP_NONE;
-
-#define DAY_OF(ts) (cp_tz_day(tz, (ts)))
-#define DAY_IDX(d) ((size_t)((d) - min_day) < (size_t)n_days ? (size_t)((d) - min_day) : 0)
-
-    /* Sessions and ASIN sessions (R4.4), page views.  Page views grouped by
-     * session with a stable counting sort (rows are in R1.6 order), so each
-     * session's page views come in time order and the first page view of
-     * an ASIN in a session is met first. */
-    for (uint32_t s = 0; s < ctx->n_sessions; s++) {
-        const cp_session *se = &ctx->sessions[s];
-        days[DAY_IDX(DAY_OF(ev->ts_ms[se->first_pv]))].sessions[se->source]++;
-    }
-    {
-        uint32_t ns = ctx->n_sessions;
-        size_t n_pv = 0;
-        uint32_t *start = calloc((size_t)ns + 1, sizeof *start);
-        if (!start) { rc = oom(err); goto done; }
-        for (uint32_t s = 0; s < ns; s++) {
-            start[s + 1] = start[s] + ctx->sessions[s].n_page_views;
-        }
-        n_pv = start[ns];
-        uint32_t *pv = malloc((n_pv ? n_pv : 1) * sizeof *pv);
-        if (!pv) { free(start); rc = oom(err); goto done; }
-        for (size_t i = 0; i < n; i++)
-            if (ctx->session_of[i] != CP_NONE) pv[start[ctx->session_of[i]]++] = (uint32_t)i;
-        free(start);
-        for (size_t k = 0; k < n_pv; k++) {
-            uint32_t i = pv[k];
-            uint32_t s = ctx->session_of[i];
-            cp_str asin = ev->asin[i];
-            int32_t day = DAY_OF(ev->ts_ms[i]);
-            asin_row *r = table_get(&at, day, asin);
-            if (!r) { free(pv); rc = oom(err); goto done; }
-            r->page_views[ctx->pv_source[i]]++;
-            days[DAY_IDX(day)].page_views[ctx->pv_source[i]]++;
-            if (last_sess[asin] != s) {
-                /* First page view of this ASIN in this session. */
-                last_sess[asin] = s;
-                r->sessions[ctx->sessions[s].source]++;
-            }
-        }
-        free(pv);
-    }
-
-    /* Carts, purchases, returns on their own day; bounced clicks on the
-     * click's day (R3.4). */
-    for (size_t i = 0; i < n; i++) {
-        uint8_t ty = ev->type[i];
-        if (ty == CP_CLICK) {
-            if (ctx->status[i] == CP_CLICK_VALID && cp_quality_landing(ctx, (uint32_t)i) == CP_NONE)
-                days[DAY_IDX(DAY_OF(ev->ts_ms[i]))].bounced_clicks++;
-            continue;
-        }
-        if (ty != CP_ADD_TO_CART && ty != CP_PURCHASE && ty != CP_RETURN) continue;
-        int32_t day = DAY_OF(ev->ts_ms[i]);
-        asin_row *r = table_get(&at, day, ev->asin[i]);
-        if (!r) { rc = oom(err); goto done; }
-        if (ty == CP_ADD_TO_CART) {
-            r->add_to_carts++;
-        } else if (ty == CP_PURCHASE) {
-            r->units += ev->units[i];
-            r->sales_micros += ev->money_micros[i];
-            r->order_items++;
-            day_row *d = &days[DAY_IDX(day)];
-            d->units += ev->units[i];
-            d->sales_micros += ev->money_micros[i];
-        } else {
-            r->units_returned += ev->units[i];
-            r->refunds_micros += ev->money_micros[i];
-        }
-    }
-    {
-        size_t n_orders = 0;
-        const cp_order *ords = cp_run_orders(ctx->run, &n_orders);
-        for (size_t o = 0; o < n_orders; o++)
-            if (ords[o].first_ts_ms != INT64_MAX)
-                days[DAY_IDX(DAY_OF(ords[o].first_ts_ms))].orders++;
-    }
+    if (!rank) { rc = oom(err); goto done; }
+    for (size_t s = 0; s <= n_str; s++) rank[s] = CP_NONE;
 
     /* Whole-period rows per ASIN = sums of its day rows (every figure is
-     * dated exactly once).  ASINs sorted by bytes.  The map is complete: its
-     * rows no longer move. */
-    arows = at.rows;
+     * dated exactly once).  ASINs with a row, sorted by bytes. */
     size_t n_asins = 0;
-    for (size_t r = 0; r < at.n; r++) {
-        if (last_sess[arows[r].asin] != CP_NONE - 1) {
-            last_sess[arows[r].asin] = CP_NONE - 1; /* reuse as "seen" mark */
+    for (size_t r = 0; r < n_rows; r++)
+        if (rank[arows[r].asin] == CP_NONE) {
+            rank[arows[r].asin] = 0; /* "seen" mark */
             n_asins++;
         }
-    }
     asins = malloc((n_asins ? n_asins : 1) * sizeof *asins);
     whole = calloc(n_asins ? n_asins : 1, sizeof *whole);
-    rank = malloc(((size_t)n_str + 1) * sizeof *rank);
-    order = malloc((at.n ? at.n : 1) * sizeof *order);
-    if (!asins || !whole || !rank || !order) { rc = oom(err); goto done; }
+    order = malloc((n_rows ? n_rows : 1) * sizeof *order);
+    dorder = malloc((n_day_rows ? n_day_rows : 1) * sizeof *dorder);
+    if (!asins || !whole || !order || !dorder) { rc = oom(err); goto done; }
     {
         size_t k = 0;
-        for (size_t r = 0; r < at.n; r++) {
-            cp_str a = arows[r].asin;
-            if (last_sess[a] == CP_NONE - 1) {
-                last_sess[a] = CP_NONE;
-                asins[k].p = cp_strings_get(str, a, &asins[k].len);
-                asins[k].id = a;
+        for (size_t s = 0; s <= n_str; s++)
+            if (rank[s] == 0) {
+                asins[k].p = cp_strings_get(str, (cp_str)s, &asins[k].len);
+                asins[k].id = (cp_str)s;
                 k++;
             }
-        }
     }
     qsort(asins, n_asins, sizeof *asins, str_key_cmp);
     for (size_t k = 0; k < n_asins; k++) {
@@ -307,36 +406,52 @@ cp_result cp_business_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) 
         whole[k].day = INT32_MIN;
         whole[k].asin = asins[k].id;
     }
-    for (size_t r = 0; r < at.n; r++) {
+    for (size_t r = 0; r < n_rows; r++) {
         asin_row_add(&whole[rank[arows[r].asin]], &arows[r]);
-        order[r].key = (uint64_t)(uint32_t)(arows[r].day - min_day) << 32 | rank[arows[r].asin];
+        order[r].key = day_key(arows[r].day) << 32 | rank[arows[r].asin];
         order[r].row = (uint32_t)r;
     }
-    qsort(order, at.n, sizeof *order, sort_key_cmp);
+    qsort(order, n_rows, sizeof *order, sort_key_cmp);
 
+    /* Days in date order; the account total is their sum. */
     day_row total = {0};
-    for (int32_t d = 0; d < n_days; d++) day_row_add(&total, &days[d]);
+    for (size_t r = 0; r < n_day_rows; r++) {
+        day_row_add(&total, &drows[r].d);
+        dorder[r].key = day_key(drows[r].day);
+        dorder[r].row = (uint32_t)r;
+    }
+    qsort(dorder, n_day_rows, sizeof *dorder, sort_key_cmp);
     int64_t all_sessions = total.sessions[0] + total.sessions[1] + total.sessions[2];
 
-    t = cp_table_open(ctx->opt->out_dir, "business_asin", ctx->opt->format, asin_cols,
+    t = cp_table_open(opt->out_dir, "business_asin", opt->format, asin_cols,
                       sizeof asin_cols / sizeof asin_cols[0], err);
     if (!t) { rc = err ? err->code : CP_EIO; goto done; }
     for (size_t k = 0; k < n_asins; k++) write_asin_row(t, str, &whole[k], all_sessions);
-    for (size_t k = 0; k < at.n; k++) {
-        const asin_row *r = &arows[order[k].row];
-        const day_row *d = &days[DAY_IDX(r->day)];
-        write_asin_row(t, str, r, d->sessions[0] + d->sessions[1] + d->sessions[2]);
+    {
+        size_t j = 0; /* the day of row k in dorder, or past it: no sessions that day */
+        for (size_t k = 0; k < n_rows; k++) {
+            const asin_row *r = &arows[order[k].row];
+            while (j < n_day_rows && drows[dorder[j].row].day < r->day) j++;
+            int64_t day_sessions = 0;
+            if (j < n_day_rows && drows[dorder[j].row].day == r->day) {
+                const day_row *d = &drows[dorder[j].row].d;
+                day_sessions = d->sessions[0] + d->sessions[1] + d->sessions[2];
+            }
+            write_asin_row(t, str, r, day_sessions);
+        }
     }
     rc = cp_table_close(t, err);
     t = NULL;
     if (rc != CP_OK) goto done;
 
-    t = cp_table_open(ctx->opt->out_dir, "business_daily", ctx->opt->format, daily_cols,
+    t = cp_table_open(opt->out_dir, "business_daily", opt->format, daily_cols,
                       sizeof daily_cols / sizeof daily_cols[0], err);
     if (!t) { rc = err ? err->code : CP_EIO; goto done; }
     write_day_row(t, 0, true, &total);
-    for (int32_t d = 0; d < n_days; d++)
-        if (day_row_nonzero(&days[d])) write_day_row(t, min_day + d, false, &days[d]);
+    for (size_t k = 0; k < n_day_rows; k++) {
+        const day_entry *e = &drows[dorder[k].row];
+        if (day_row_nonzero(&e->d)) write_day_row(t, e->day, false, &e->d);
+    }
     rc = cp_table_close(t, err);
     t = NULL;
     if (rc != CP_OK) goto done;
@@ -365,16 +480,21 @@ cp_result cp_business_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) 
         cp_summary_human(sum, "orders: %lld, units %lld, sales %s", (long long)total.orders,
                          (long long)total.units, money);
     }
-#undef DAY_OF
-#undef DAY_IDX
 done:
     if (t) cp_table_close(t, NULL);
-    free(days);
-    free(last_sess);
-    cp_rowmap_free(&at);
     free(whole);
     free(asins);
     free(order);
+    free(dorder);
     free(rank);
+    return rc;
+}
+
+cp_result cp_business_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
+    cp_business_acc *a = cp_business_acc_new(ctx->opt);
+    if (!a) return oom(err);
+    cp_result rc = cp_business_acc_add(a, ctx, err);
+    if (rc == CP_OK) rc = cp_business_acc_emit(a, sum, err);
+    cp_business_acc_free(a);
     return rc;
 }

@@ -13,6 +13,9 @@
  * page view's click: a valid click whose landing it is, an invalid click, or
  * a valid click whose landing is another page view (repeat landing).
  *
+ * cp_diagnostics_write is the accumulator of report/partial.h over one
+ * partition: add() sums a partition's counts, emit() writes the file.
+ *
  * Rows come in R9.1's order (scope sponsored, external, account; metrics as
  * R9.1 lists them), not alphabetically: the file reads as an explanation.
  */
@@ -22,6 +25,7 @@
 
 #include "clickpath/report.h"
 #include "quality/quality.h"
+#include "report/partial.h"
 #include "report/table.h"
 #include "util/values.h"
 
@@ -143,24 +147,39 @@ static void write_scope(cp_table *t, const char *scope, const char *label,
     cp_summary_end(sum);
 }
 
-cp_result cp_diagnostics_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
-    static const char *const cols[] = {"scope", "metric", "value", "note"};
+/* ---- accumulator (report/partial.h) ----------------------------------------
+ * Every figure is a count, so a partition's figures add: sessions, clicks
+ * and page views each belong to one partition (a click and every event
+ * carrying its id are in the same component). */
+struct cp_diagnostics_acc {
+    const cp_report_options *opt;
+    scope_figs f[2];
+    int64_t sessions, pv_total, unloaded;
+};
+
+cp_diagnostics_acc *cp_diagnostics_acc_new(const cp_report_options *opt) {
+    cp_diagnostics_acc *a = calloc(1, sizeof *a);
+    if (a) a->opt = opt;
+    return a;
+}
+
+void cp_diagnostics_acc_free(cp_diagnostics_acc *a) { free(a); }
+
+cp_result cp_diagnostics_acc_add(cp_diagnostics_acc *a, cp_report_ctx *ctx, cp_error *err) {
     const cp_events *ev = ctx->ev;
     size_t n = ev->n;
     /* Per click row: an unloaded page view carries its id (bounce kind). */
     uint8_t *unloaded_of = calloc(n ? n : 1, 1);
     if (!unloaded_of) return oom(err);
-    scope_figs f[2];
-    memset(f, 0, sizeof f);
-    int64_t pv_total = 0, unloaded = 0;
+    scope_figs *f = a->f;
     for (size_t i = 0; i < n; i++) {
         if (ev->type[i] != CP_PAGE_VIEW) continue;
         if (!(ev->flags[i] & CP_EV_LOADED)) {
-            unloaded++;
+            a->unloaded++;
             if (ctx->click_of[i] != CP_NONE) unloaded_of[ctx->click_of[i]] = 1;
             continue;
         }
-        pv_total++;
+        a->pv_total++;
         uint8_t src = ctx->pv_source[i];
         if (src < 2) f[src].page_views++;
     }
@@ -183,6 +202,7 @@ cp_result cp_diagnostics_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
         }
     }
     free(unloaded_of);
+    a->sessions += ctx->n_sessions;
     for (uint32_t s = 0; s < ctx->n_sessions; s++) {
         const cp_session *se = &ctx->sessions[s];
         if (se->source >= 2) continue;
@@ -194,8 +214,15 @@ cp_result cp_diagnostics_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
         else if (ctx->landing_pv[c] == se->first_pv) g->from_landing++;
         else g->from_repeat++;
     }
+    return CP_OK;
+}
 
-    cp_table *t = cp_table_open(ctx->opt->out_dir, "diagnostics", ctx->opt->format, cols,
+cp_result cp_diagnostics_acc_emit(cp_diagnostics_acc *a, cp_summary *sum, cp_error *err) {
+    static const char *const cols[] = {"scope", "metric", "value", "note"};
+    const scope_figs *f = a->f;
+    int64_t pv_total = a->pv_total, unloaded = a->unloaded, ns = a->sessions;
+
+    cp_table *t = cp_table_open(a->opt->out_dir, "diagnostics", a->opt->format, cols,
                                 sizeof cols / sizeof cols[0], err);
     if (!t) return err ? err->code : CP_EIO;
     cp_summary_begin(sum, "diagnostics");
@@ -203,7 +230,6 @@ cp_result cp_diagnostics_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
     write_scope(t, "external", "off-site", &f[CP_SRC_EXTERNAL], sum);
 
     char note[512], r[48];
-    int64_t ns = ctx->n_sessions;
     snprintf(note, sizeof note, "%lld sessions = %lld sponsored + %lld external + %lld organic",
              (long long)ns, (long long)f[0].sessions, (long long)f[1].sessions,
              (long long)(ns - f[0].sessions - f[1].sessions));
@@ -245,4 +271,13 @@ cp_result cp_diagnostics_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *er
                      (long long)f[0].bounced, (long long)f[0].in_open,
                      exact ? "" : " (decomposition NOT exact)");
     return cp_table_close(t, err);
+}
+
+cp_result cp_diagnostics_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {
+    cp_diagnostics_acc *a = cp_diagnostics_acc_new(ctx->opt);
+    if (!a) return oom(err);
+    cp_result rc = cp_diagnostics_acc_add(a, ctx, err);
+    if (rc == CP_OK) rc = cp_diagnostics_acc_emit(a, sum, err);
+    cp_diagnostics_acc_free(a);
+    return rc;
 }

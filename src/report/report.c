@@ -13,14 +13,18 @@
  * order (tasks after a failure are not started, but tasks already running
  * finish, so files may exist that a one-thread run would not have written).
  */
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clickpath/partition.h"
 #include "clickpath/report.h"
+#include "ingest/partition_internal.h"
 #include "ingest/run.h"
 #include "quality/quality.h"
+#include "report/partial.h"
 #include "report/present.h"
 #include "report/table.h"
 #include "util/parallel.h"
@@ -138,6 +142,17 @@ static cp_result write_rejects(const cp_run *run, const cp_report_options *opt, 
         cp_table_end_row(t);
     }
     return cp_table_close(t, err);
+}
+
+/* After the writers: summary.json, then report.xlsx and report.html, which
+ * are built from the files just written (issue 8, present.h). */
+static cp_result report_tail(const cp_report_options *opt, cp_summary *sum, cp_error *err) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/summary.json", opt->out_dir);
+    cp_result r = cp_summary_write(sum, path, err);
+    if (!r && opt->xlsx) r = cp_xlsx_write(opt->out_dir, err);
+    if (!r && opt->format == CP_FORMAT_CSV) r = cp_html_write(opt->out_dir, opt->asset_dir, opt->target_acos, err);
+    return r;
 }
 
 /* ---- the pipeline ---------------------------------------------------------- */
@@ -320,17 +335,99 @@ cp_result cp_report_all(const cp_run *run, const cp_report_options *opt, cp_summ
         if (!r) cp_summary_splice(sum, p.frag[t]);
         else cp_summary_free(p.frag[t]);
     }
-    if (!r) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/summary.json", opt->out_dir);
-        r = cp_summary_write(sum, path, err);
-    }
-    /* issue 8: built from the CSVs just written (present.h) */
-    if (!r && opt->xlsx) r = cp_xlsx_write(opt->out_dir, err);
-    if (!r && opt->format == CP_FORMAT_CSV) r = cp_html_write(opt->out_dir, opt->asset_dir, opt->target_acos, err);
+    if (!r) r = report_tail(opt, sum, err);
 #ifdef CP_REPORT_DEBUG
     fprintf(stderr, "pipeline end %.3f\n", task_clock() - p.t_start);
 #endif
     cp_report_ctx_free(&ctx);
+    return r;
+}
+
+/* ---- partitioned runs (clickpath/partition.h, docs/scale.md) --------------------------- */
+
+/* One partition: loaded from its frames, finished, its stages built, its
+ * figures added to every writer's accumulator.  The partition's file is
+ * removed as soon as it is loaded. */
+static cp_result add_partition(cp_partitions *ps, unsigned p, const cp_report_options *opt, int64_t as_of_ms,
+                               cp_quality_acc *qa, cp_business_acc *ba, cp_diagnostics_acc *da, cp_ads_acc *aa,
+                               cp_attribution_acc *ta, cp_customers_acc *ca, cp_error *err) {
+    char path[PATH_MAX + 32];
+    cp_partitions_part_path(ps, p, path, sizeof path);
+    cp_run *run = cp_run_new(ps->iopt, err);
+    if (!run) return err ? err->code : CP_ENOMEM;
+    const cp_run *first = ps->run;
+    cp_result r = cp_run_load_frames(run, first->inputs, first->fmt, first->n_inputs, path, err);
+    cp_partitions_remove_part(ps, p);
+    if (!r) r = cp_run_finish(run, err);
+    if (r) {
+        cp_run_free(run);
+        return r;
+    }
+    run->has_ua = first->has_ua; /* R3.1.1 over the whole input */
+    run->flood_given = true;     /* R3.1.3 by address, over the whole input */
+    cp_report_ctx ctx;
+    if ((r = cp_report_ctx_init(&ctx, run, opt, err))) {
+        cp_run_free(run);
+        return r;
+    }
+    ctx.as_of_ms = as_of_ms;
+    for (unsigned t = T_STATUS; t <= T_ATTRIBUTION && !r; t++) r = task_defs[t].build(&ctx, err);
+    if (!r) r = cp_quality_acc_add(qa, &ctx, err);
+    if (!r) r = cp_business_acc_add(ba, &ctx, err);
+    if (!r) r = cp_diagnostics_acc_add(da, &ctx, err);
+    if (!r) r = cp_ads_acc_add(aa, &ctx, err);
+    if (!r) r = cp_attribution_acc_add(ta, &ctx, err);
+    if (!r) r = cp_customers_acc_add(ca, &ctx, err);
+    cp_report_ctx_free(&ctx);
+    cp_run_free(run);
+    return r;
+}
+
+cp_result cp_report_partitioned(cp_partitions *ps, const cp_report_options *opt, cp_summary *sum, cp_error *err) {
+    cp_result r = cp_partitions_close_files(ps, err);
+    if (!r) r = cp_mkdir_p(opt->out_dir, err);
+    if (r) return r;
+    cp_summary_inputs(ps->run, sum);
+    /* R10.1: --as-of, else the latest accepted event time of the whole input */
+    int64_t as_of_ms = opt->has_as_of ? opt->as_of_ms : ps->any_event ? ps->max_ts : 0;
+    {
+        char b[48];
+        cp_fmt_ts(b, as_of_ms);
+        cp_summary_str(sum, "as_of", b);
+        cp_summary_str(sum, "tz", cp_tz_name(opt->tz));
+    }
+    cp_quality_acc *qa = cp_quality_acc_new(opt);
+    cp_business_acc *ba = cp_business_acc_new(opt);
+    cp_diagnostics_acc *da = cp_diagnostics_acc_new(opt);
+    cp_ads_acc *aa = cp_ads_acc_new(opt);
+    cp_attribution_acc *ta = cp_attribution_acc_new(opt);
+    cp_customers_acc *ca = cp_customers_acc_new(opt);
+    if (!qa || !ba || !da || !aa || !ta || !ca) {
+        r = CP_ENOMEM;
+        if (err) {
+            memset(err, 0, sizeof *err);
+            err->code = CP_ENOMEM;
+            snprintf(err->msg, sizeof err->msg, "out of memory for the report");
+        }
+    }
+    for (unsigned p = 0; p < ps->n_parts && !r; p++) {
+        r = add_partition(ps, p, opt, as_of_ms, qa, ba, da, aa, ta, ca, err);
+        if (ps->popt.on_partition) ps->popt.on_partition(ps->popt.progress_user, p + 1, ps->n_parts);
+    }
+    /* the writers' summary fragments in the one-thread order (task_defs) */
+    if (!r) r = cp_quality_acc_emit(qa, sum, err);
+    if (!r) r = cp_business_acc_emit(ba, sum, err);
+    if (!r) r = cp_diagnostics_acc_emit(da, sum, err);
+    if (!r) r = cp_ads_acc_emit(aa, sum, err);
+    if (!r) r = cp_attribution_acc_emit(ta, sum, err);
+    if (!r) r = cp_customers_acc_emit(ca, sum, err);
+    cp_quality_acc_free(qa);
+    cp_business_acc_free(ba);
+    cp_diagnostics_acc_free(da);
+    cp_ads_acc_free(aa);
+    cp_attribution_acc_free(ta);
+    cp_customers_acc_free(ca);
+    if (!r) r = write_rejects(ps->run, opt, err);
+    if (!r) r = report_tail(opt, sum, err);
     return r;
 }

@@ -1,0 +1,420 @@
+/* partition.c -- the two passes of a partitioned run (clickpath/partition.h,
+ * docs/scale.md).
+ *
+ * First pass (a row sink on the caller's run: no event is stored):
+ *   - components: every accepted row joins the nodes it carries -- its
+ *     visitor, customer, order id and click_id -- in a union-find keyed by
+ *     64-bit hashes of (kind, bytes).  A component therefore holds every
+ *     event of its identities after R2.1 stitching (a visitor is joined with
+ *     every customer it is seen with, so with the first one too), every line
+ *     of its orders (R1.3: order ids are global) and both ends of its
+ *     click_id links (R4.3).  Two different strings with the same hash only
+ *     put two components in one partition, which changes nothing.
+ *   - R3.1.3 flood by address: (address, ts, file, line) of every click
+ *     with an `ip`, addresses interned exactly.  Clicks without an address
+ *     are counted per identity, inside their partition.
+ *   - the latest event time (R10.1's default as-of) and R3.1.1's "some
+ *     event carries a user agent" (the run's own flag).
+ * Plan: flood verdicts (sorted (file, line) keys), the number of partitions
+ * P, the directory.
+ * Second pass (a row sink on a second run): each accepted record is written
+ * as a frame (cp_frame_head + the record) to partition hash(root) mod P,
+ * flagged when it is a flood click.  Frames keep input order, so every
+ * partition is in (file, line) order.
+ *
+ * Memory: 16 bytes per distinct node in the union-find and 24 per click
+ * with an address; events themselves are never held.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clickpath/partition.h"
+#include "ingest/partition_internal.h"
+#include "util/strings.h"
+
+__attribute__((format(printf, 3, 4)))
+static cp_result perr(cp_error *err, cp_result code, const char *fmt, ...) {
+    if (err) {
+        memset(err, 0, sizeof *err);
+        err->code = code;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+/* ---- union-find over hashed nodes --------------------------------------------------- */
+
+static uint64_t node_key(char kind, cp_text t) {
+    uint64_t h = cp_hash_u64(cp_hash_bytes(t.p, t.len) ^ ((uint64_t)(unsigned char)kind * 0x9e3779b97f4a7c15ULL));
+    return h ? h : 1; /* 0 marks an empty slot */
+}
+
+static int uf_grow(cp_partitions *ps) {
+    uint32_t ncap = ps->slot_mask ? (ps->slot_mask + 1) * 2 : 1u << 16;
+    uint64_t *keys = calloc(ncap, sizeof *keys);
+    uint32_t *nodes = malloc((size_t)ncap * sizeof *nodes);
+    if (!keys || !nodes) { free(keys); free(nodes); return -1; }
+    uint32_t mask = ncap - 1;
+    for (uint32_t i = 0; ps->slot_mask && i <= ps->slot_mask; i++) {
+        if (!ps->slot_key[i]) continue;
+        uint32_t j = (uint32_t)ps->slot_key[i] & mask;
+        while (keys[j]) j = (j + 1) & mask;
+        keys[j] = ps->slot_key[i];
+        nodes[j] = ps->slot_node[i];
+    }
+    free(ps->slot_key);
+    free(ps->slot_node);
+    ps->slot_key = keys;
+    ps->slot_node = nodes;
+    ps->slot_mask = mask;
+    return 0;
+}
+
+/* The node of key, made when new; UINT32_MAX when out of memory. */
+static uint32_t uf_node(cp_partitions *ps, uint64_t key) {
+    if ((uint64_t)(ps->n_nodes + 1) * 2 > (uint64_t)ps->slot_mask + 1 && uf_grow(ps) != 0) return UINT32_MAX;
+    uint32_t j = (uint32_t)key & ps->slot_mask;
+    while (ps->slot_key[j]) {
+        if (ps->slot_key[j] == key) return ps->slot_node[j];
+        j = (j + 1) & ps->slot_mask;
+    }
+    if (ps->n_nodes == ps->cap_nodes) {
+        uint32_t cap = ps->cap_nodes ? ps->cap_nodes * 2 : 1u << 15;
+        uint32_t *parent = realloc(ps->parent, (size_t)cap * sizeof *parent);
+        if (!parent) return UINT32_MAX;
+        ps->parent = parent;
+        uint64_t *nk = realloc(ps->node_key, (size_t)cap * sizeof *nk);
+        if (!nk) return UINT32_MAX;
+        ps->node_key = nk;
+        ps->cap_nodes = cap;
+    }
+    uint32_t n = ps->n_nodes++;
+    ps->parent[n] = n;
+    ps->node_key[n] = key;
+    ps->slot_key[j] = key;
+    ps->slot_node[j] = n;
+    return n;
+}
+
+/* The node of key if it exists, else UINT32_MAX. */
+static uint32_t uf_lookup(const cp_partitions *ps, uint64_t key) {
+    if (!ps->slot_mask) return UINT32_MAX;
+    uint32_t j = (uint32_t)key & ps->slot_mask;
+    while (ps->slot_key[j]) {
+        if (ps->slot_key[j] == key) return ps->slot_node[j];
+        j = (j + 1) & ps->slot_mask;
+    }
+    return UINT32_MAX;
+}
+
+static uint32_t uf_find(uint32_t *parent, uint32_t x) {
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]]; /* path halving */
+        x = parent[x];
+    }
+    return x;
+}
+
+static void uf_union(uint32_t *parent, uint32_t a, uint32_t b) {
+    a = uf_find(parent, a);
+    b = uf_find(parent, b);
+    if (a == b) return;
+    if (a < b) parent[b] = a;
+    else parent[a] = b;
+}
+
+/* ---- first pass -------------------------------------------------------------------------- */
+
+static int first_pass_row(void *user, const cp_row_view *v) {
+    cp_partitions *ps = user;
+    uint32_t ids[4];
+    int n = 0;
+    const cp_text *t[4] = {&v->visitor, &v->customer, &v->order, &v->click_id};
+    static const char kinds[4] = {'v', 'c', 'o', 'k'};
+    for (int k = 0; k < 4; k++) {
+        if (!t[k]->len) continue;
+        uint32_t id = uf_node(ps, node_key(kinds[k], *t[k]));
+        if (id == UINT32_MAX) return -1;
+        ids[n++] = id;
+    }
+    for (int k = 1; k < n; k++) uf_union(ps->parent, ids[0], ids[k]);
+    if (!ps->any_event || v->ts_ms > ps->max_ts) ps->max_ts = v->ts_ms;
+    ps->any_event = true;
+    if (v->type == CP_CLICK && v->ip.len) {
+        if (ps->n_clicks == ps->cap_clicks) {
+            size_t cap = ps->cap_clicks ? ps->cap_clicks * 2 : 4096;
+            ip_click *c = realloc(ps->clicks, cap * sizeof *c);
+            if (!c) return -1;
+            ps->clicks = c;
+            ps->cap_clicks = cap;
+        }
+        int oom = 0;
+        cp_str ip = cp_strings_intern(ps->ips, v->ip.p, v->ip.len, &oom);
+        if (oom) return -1;
+        ps->clicks[ps->n_clicks++] = (ip_click){.ts_ms = v->ts_ms, .ip = ip, .file = v->file, .line = v->line};
+    }
+    return 0;
+}
+
+cp_partitions *cp_partitions_new(cp_run *run, const cp_ingest_options *iopt, const cp_partition_options *popt,
+                                 cp_error *err) {
+    if (run->n_inputs || run->sink) {
+        perr(err, CP_EUSAGE, "cp_partitions_new needs a new run");
+        return NULL;
+    }
+    cp_partitions *ps = calloc(1, sizeof *ps);
+    if (!ps || !(ps->ips = cp_strings_new())) {
+        free(ps);
+        perr(err, CP_ENOMEM, "out of memory");
+        return NULL;
+    }
+    ps->run = run;
+    ps->iopt = iopt;
+    if (popt) ps->popt = *popt;
+    run->sink = first_pass_row;
+    run->sink_user = ps;
+    return ps;
+}
+
+/* ---- plan ----------------------------------------------------------------------------- */
+
+static int click_cmp(const void *a, const void *b) {
+    const ip_click *x = a, *y = b;
+    if (x->ip != y->ip) return x->ip < y->ip ? -1 : 1;
+    if (x->ts_ms != y->ts_ms) return x->ts_ms < y->ts_ms ? -1 : 1;
+    if (x->file != y->file) return x->file < y->file ? -1 : 1;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static int u64_cmp(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The live partitioner's directory, for cp_partitions_cleanup_signal. */
+static char live_dir[PATH_MAX];
+static volatile unsigned live_parts;
+
+static void part_path(char *buf, size_t size, const char *dir, unsigned p) {
+    snprintf(buf, size, "%s/p%05u.frames", dir, p);
+}
+
+cp_result cp_partitions_plan(cp_partitions *ps, const cp_report_options *ropt, cp_error *err) {
+    /* R3.1.3 over every address: the same sliding count as the quality
+     * stage, on clicks in R1.6 order per address */
+    qsort(ps->clicks, ps->n_clicks, sizeof *ps->clicks, click_cmp);
+    size_t n_flood = 0, cap_flood = 0;
+    uint64_t *flood = NULL;
+    for (size_t g0 = 0; g0 < ps->n_clicks;) {
+        size_t g1 = g0 + 1;
+        while (g1 < ps->n_clicks && ps->clicks[g1].ip == ps->clicks[g0].ip) g1++;
+        size_t j = g0;
+        for (size_t k = g0; k < g1; k++) {
+            int64_t t = ps->clicks[k].ts_ms;
+            while (j < k && ps->clicks[j].ts_ms <= t - ropt->flood_window_ms) j++;
+            if (k - j + 1 <= ropt->flood_clicks) continue;
+            if (n_flood == cap_flood) {
+                cap_flood = cap_flood ? cap_flood * 2 : 1024;
+                uint64_t *nf = realloc(flood, cap_flood * sizeof *nf);
+                if (!nf) { free(flood); return perr(err, CP_ENOMEM, "out of memory"); }
+                flood = nf;
+            }
+            flood[n_flood++] = FRAME_KEY(ps->clicks[k].file, ps->clicks[k].line);
+        }
+        g0 = g1;
+    }
+    free(ps->clicks);
+    ps->clicks = NULL;
+    ps->n_clicks = ps->cap_clicks = 0;
+    cp_strings_free(ps->ips);
+    ps->ips = NULL;
+    qsort(flood, n_flood, sizeof *flood, u64_cmp);
+    ps->flood = flood;
+    ps->n_flood = n_flood;
+
+    /* P: a partition's events (store, stage columns and parsing: about
+     * 160 bytes each, measured) within what is left of --memory after the
+     * union-find */
+    uint64_t events = ps->run->accepted;
+    if (ps->popt.partitions) {
+        ps->n_parts = ps->popt.partitions;
+    } else {
+        uint64_t mem = ps->popt.memory_bytes ? ps->popt.memory_bytes : UINT64_C(4) << 30;
+        uint64_t held = (uint64_t)(ps->slot_mask + 1) * 12 + (uint64_t)ps->cap_nodes * 12 + n_flood * 8;
+        uint64_t budget = mem > held * 2 ? mem - held : mem / 2;
+        uint64_t per_part = budget / 160;
+        if (per_part < 1000) per_part = 1000;
+        uint64_t p = (events + per_part - 1) / per_part;
+        ps->n_parts = p < 1 ? 1 : p > MAX_PARTS ? MAX_PARTS : (unsigned)p;
+    }
+    if (ps->n_parts > MAX_PARTS) ps->n_parts = MAX_PARTS;
+
+    const char *tmp = ps->popt.tmp_dir;
+    if (!tmp || !*tmp) tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp) tmp = "/tmp";
+    if ((size_t)snprintf(ps->dir, sizeof ps->dir, "%s/clickpath-XXXXXX", tmp) >= sizeof ps->dir)
+        return perr(err, CP_EUSAGE, "--tmp-dir %s: path too long", tmp);
+    if (!mkdtemp(ps->dir)) {
+        ps->dir[0] = '\0';
+        return perr(err, CP_EUSAGE, "--tmp-dir %s: cannot make a directory there: %s", tmp, strerror(errno));
+    }
+    ps->have_dir = true;
+    memcpy(live_dir, ps->dir, sizeof live_dir);
+    live_parts = ps->n_parts;
+    ps->out = calloc(ps->n_parts, sizeof *ps->out);
+    ps->part_events = calloc(ps->n_parts, sizeof *ps->part_events);
+    if (!ps->out || !ps->part_events) return perr(err, CP_ENOMEM, "out of memory");
+    size_t bufsize = ps->n_parts > 64 ? 64u << 10 : 1u << 20;
+    for (unsigned p = 0; p < ps->n_parts; p++) {
+        char path[PATH_MAX + 32];
+        part_path(path, sizeof path, ps->dir, p);
+        ps->out[p] = fopen(path, "wb");
+        if (!ps->out[p]) return perr(err, CP_EIO, "%s: %s", path, strerror(errno));
+        setvbuf(ps->out[p], NULL, _IOFBF, bufsize);
+    }
+    return CP_OK;
+}
+
+/* ---- second pass ---------------------------------------------------------------------------- */
+
+static int route_row(void *user, const cp_row_view *v) {
+    cp_partitions *ps = user;
+    const cp_text *t[4] = {&v->visitor, &v->customer, &v->order, &v->click_id};
+    static const char kinds[4] = {'v', 'c', 'o', 'k'};
+    uint32_t node = UINT32_MAX;
+    for (int k = 0; k < 4 && node == UINT32_MAX; k++)
+        if (t[k]->len) node = uf_lookup(ps, node_key(kinds[k], *t[k]));
+    if (node == UINT32_MAX) {
+        /* the first pass saw every accepted row; only a changed input gets here */
+        ps->changed = true;
+        return -1;
+    }
+    uint32_t root = uf_find(ps->parent, node);
+    unsigned p = (unsigned)(cp_hash_u64(ps->node_key[root]) % ps->n_parts);
+    cp_frame_head h = {.file = v->file, .line = v->line, .len = (uint32_t)v->rec_len};
+    if (v->type == CP_CLICK && v->ip.len) {
+        uint64_t key = FRAME_KEY(v->file, v->line);
+        while (ps->flood_at < ps->n_flood && ps->flood[ps->flood_at] < key) ps->flood_at++;
+        if (ps->flood_at < ps->n_flood && ps->flood[ps->flood_at] == key) h.flags |= CP_FRAME_FLOOD;
+    }
+    if (fwrite(&h, sizeof h, 1, ps->out[p]) != 1 || fwrite(v->rec, 1, v->rec_len, ps->out[p]) != v->rec_len) {
+        ps->write_errno = errno ? errno : EIO;
+        return -1;
+    }
+    ps->part_events[p]++;
+    ps->bytes += sizeof h + v->rec_len;
+    return 0;
+}
+
+cp_result cp_partitions_route(cp_partitions *ps, const char *path, cp_error *err) {
+    if (!ps->out) return perr(err, CP_EUSAGE, "cp_partitions_route before cp_partitions_plan");
+    if (!ps->route_run) {
+        ps->route_run = cp_run_new(ps->iopt, err);
+        if (!ps->route_run) return err ? err->code : CP_ENOMEM;
+        ps->route_run->sink = route_row;
+        ps->route_run->sink_user = ps;
+    }
+    cp_result r = cp_run_load(ps->route_run, path, err);
+    if (r != CP_OK && ps->changed)
+        return perr(err, CP_EIO, "%s changed between the two passes of --memory", path);
+    if (r != CP_OK && ps->write_errno)
+        return perr(err, CP_EIO, "writing partition files in %s: %s", ps->dir, strerror(ps->write_errno));
+    if (r != CP_OK) return r;
+    /* the same lines, accepted and rejected, as the first pass read */
+    size_t i = ps->route_run->n_inputs - 1;
+    if (i >= ps->run->n_inputs) return perr(err, CP_EUSAGE, "%s: more inputs than the first pass read", path);
+    const cp_input_stats *a = &ps->run->inputs[i], *b = &ps->route_run->inputs[i];
+    if (strcmp(a->path, b->path) != 0 || a->lines != b->lines ||
+        a->accepted != b->accepted || a->rejected != b->rejected)
+        return perr(err, CP_EIO, "%s changed between the two passes of --memory", path);
+    return CP_OK;
+}
+
+cp_result cp_partitions_close_files(cp_partitions *ps, cp_error *err) {
+    cp_result r = CP_OK;
+    for (unsigned p = 0; ps->out && p < ps->n_parts; p++) {
+        if (!ps->out[p]) continue;
+        if (fclose(ps->out[p]) != 0 && r == CP_OK) r = perr(err, CP_EIO, "writing partition files in %s: %s", ps->dir, strerror(errno));
+        ps->out[p] = NULL;
+    }
+    if (r == CP_OK && ps->route_run && ps->route_run->accepted != ps->run->accepted)
+        r = perr(err, CP_EIO, "the inputs changed between the two passes of --memory");
+    cp_run_free(ps->route_run);
+    ps->route_run = NULL;
+    return r;
+}
+
+void cp_partitions_part_path(const cp_partitions *ps, unsigned p, char *buf, size_t size) {
+    part_path(buf, size, ps->dir, p);
+}
+
+void cp_partitions_remove_part(cp_partitions *ps, unsigned p) {
+    char path[PATH_MAX + 32];
+    part_path(path, sizeof path, ps->dir, p);
+    (void)unlink(path);
+}
+
+unsigned cp_partitions_count(const cp_partitions *ps) { return ps->n_parts; }
+uint64_t cp_partitions_bytes(const cp_partitions *ps) { return ps->bytes; }
+
+void cp_partitions_free(cp_partitions *ps) {
+    if (!ps) return;
+    for (unsigned p = 0; ps->out && p < ps->n_parts; p++)
+        if (ps->out[p]) fclose(ps->out[p]);
+    if (ps->have_dir) {
+        for (unsigned p = 0; p < ps->n_parts; p++) cp_partitions_remove_part(ps, p);
+        (void)rmdir(ps->dir);
+        if (strcmp(live_dir, ps->dir) == 0) {
+            live_parts = 0;
+            live_dir[0] = '\0';
+        }
+    }
+    if (ps->run && ps->run->sink_user == ps) {
+        ps->run->sink = NULL;
+        ps->run->sink_user = NULL;
+    }
+    cp_run_free(ps->route_run);
+    free(ps->out);
+    free(ps->part_events);
+    free(ps->slot_key);
+    free(ps->slot_node);
+    free(ps->parent);
+    free(ps->node_key);
+    free(ps->clicks);
+    free(ps->flood);
+    cp_strings_free(ps->ips);
+    free(ps);
+}
+
+void cp_partitions_cleanup_signal(void) {
+    if (!live_dir[0]) return;
+    char path[PATH_MAX + 32];
+    size_t n = strlen(live_dir); /* async-signal-safe since POSIX.1-2008 */
+    if (n + 20 > sizeof path) return;
+    memcpy(path, live_dir, n);
+    for (unsigned p = 0; p < live_parts; p++) {
+        /* "/p%05u.frames" without snprintf */
+        char *q = path + n;
+        *q++ = '/';
+        *q++ = 'p';
+        char digits[12];
+        int nd = 0;
+        unsigned v = p;
+        do { digits[nd++] = (char)('0' + v % 10); v /= 10; } while (v);
+        for (int k = nd; k < 5; k++) *q++ = '0';
+        while (nd) *q++ = digits[--nd];
+        memcpy(q, ".frames", 8);
+        (void)unlink(path);
+    }
+    (void)rmdir(live_dir);
+}

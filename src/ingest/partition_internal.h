@@ -1,0 +1,59 @@
+/* partition_internal.h -- the partitioner's state, shared by partition.c
+ * (the two passes) and report/report.c (cp_report_partitioned). */
+#ifndef CLICKPATH_PARTITION_INTERNAL_H
+#define CLICKPATH_PARTITION_INTERNAL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "clickpath/partition.h"
+#include "ingest/run.h"
+
+#define MAX_PARTS 1000u /* open files at once in the second pass */
+#define FRAME_KEY(file, line) ((uint64_t)(file) << 32 | (uint32_t)(line))
+
+typedef struct ip_click {
+    int64_t ts_ms;
+    cp_str ip;
+    uint16_t file;
+    uint32_t line;
+} ip_click;
+
+struct cp_partitions {
+    cp_run *run;                   /* the first pass (the caller's) */
+    const cp_ingest_options *iopt;
+    cp_partition_options popt;
+    /* union-find: hash slots -> node; parent and key per node */
+    uint64_t *slot_key;
+    uint32_t *slot_node, slot_mask;
+    uint32_t *parent;
+    uint64_t *node_key;
+    uint32_t n_nodes, cap_nodes;
+    /* R3.1.3 */
+    cp_strings *ips;
+    ip_click *clicks;
+    size_t n_clicks, cap_clicks;
+    uint64_t *flood; /* FRAME_KEY of flood clicks, sorted */
+    size_t n_flood, flood_at;
+    int64_t max_ts;
+    bool any_event;
+    /* partitions */
+    unsigned n_parts;
+    char dir[PATH_MAX];
+    bool have_dir;
+    FILE **out;
+    uint64_t *part_events;
+    uint64_t bytes;
+    cp_run *route_run; /* the second pass */
+    bool changed;
+    int write_errno;
+};
+
+/* Closes the partition files after the second pass. */
+cp_result cp_partitions_close_files(cp_partitions *ps, cp_error *err);
+void cp_partitions_part_path(const cp_partitions *ps, unsigned p, char *buf, size_t size);
+void cp_partitions_remove_part(cp_partitions *ps, unsigned p);
+
+#endif
