@@ -17,6 +17,14 @@ ifneq ($(WERROR),)
 XCFLAGS += -Werror
 endif
 LDLIBS  := -lmicrohttpd -lxlsxwriter -lzstd -lz -lgsl -lgslcblas -lm -pthread
+# Open MPI (Debian's libopenmpi-dev) for `report --mpi`; without it src/mpi
+# builds a stub that says so.
+MPI_CFLAGS := $(shell mpicc --showme:compile 2>/dev/null)
+MPI_LIBS   := $(shell mpicc --showme:link 2>/dev/null)
+ifneq ($(MPI_LIBS),)
+CPPFLAGS += -DCP_HAVE_MPI
+LDLIBS   += $(MPI_LIBS)
+endif
 LDFLAGS += $(SAN)
 
 LIB_SRC  := $(shell find src -name '*.c' ! -path 'src/cli/*' | sort)
@@ -31,6 +39,8 @@ FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%_replay)
 
 .PHONY: all clean check check-unit check-asan check-fuzz check-e2e tests demo fuzz-run
 all: $(BUILD)/clickpath
+
+$(BUILD)/obj/src/mpi/%.o: CPPFLAGS += $(MPI_CFLAGS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -17,6 +17,7 @@ PACKAGES=(
   libcmocka-dev                         # unit test framework
   clang libclang-rt-14-dev              # clang build, sanitizers, libFuzzer
   python3                               # independent checks in the tests
+  libopenmpi-dev openmpi-bin            # report --mpi (issue 7) and its tests
 )
 
 missing=()

@@ -283,6 +283,20 @@ static char *part_text(const part_line *lines, size_t n, int part) {
     return s;
 }
 
+/* Emits a into t's output folder and checks ads.csv and the summary against
+ * the whole run's; frees a. */
+static void emit_is(cp_ads_acc *a, const tctx *t, const char *want_csv, const char *want_json) {
+    cp_summary *sum = cp_summary_new();
+    cp_error err = {0};
+    assert_int_equal(cp_ads_acc_emit(a, sum, &err), CP_OK);
+    cp_ads_acc_free(a);
+    char *csv = tctx_read(t, "ads.csv");
+    assert_string_equal(csv, want_csv);
+    assert_string_equal(cp_summary_json(sum), want_json);
+    free(csv);
+    cp_summary_free(sum);
+}
+
 static void acc_add_merges_partitions_exactly(void **state) {
     (void)state;
     /* Part 1: identities v1, v2; part 2: v3, v4 (disjoint identities,
@@ -356,33 +370,207 @@ static void acc_add_merges_partitions_exactly(void **state) {
     assert_true(tctx_json_has(sum_w, "\"spend\":1.53"));
     assert_true(tctx_json_has(sum_w, "\"sales_7d\":57.00"));
 
-    /* two partitions, part 2 first; part 2's run is gone before the emit */
+    /* two partitions, part 2 first; part 2's run is gone before the emit.
+     * Accumulators A (part 1, twice: a1, a2) and B (part 2) are made first,
+     * so every merge below works on accumulators alone. */
     tctx p1, p2;
     build(&p1, text_1);
     build(&p2, text_2);
     assert_int_equal(p1.ctx.ev->n, 7);
     assert_int_equal(p2.ctx.ev->n, 8);
+    const char *json_w = cp_summary_json(sum_w);
+    cp_ads_acc *a1 = cp_ads_acc_new(&p1.opt), *a2 = cp_ads_acc_new(&p1.opt), *b = cp_ads_acc_new(&p1.opt);
     cp_ads_acc *acc = cp_ads_acc_new(&p1.opt);
+    assert_non_null(a1);
+    assert_non_null(a2);
+    assert_non_null(b);
     assert_non_null(acc);
+    assert_int_equal(cp_ads_acc_add(a1, &p1.ctx, &err), CP_OK);
+    assert_int_equal(cp_ads_acc_add(a2, &p1.ctx, &err), CP_OK);
+    assert_int_equal(cp_ads_acc_add(b, &p2.ctx, &err), CP_OK);
     assert_int_equal(cp_ads_acc_add(acc, &p2.ctx, &err), CP_OK);
     done(&p2);
     assert_int_equal(cp_ads_acc_add(acc, &p1.ctx, &err), CP_OK);
-    cp_summary *sum_p = cp_summary_new();
-    assert_int_equal(cp_ads_acc_emit(acc, sum_p, &err), CP_OK);
-    cp_ads_acc_free(acc);
-    char *csv_p = tctx_read(&p1, "ads.csv");
-    assert_string_equal(csv_p, want);
-    assert_string_equal(cp_summary_json(sum_p), cp_summary_json(sum_w));
+    emit_is(acc, &p1, csv_w, json_w);
 
+    /* B's saved bytes, before any merge reads B */
+    cp_bytes saved_b = {0};
+    cp_ads_acc_save(b, &saved_b);
+    assert_false(saved_b.oom);
+
+    /* (1) merge(B into A) */
+    assert_int_equal(cp_ads_acc_merge(a1, b, &err), CP_OK);
+    emit_is(a1, &p1, csv_w, json_w);
+    /* from stays unchanged: it saves the same bytes */
+    cp_bytes again = {0};
+    cp_ads_acc_save(b, &again);
+    assert_int_equal(again.n, saved_b.n);
+    assert_memory_equal(again.p, saved_b.p, saved_b.n);
+    cp_bytes_free(&again);
+
+    /* (2) save(B), load, merge into A; load(save(B)) saves the same bytes */
+    cp_bytes_reader rd = cp_bytes_reader_of(saved_b.p, saved_b.n);
+    cp_ads_acc *b2 = cp_ads_acc_load(&p1.opt, &rd, &err);
+    assert_non_null(b2);
+    assert_int_equal(rd.at, saved_b.n);
+    cp_ads_acc_save(b2, &again);
+    assert_int_equal(again.n, saved_b.n);
+    assert_memory_equal(again.p, saved_b.p, saved_b.n);
+    cp_bytes_free(&again);
+    assert_int_equal(cp_ads_acc_merge(a2, b2, &err), CP_OK);
+    cp_ads_acc_free(b2);
+    emit_is(a2, &p1, csv_w, json_w);
+
+    /* (3) accumulators that never had an add(): a saved and loaded empty
+     * one, then A and B merged into a fresh one */
+    cp_ads_acc *e = cp_ads_acc_new(&p1.opt), *e0 = cp_ads_acc_new(&p1.opt);
+    assert_non_null(e);
+    assert_non_null(e0);
+    cp_bytes saved_e = {0};
+    cp_ads_acc_save(e0, &saved_e);
+    cp_ads_acc_free(e0);
+    assert_false(saved_e.oom);
+    rd = cp_bytes_reader_of(saved_e.p, saved_e.n);
+    e0 = cp_ads_acc_load(&p1.opt, &rd, &err);
+    assert_non_null(e0);
+    assert_int_equal(cp_ads_acc_merge(e, e0, &err), CP_OK);
+    cp_ads_acc_free(e0);
+    cp_bytes_free(&saved_e);
+    a1 = cp_ads_acc_new(&p1.opt);
+    assert_non_null(a1);
+    assert_int_equal(cp_ads_acc_add(a1, &p1.ctx, &err), CP_OK);
+    assert_int_equal(cp_ads_acc_merge(e, a1, &err), CP_OK);
+    assert_int_equal(cp_ads_acc_merge(e, b, &err), CP_OK);
+    emit_is(e, &p1, csv_w, json_w);
+
+    /* a merge into itself counts its partitions twice: part 1 alone has
+     * clicks L3, L5 and orders o1, o2, so 4 and 4 */
+    assert_int_equal(cp_ads_acc_merge(a1, a1, &err), CP_OK);
+    cp_summary *sum_d = cp_summary_new();
+    assert_int_equal(cp_ads_acc_emit(a1, sum_d, &err), CP_OK);
+    assert_true(tctx_json_has(sum_d, "\"clicks\":4"));
+    assert_true(tctx_json_has(sum_d, "\"orders_7d\":4"));
+    assert_true(tctx_json_has(sum_d, "\"spend\":1.82")); /* 2 x (0.01 + 0.50 + 0.40) */
+    cp_summary_free(sum_d);
+    cp_ads_acc_free(a1);
+
+    /* (4) every truncation of B's saved bytes fails cleanly */
+    for (size_t k = 0; k < saved_b.n; k++) {
+        rd = cp_bytes_reader_of(saved_b.p, k);
+        cp_error e2 = {0};
+        assert_null(cp_ads_acc_load(&p1.opt, &rd, &e2));
+        assert_int_equal(e2.code, CP_EFORMAT);
+        assert_non_null(strstr(e2.msg, "sponsored-ads"));
+    }
+
+    cp_ads_acc_free(b);
+    cp_bytes_free(&saved_b);
     free(csv_w);
-    free(csv_p);
     cp_summary_free(sum_w);
-    cp_summary_free(sum_p);
     done(&w);
     done(&p1);
     free(text_all);
     free(text_1);
     free(text_2);
+}
+
+/* Loads `len` bytes of a damaged state: NULL and CP_EFORMAT with `why` in
+ * the message. */
+static void load_fails(const tctx *t, const uint8_t *p, size_t len, const char *why) {
+    cp_bytes_reader rd = cp_bytes_reader_of(p, len);
+    cp_error err = {0};
+    cp_ads_acc *a = cp_ads_acc_load(&t->opt, &rd, &err);
+    if (a) {
+        cp_ads_acc_free(a);
+        fail_msg("loaded %zu bytes, want \"%s\"", len, why);
+    }
+    assert_int_equal(err.code, CP_EFORMAT);
+    if (!strstr(err.msg, why)) fail_msg("want \"%s\" in \"%s\"", why, err.msg);
+}
+
+static void put_le32(uint8_t *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_le64(uint8_t *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void acc_load_rejects_damaged_state(void **state) {
+    (void)state;
+    /* One placement C1/G1/K1, a bounced click on A1 (0.50) and one on A2
+     * (0.25) on 03-01: rows (whole, A1), (03-01, A1), (whole, A2), (03-01,
+     * A2) in this order.  Saved layout: tag 4, orders 8, n_pl 4 at 12,
+     * placement "C1" "G1" "K1" 3 x (4 + 2) = 18 at 16, n_rows 4 at 34, rows
+     * of 94 bytes at 38, 132, 226, 320: day 4, placement 4 (at +4), asin
+     * 4 + 2, then 10 figures at +14: impressions, clicks (+22), invalid,
+     * bounced, spend (+46), ... */
+    tctx t;
+    build(&t, HDR "2024-03-01T10:00:01Z,click,v1,,A1,C1,G1,K1,k1,0.50,,,\n"
+                  "2024-03-01T11:00:01Z,click,v2,,A2,C1,G1,K1,k2,0.25,,,\n");
+    cp_ads_acc *a = cp_ads_acc_new(&t.opt);
+    assert_non_null(a);
+    cp_error err = {0};
+    assert_int_equal(cp_ads_acc_add(a, &t.ctx, &err), CP_OK);
+    cp_bytes s = {0};
+    cp_ads_acc_save(a, &s);
+    cp_ads_acc_free(a);
+    assert_false(s.oom);
+    assert_int_equal(s.n, 38 + 4 * 94);
+    uint8_t *d = malloc(s.n);
+    assert_non_null(d);
+
+    /* intact, it loads, and emits its rows: cpc = spend, cvr 0, roas 0 */
+    cp_bytes_reader rd = cp_bytes_reader_of(s.p, s.n);
+    a = cp_ads_acc_load(&t.opt, &rd, &err);
+    assert_non_null(a);
+    cp_summary *sum = cp_summary_new();
+    assert_int_equal(cp_ads_acc_emit(a, sum, &err), CP_OK);
+    cp_ads_acc_free(a);
+    cp_summary_free(sum);
+    char *csv = tctx_read(&t, "ads.csv");
+    assert_string_equal(csv, ADS_HDR
+        ",C1,G1,K1,A1,0,1,0,1,0.50,0.00,,0.500000,,0,0,0.00,0.00,,0.000000,0.000000\n"
+        ",C1,G1,K1,A2,0,1,0,1,0.25,0.00,,0.250000,,0,0,0.00,0.00,,0.000000,0.000000\n"
+        "2024-03-01,C1,G1,K1,A1,0,1,0,1,0.50,0.00,,0.500000,,0,0,0.00,0.00,,0.000000,0.000000\n"
+        "2024-03-01,C1,G1,K1,A2,0,1,0,1,0.25,0.00,,0.250000,,0,0,0.00,0.00,,0.000000,0.000000\n");
+    free(csv);
+
+    memcpy(d, s.p, s.n);
+    d[0] ^= 1;
+    load_fails(&t, d, s.n, "not a sponsored-ads state");
+    memcpy(d, s.p, s.n);
+    put_le32(d + 12, UINT32_MAX);
+    load_fails(&t, d, s.n, "placement count exceeds the data");
+    memcpy(d, s.p, s.n);
+    put_le32(d + 34, 5); /* 5 x 92 bytes at least: more than are left */
+    load_fails(&t, d, s.n, "row count exceeds the data");
+    memcpy(d, s.p, s.n);
+    put_le32(d + 42, 1);
+    load_fails(&t, d, s.n, "placement index out of range");
+    memcpy(d, s.p, s.n);
+    put_le64(d + 38 + 22, UINT64_MAX); /* clicks -1 */
+    load_fails(&t, d, s.n, "count out of range");
+    memcpy(d, s.p, s.n);
+    memcpy(d + 132, d + 38, 4); /* row 1 takes row 0's day: the same key */
+    load_fails(&t, d, s.n, "a row twice");
+    memcpy(d, s.p, s.n);
+    /* the whole rows' spends may sum to INT64_MAX (0.25 is 250000 micros) */
+    put_le64(d + 38 + 46, (uint64_t)(INT64_MAX - 250000));
+    rd = cp_bytes_reader_of(d, s.n);
+    a = cp_ads_acc_load(&t.opt, &rd, &err);
+    assert_non_null(a);
+    cp_ads_acc_free(a);
+    put_le64(d + 226 + 46, 250001); /* but not past it */
+    load_fails(&t, d, s.n, "sums overflow");
+    memcpy(d, s.p, s.n);
+    put_le32(d + 16, 1000); /* campaign length past the end */
+    load_fails(&t, d, s.n, "truncated placement");
+    for (size_t k = 0; k < s.n; k++) load_fails(&t, s.p, k, "sponsored-ads");
+
+    free(d);
+    cp_bytes_free(&s);
+    done(&t);
 }
 
 int main(void) {
@@ -403,6 +591,7 @@ int main(void) {
         cmocka_unit_test(r6_2_r6_3_ads_csv_by_hand),
         cmocka_unit_test(r8_ads_rows_sorted_by_keys_whole_period_first),
         cmocka_unit_test(acc_add_merges_partitions_exactly),
+        cmocka_unit_test(acc_load_rejects_damaged_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

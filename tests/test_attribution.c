@@ -586,6 +586,212 @@ static void r7_partitions_add_merges_exactly(void **state) {
     done(&pb);
 }
 
+/* ---- partitions reported on separately: merge, save, load ----------------- */
+
+/* An accumulator made with opt, given part p (every one of a report is made
+ * with the same options: partial.h). */
+static cp_attribution_acc *acc_of(actx *p, const cp_report_options *opt) {
+    cp_attribution_acc *acc = cp_attribution_acc_new(opt);
+    assert_non_null(acc);
+    cp_error err = {0};
+    assert_int_equal(cp_attribution_acc_add(acc, &p->t.ctx, &err), CP_OK);
+    return acc;
+}
+
+/* Emits acc (made with dir's options), frees it; attribution.csv, and the
+ * summary's JSON and text joined into *sum_text (caller frees both). */
+static char *emit_csv(cp_attribution_acc *acc, actx *dir, char **sum_text) {
+    cp_summary *sum = cp_summary_new();
+    cp_error err = {0};
+    assert_int_equal(cp_attribution_acc_emit(acc, sum, &err), CP_OK);
+    cp_attribution_acc_free(acc);
+    const char *j = cp_summary_json(sum), *t = cp_summary_text(sum);
+    size_t n = strlen(j) + strlen(t) + 2;
+    *sum_text = malloc(n);
+    assert_non_null(*sum_text);
+    snprintf(*sum_text, n, "%s\n%s", j, t);
+    cp_summary_free(sum);
+    return tctx_read(&dir->t, "attribution.csv");
+}
+
+/* save(a) into a fresh buffer */
+static cp_bytes saved(const cp_attribution_acc *a) {
+    cp_bytes b = {0};
+    cp_attribution_acc_save(a, &b);
+    assert_false(b.oom);
+    return b;
+}
+
+/* load of the whole buffer; asserts every byte read */
+static cp_attribution_acc *reloaded(const cp_bytes *b, const cp_report_options *opt) {
+    cp_bytes_reader in = cp_bytes_reader_of(b->p, b->n);
+    cp_error err = {0};
+    cp_attribution_acc *a = cp_attribution_acc_load(opt, &in, &err);
+    assert_non_null(a);
+    assert_false(in.bad);
+    assert_int_equal(in.at, b->n);
+    return a;
+}
+
+static void merge_ok(cp_attribution_acc *into, const cp_attribution_acc *from) {
+    cp_error err = {0};
+    assert_int_equal(cp_attribution_acc_merge(into, from, &err), CP_OK);
+}
+
+static void expect_run(char *csv, char *sum, const char *want_csv, const char *want_sum) {
+    assert_string_equal(csv, want_csv);
+    assert_string_equal(sum, want_sum);
+    free(csv);
+    free(sum);
+}
+
+static void r7_partitions_merge_save_load(void **state) {
+    (void)state;
+    char text[4096];
+    actx whole, pa, pb, bare;
+    merge_text(text, sizeof text, -1);
+    build(&whole, REG, text);
+    merge_text(text, sizeof text, 0);
+    build(&pa, REG, text);
+    merge_text(text, sizeof text, 1);
+    build(&pb, REG, text);
+    build(&bare, NULL, text); /* part B without a registry */
+
+    /* the whole run (its bytes are checked by hand in the test above) */
+    char *want_sum, *want = emit_csv(acc_of(&whole, &whole.t.opt), &whole, &want_sum);
+    assert_non_null(strstr(want, "\n,tag,g1,google,search,spring,4,0,2,0,2,4,54.00,1,0.500000,0.000000,0.500000,"
+                                 "ASIN_MISMATCH;SHARED_TAG\n"));
+    assert_non_null(strstr(want, "\n,channel,,google,,,6,1,2,0,3,5,74.00,2,0.333333,0.000000,0.500000,\n"));
+    assert_non_null(strstr(want_sum, "clicks of tag g1 come from site-b.com and site-c.com"));
+    assert_non_null(strstr(want_sum, "clicks of tag g1 land on A8, the registry says A1"));
+    assert_non_null(strstr(want_sum, "clicks of tag g2 come from site-e.com and site-d.com"));
+    assert_non_null(strstr(want_sum, "7 valid clicks (1 invalid) on 4 tags (1 not in the registry)"));
+    assert_non_null(strstr(want_sum, "3 purchases (2 new to brand), sales 74.00"));
+
+    char *csv, *sum;
+    /* (1) merge(B into A) and merge(A into B); `from` is left as it was */
+    for (int k = 0; k < 2; k++) {
+        cp_attribution_acc *a = acc_of(k ? &pb : &pa, &pa.t.opt), *b = acc_of(k ? &pa : &pb, &pa.t.opt);
+        cp_bytes before = saved(b);
+        merge_ok(a, b);
+        cp_bytes after = saved(b);
+        assert_int_equal(before.n, after.n);
+        assert_memory_equal(before.p, after.p, before.n);
+        cp_bytes_free(&before);
+        cp_bytes_free(&after);
+        csv = emit_csv(a, &pa, &sum);
+        expect_run(csv, sum, want, want_sum);
+        /* b alone still emits part B alone: g1 from site-b.com, 2 clicks */
+        char *cb = emit_csv(b, &pa, &sum);
+        assert_non_null(strstr(cb, k ? "\n,tag,g1,google,search,spring,2,0,1,0,1,1,30.00,1,"
+                                     : "\n,tag,g1,google,search,spring,2,0,1,0,1,3,24.00,0,"));
+        free(cb);
+        free(sum);
+    }
+
+    /* (2) save(B), load, merge into A; and load(save(x)) emits what x does */
+    {
+        cp_attribution_acc *a = acc_of(&pa, &pa.t.opt), *b = acc_of(&pb, &pa.t.opt);
+        cp_bytes bb = saved(b);
+        cp_attribution_acc_free(b);
+        cp_attribution_acc *lb = reloaded(&bb, &pa.t.opt);
+        merge_ok(a, lb);
+        cp_attribution_acc_free(lb);
+        cp_bytes ab = saved(a);
+        csv = emit_csv(a, &pa, &sum);
+        expect_run(csv, sum, want, want_sum);
+        /* the merged state through bytes once more, and the same bytes again */
+        cp_attribution_acc *la = reloaded(&ab, &pa.t.opt);
+        cp_bytes ab2 = saved(la);
+        assert_int_equal(ab.n, ab2.n);
+        assert_memory_equal(ab.p, ab2.p, ab.n);
+        csv = emit_csv(la, &pa, &sum);
+        expect_run(csv, sum, want, want_sum);
+        cp_bytes_free(&ab);
+        cp_bytes_free(&ab2);
+
+        /* (4) every truncation of a save fails cleanly, with a message */
+        for (size_t len = 0; len < bb.n; len++) {
+            cp_bytes_reader in = cp_bytes_reader_of(bb.p, len);
+            cp_error err = {0};
+            cp_attribution_acc *x = cp_attribution_acc_load(&pa.t.opt, &in, &err);
+            if (x) fail_msg("a save cut to %zu of %zu bytes loaded", len, bb.n);
+            assert_true(err.code == CP_EFORMAT);
+            assert_non_null(strstr(err.msg, "attribution"));
+        }
+        /* damaged bytes: a load that passes emits without a crash (ASan) */
+        for (size_t at = 0; at < bb.n; at++) {
+            uint8_t *p = malloc(bb.n);
+            assert_non_null(p);
+            memcpy(p, bb.p, bb.n);
+            p[at] ^= 0xA5;
+            cp_bytes_reader in = cp_bytes_reader_of(p, bb.n);
+            cp_error err = {0};
+            cp_attribution_acc *x = cp_attribution_acc_load(&pa.t.opt, &in, &err);
+            if (x) {
+                cp_attribution_acc *y = acc_of(&pa, &pa.t.opt);
+                cp_result rc = cp_attribution_acc_merge(y, x, &err);
+                assert_true(rc == CP_OK || rc == CP_EFORMAT);
+                cp_attribution_acc_free(x);
+                free(emit_csv(y, &pa, &sum));
+                free(sum);
+            } else {
+                assert_true(err.code == CP_EFORMAT);
+            }
+            free(p);
+        }
+        cp_bytes_free(&bb);
+    }
+
+    /* (3) into accumulators that never had an add, in either order, also
+     * through bytes; an accumulator that never had an add merges as nothing */
+    for (int k = 0; k < 2; k++) {
+        cp_attribution_acc *e = cp_attribution_acc_new(&pa.t.opt), *never = cp_attribution_acc_new(&pa.t.opt);
+        assert_non_null(e);
+        assert_non_null(never);
+        cp_bytes nb = saved(never);
+        assert_int_equal(nb.n, 5); /* magic and "not ready" */
+        cp_attribution_acc *lnever = reloaded(&nb, &pa.t.opt);
+        cp_bytes_free(&nb);
+        merge_ok(e, never);
+        merge_ok(e, lnever);
+        cp_attribution_acc *a = acc_of(&pa, &pa.t.opt), *b = acc_of(&pb, &pa.t.opt);
+        merge_ok(e, k ? b : a);
+        merge_ok(e, lnever);
+        merge_ok(e, k ? a : b);
+        merge_ok(never, e); /* into `never`, which takes e's registry */
+        cp_bytes eb = saved(e);
+        cp_attribution_acc *le = reloaded(&eb, &pa.t.opt);
+        cp_bytes_free(&eb);
+        cp_attribution_acc_free(a);
+        cp_attribution_acc_free(b);
+        cp_attribution_acc_free(lnever);
+        csv = emit_csv(e, &pa, &sum);
+        expect_run(csv, sum, want, want_sum);
+        csv = emit_csv(never, &pa, &sum);
+        expect_run(csv, sum, want, want_sum);
+        csv = emit_csv(le, &pa, &sum);
+        expect_run(csv, sum, want, want_sum);
+    }
+
+    /* accumulators of two registries do not merge */
+    {
+        cp_attribution_acc *a = acc_of(&pa, &pa.t.opt), *b = acc_of(&bare, &bare.t.opt);
+        cp_error err = {0};
+        assert_int_equal(cp_attribution_acc_merge(a, b, &err), CP_EFORMAT);
+        assert_non_null(strstr(err.msg, "registries"));
+        cp_attribution_acc_free(a);
+        cp_attribution_acc_free(b);
+    }
+
+    free(want);
+    free(want_sum);
+    done(&whole);
+    done(&pa);
+    done(&pb);
+    done(&bare);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(r7_1_two_tags_in_14d_last_touch_wins),
@@ -609,6 +815,7 @@ int main(void) {
         cmocka_unit_test(r7_2_codes_joined_in_r7_2_order),
         cmocka_unit_test(r7_1_talkingdata_downloads_per_channel_match_independent_count),
         cmocka_unit_test(r7_partitions_add_merges_exactly),
+        cmocka_unit_test(r7_partitions_merge_save_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -440,6 +440,227 @@ static void acc_two_partitions_add_up_to_the_whole_run(void **state) {
     tctx_free(&w);
 }
 
+/* ---- accumulators combined: merge, save, load (partial.h) -------------- */
+
+/* A new accumulator over `out` holding the part of merge_text with the
+ * visitors in `keep` (NULL: nothing added). */
+static cp_business_acc *acc_of(tctx *out, const char *keep) {
+    cp_business_acc *a = cp_business_acc_new(&out->opt);
+    assert_non_null(a);
+    if (keep) add_part(a, keep);
+    return a;
+}
+
+/* save(a) as a fresh buffer. */
+static cp_bytes saved(const cp_business_acc *a) {
+    cp_bytes b = {0};
+    cp_business_acc_save(a, &b);
+    assert_false(b.oom);
+    assert_true(b.n > 0);
+    return b;
+}
+
+/* load() of the whole of b, which must succeed and use every byte. */
+static cp_business_acc *loaded(const tctx *out, const cp_bytes *b) {
+    cp_bytes_reader in = cp_bytes_reader_of(b->p, b->n);
+    cp_error err = {0};
+    cp_business_acc *a = cp_business_acc_load(&out->opt, &in, &err);
+    assert_non_null(a);
+    assert_false(in.bad);
+    assert_int_equal(in.at, b->n);
+    return a;
+}
+
+/* Emits a (into out's directory) and frees it; the files and summary must
+ * be MERGE_ASIN, MERGE_DAILY and the whole run's summary, byte for byte. */
+static void emits_whole_run(cp_business_acc *a, tctx *out) {
+    /* The whole run, straight from merge_text. */
+    tctx w;
+    tctx_defaults(&w, NULL);
+    tctx_build(&w, merge_text, NULL);
+    cp_summary *wsum = cp_summary_new();
+    cp_error err = {0};
+    assert_int_equal(cp_business_write(&w.ctx, wsum, &err), CP_OK);
+    char *wa = tctx_read(&w, "business_asin.csv");
+    char *wd = tctx_read(&w, "business_daily.csv");
+
+    cp_summary *sum = cp_summary_new();
+    assert_int_equal(cp_business_acc_emit(a, sum, &err), CP_OK);
+    cp_business_acc_free(a);
+    char *pa = tctx_read(out, "business_asin.csv");
+    char *pd = tctx_read(out, "business_daily.csv");
+    assert_string_equal(pa, MERGE_ASIN); /* the hand-derived figures */
+    assert_string_equal(pd, MERGE_DAILY);
+    assert_string_equal(pa, wa);
+    assert_string_equal(pd, wd);
+    assert_string_equal(cp_summary_json(sum), cp_summary_json(wsum));
+    assert_string_equal(cp_summary_text(sum), cp_summary_text(wsum));
+    assert_true(tctx_json_has(sum, "\"sessions\":5,"));
+    assert_true(tctx_json_has(sum, "\"orders\":2,\"asins\":4}"));
+    free(pa);
+    free(pd);
+    free(wa);
+    free(wd);
+    cp_summary_free(sum);
+    cp_summary_free(wsum);
+    tctx_free(&w);
+}
+
+/* The partitions of acc_two_partitions_add_up_to_the_whole_run: A = {v1,
+ * v4} and B = {v2, v3, v6} share the rows (03-01, A1), (03-02, A3) and both
+ * days; A0 only in B, and the two accumulators intern their ASINs in
+ * different orders (A: A1 A2 A3; B: A3 A1 A0), so merging by id would put
+ * figures on the wrong ASIN.  Each case in both directions. */
+static const char *const part_a = ",v1,v4,", *const part_b = ",v2,v3,v6,";
+
+static void acc_merge_of_two_partitions_is_the_whole_run(void **state) {
+    (void)state;
+    for (int flip = 0; flip < 2; flip++) {
+        tctx out;
+        tctx_defaults(&out, NULL);
+        cp_business_acc *a = acc_of(&out, flip ? part_b : part_a);
+        cp_business_acc *b = acc_of(&out, flip ? part_a : part_b);
+        cp_bytes before = saved(b);
+        cp_error err = {0};
+        assert_int_equal(cp_business_acc_merge(a, b, &err), CP_OK);
+        /* `from` unchanged: it saves the same bytes. */
+        cp_bytes after = saved(b);
+        assert_int_equal(after.n, before.n);
+        assert_memory_equal(after.p, before.p, before.n);
+        cp_bytes_free(&before);
+        cp_bytes_free(&after);
+        cp_business_acc_free(b);
+        emits_whole_run(a, &out);
+        tctx_free(&out);
+    }
+}
+
+static void acc_saved_and_loaded_partition_merges_to_the_whole_run(void **state) {
+    (void)state;
+    for (int flip = 0; flip < 2; flip++) {
+        tctx out;
+        tctx_defaults(&out, NULL);
+        cp_business_acc *a = acc_of(&out, flip ? part_b : part_a);
+        cp_business_acc *b = acc_of(&out, flip ? part_a : part_b);
+        cp_bytes buf = saved(b);
+        cp_business_acc_free(b); /* the loaded copy owns its ASIN bytes */
+        cp_business_acc *l = loaded(&out, &buf);
+        /* load(save(b)) saves the same bytes again. */
+        cp_bytes again = saved(l);
+        assert_int_equal(again.n, buf.n);
+        assert_memory_equal(again.p, buf.p, buf.n);
+        cp_bytes_free(&again);
+        cp_bytes_free(&buf);
+        cp_error err = {0};
+        assert_int_equal(cp_business_acc_merge(a, l, &err), CP_OK);
+        cp_business_acc_free(l);
+        emits_whole_run(a, &out);
+        tctx_free(&out);
+    }
+    /* A whole run saved and loaded emits the whole run. */
+    tctx out;
+    tctx_defaults(&out, NULL);
+    cp_business_acc *a = acc_of(&out, part_a);
+    add_part(a, part_b);
+    cp_bytes buf = saved(a);
+    cp_business_acc_free(a);
+    emits_whole_run(loaded(&out, &buf), &out);
+    cp_bytes_free(&buf);
+    tctx_free(&out);
+}
+
+static void acc_merge_into_an_accumulator_without_add(void **state) {
+    (void)state;
+    for (int flip = 0; flip < 2; flip++) {
+        tctx out;
+        tctx_defaults(&out, NULL);
+        cp_business_acc *a = acc_of(&out, flip ? part_b : part_a);
+        cp_business_acc *b = acc_of(&out, flip ? part_a : part_b);
+        cp_business_acc *none = acc_of(&out, NULL);
+        cp_business_acc *e = acc_of(&out, NULL);
+        cp_error err = {0};
+        /* An empty `from` adds nothing; an empty `into` takes everything. */
+        assert_int_equal(cp_business_acc_merge(a, none, &err), CP_OK);
+        assert_int_equal(cp_business_acc_merge(e, none, &err), CP_OK);
+        assert_int_equal(cp_business_acc_merge(e, a, &err), CP_OK);
+        assert_int_equal(cp_business_acc_merge(e, b, &err), CP_OK);
+        cp_business_acc_free(none);
+        cp_business_acc_free(a);
+        cp_business_acc_free(b);
+        emits_whole_run(e, &out);
+        tctx_free(&out);
+    }
+    /* An accumulator that never had an add() saves and loads as empty: its
+     * emit writes the headers and an all-zero whole-period day row. */
+    tctx out;
+    tctx_defaults(&out, NULL);
+    cp_business_acc *none = acc_of(&out, NULL);
+    cp_bytes buf = saved(none);
+    cp_business_acc_free(none);
+    cp_business_acc *l = loaded(&out, &buf);
+    cp_bytes_free(&buf);
+    cp_summary *sum = cp_summary_new();
+    cp_error err = {0};
+    assert_int_equal(cp_business_acc_emit(l, sum, &err), CP_OK);
+    cp_business_acc_free(l);
+    cp_summary_free(sum);
+    char *pa = tctx_read(&out, "business_asin.csv");
+    char *pd = tctx_read(&out, "business_daily.csv");
+    assert_string_equal(pa, ASIN_HEADER);
+    assert_string_equal(pd, DAILY_HEADER ",0,0,0,0,0,0,0,0,0,0,0.00,0\n");
+    free(pa);
+    free(pd);
+    tctx_free(&out);
+}
+
+/* load() of b->p[0..len) with byte `at` (when < len) replaced by v: NULL,
+ * CP_EFORMAT and a message. */
+static void load_fails(const tctx *out, const cp_bytes *b, size_t len, size_t at, uint8_t v) {
+    uint8_t *copy = malloc(len ? len : 1); /* exactly len: ASan sees over-reads */
+    assert_non_null(copy);
+    if (len) memcpy(copy, b->p, len);
+    if (at < len) copy[at] = v;
+    cp_bytes_reader in = cp_bytes_reader_of(copy, len);
+    cp_error err = {0};
+    cp_business_acc *l = cp_business_acc_load(&out->opt, &in, &err);
+    assert_null(l);
+    assert_int_equal(err.code, CP_EFORMAT);
+    assert_true(strstr(err.msg, "damaged business report state") != NULL);
+    free(copy);
+}
+
+static void acc_load_of_damaged_state_fails_cleanly(void **state) {
+    (void)state;
+    tctx out;
+    tctx_defaults(&out, NULL);
+    cp_business_acc *a = acc_of(&out, part_b);
+    cp_bytes buf = saved(a);
+    cp_business_acc_free(a);
+    /* Layout of B's state: magic 4, n_str 4, "A3" "A1" "A0" 3 x (4 + 2)
+     * (B's first-seen order), n_rows 8, 3 rows x 104 ((03-01, A1),
+     * (03-02, A0), (03-02, A3); L9 is unloaded, L10 a click), n_days 8,
+     * 2 days x 84. */
+    size_t n_rows_at = 4 + 4 + 3 * 6, n_days_at = n_rows_at + 8 + 3 * 104;
+    assert_memory_equal(buf.p + 8, "\2\0\0\0A3\2\0\0\0A1\2\0\0\0A0", 18);
+    assert_int_equal(buf.n, n_days_at + 8 + 2 * 84);
+    /* Every truncation. */
+    for (size_t len = 0; len < buf.n; len++) load_fails(&out, &buf, len, SIZE_MAX, 0);
+    /* Another magic; counts past the bytes left (n_str, n_rows, n_days); an
+     * ASIN id past n_str (the first row's id, after its day); a negative
+     * session count (the first row's first session figure's top byte). */
+    load_fails(&out, &buf, buf.n, 0, 'X');
+    load_fails(&out, &buf, buf.n, 4, 0xff);
+    load_fails(&out, &buf, buf.n, n_rows_at + 7, 0x01);
+    load_fails(&out, &buf, buf.n, n_days_at, 0x03);
+    load_fails(&out, &buf, buf.n, n_rows_at + 8 + 4, 9);
+    load_fails(&out, &buf, buf.n, n_rows_at + 8 + 8 + 7, 0x80);
+    /* The undamaged bytes still load. */
+    cp_business_acc *l = loaded(&out, &buf);
+    cp_business_acc_free(l);
+    cp_bytes_free(&buf);
+    tctx_free(&out);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(r4_4_asin_session_dated_by_its_first_page_view_across_midnight),
@@ -449,6 +670,10 @@ int main(void) {
         cmocka_unit_test(r9_1_decomposition_on_store_day),
         cmocka_unit_test(r9_1_click_in_open_session_invalid_and_repeat_landing),
         cmocka_unit_test(acc_two_partitions_add_up_to_the_whole_run),
+        cmocka_unit_test(acc_merge_of_two_partitions_is_the_whole_run),
+        cmocka_unit_test(acc_saved_and_loaded_partition_merges_to_the_whole_run),
+        cmocka_unit_test(acc_merge_into_an_accumulator_without_add),
+        cmocka_unit_test(acc_load_of_damaged_state_fails_cleanly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -654,6 +654,103 @@ static void merge_opt(cp_report_options *opt, char *dir) {
     opt->as_of_ms = ts_of("2024-04-01T00:00:00Z");
 }
 
+/* An accumulator given one part (odd: customers with an odd number). */
+static cp_customers_acc *acc_of_part(const cp_report_options *opt, int odd) {
+    cp_customers_acc *a = cp_customers_acc_new(opt);
+    assert_non_null(a);
+    char *text = merge_part(odd);
+    staged part;
+    staged_load(&part, text, opt);
+    cp_error err = {0};
+    assert_int_equal(cp_customers_acc_add(a, &part.ctx, &err), CP_OK);
+    staged_free(&part); /* the accumulator keeps nothing of the partition */
+    free(text);
+    return a;
+}
+
+/* The whole run of merge_text through cp_customers_write, into dir. */
+static cp_summary *whole_run(char *dir, cp_report_options *opt) {
+    merge_opt(opt, dir);
+    staged whole;
+    staged_load(&whole, merge_text, opt);
+    cp_summary *sum = cp_summary_new();
+    cp_error err = {0};
+    assert_int_equal(cp_customers_write(&whole.ctx, sum, &err), CP_OK);
+    staged_free(&whole);
+    return sum;
+}
+
+/* save(a) then load: a new accumulator that has read every byte. */
+static cp_customers_acc *save_load(const cp_customers_acc *a, const cp_report_options *opt) {
+    cp_bytes b = {0};
+    cp_customers_acc_save(a, &b);
+    assert_false(b.oom);
+    cp_bytes_reader r = cp_bytes_reader_of(b.p, b.n);
+    cp_error err = {0};
+    cp_customers_acc *l = cp_customers_acc_load(opt, &r, &err);
+    assert_non_null(l);
+    assert_false(r.bad);
+    assert_int_equal(r.at, b.n);
+    cp_bytes_free(&b);
+    return l;
+}
+
+/* Emits a into its options' out_dir and checks every file and the summary
+ * against the whole run's, then the values worked out by hand over both
+ * parts.  Frees a. */
+static void emit_and_check(cp_customers_acc *a, const char *dir, const char *whole_dir, cp_summary *wsum) {
+    cp_error err = {0};
+    cp_summary *psum = cp_summary_new();
+    assert_int_equal(cp_customers_acc_emit(a, psum, &err), CP_OK);
+    cp_customers_acc_free(a);
+
+    static const char *const files[] = {"customers.csv", "segments.csv", "pareto.csv",
+                                        "cohorts.csv", "cohorts_histogram.csv", "feedback.csv",
+                                        "cac.csv", "clv_model.json"};
+    for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
+        char *w = slurp(whole_dir, files[k]), *p = slurp(dir, files[k]);
+        assert_string_equal(p, w);
+        free(w);
+        free(p);
+    }
+    assert_string_equal(cp_summary_json(psum), cp_summary_json(wsum));
+    assert_string_equal(cp_summary_text(psum), cp_summary_text(wsum));
+    cp_summary_free(psum);
+
+    /* real values, worked out by hand over both parts */
+    char *text = slurp(dir, "customers.csv");
+    int lines = 0;
+    for (const char *q = text; *q; q++) lines += *q == '\n';
+    assert_int_equal(lines, 1 + 14);
+    free(text);
+    /* c02 (part B): last purchase 6th of 14 (rank 5 -> 2), 3 orders ranks
+     * 8..10 (rank 8 -> 3), net 28.56 5th (rank 4 -> 2) */
+    assert_string_equal(cell(dir, "customers.csv", "c02", "rfm", (char[256]){0}, 256), "232");
+    assert_string_equal(cell(dir, "customers.csv", "c07", "rfm", (char[256]){0}, 256), "555");
+    assert_string_equal(cell(dir, "customers.csv", "c04", "segment", (char[256]){0}, 256), "churn_risk");
+    /* top ceil(14 / 5) = 3 by GMV: c11 100.62 + c07 74.94 (A) + c10 62.80 (B) */
+    assert_string_equal(cell(dir, "segments.csv", "pareto_top20", "gmv", (char[256]){0}, 256), "238.36");
+    assert_string_equal(cell(dir, "segments.csv", "churn_risk", "customers", (char[256]){0}, 256), "4");
+    /* cohort 2024-02: c11, c13 (A), c12, c14 (B); c12 never came back */
+    text = slurp(dir, "cohorts.csv");
+    assert_non_null(strstr(text, "\n2024-02,4,4,3,0.750000,0,0,,0,0,\n"));
+    free(text);
+    /* C1: 3 impressions at 0.10 + clicks 1.50 (c01), 2.00 (c05), 0.75 (c02) */
+    text = slurp(dir, "cac.csv");
+    assert_non_null(strstr(text, "\nsponsored,campaign,C1,4.55,3,1.516667\n"));
+    free(text);
+    /* 34 orders up to as-of (c14's third is after it), negative: c01's 2 and c05's 1 */
+    text = slurp(dir, "feedback.csv");
+    assert_non_null(strstr(text, "\naccount,,34,4,2,0.058824\n"));
+    free(text);
+    text = slurp(dir, "clv_model.json");
+    assert_non_null(strstr(text, "\"fitted\": true"));
+    assert_true(json_number(text, "{", "customers_fitted") == 14);
+    assert_true(json_number(text, "{", "repeat_customers") == 11);
+    assert_non_null(strstr(text, "\"gamma_gamma\": {"));
+    free(text);
+}
+
 /* add() of two partitions (disjoint identities), then emit(), writes the
  * same bytes as the whole run through cp_customers_write: the ranks,
  * segments, Pareto, cohorts, the CLV fit, feedback and cac are over every
@@ -662,18 +759,11 @@ static void partial_two_partitions_merge_exactly(void **state) {
     (void)state;
     char whole_dir[] = "/tmp/cp_customers_XXXXXX", parts_dir[] = "/tmp/cp_customers_XXXXXX";
     cp_report_options wopt, popt;
-    merge_opt(&wopt, whole_dir);
+    cp_summary *wsum = whole_run(whole_dir, &wopt);
     merge_opt(&popt, parts_dir);
-    cp_error err = {0};
-
-    staged whole;
-    staged_load(&whole, merge_text, &wopt);
-    cp_summary *wsum = cp_summary_new();
-    assert_int_equal(cp_customers_write(&whole.ctx, wsum, &err), CP_OK);
-    staged_free(&whole);
-
     cp_customers_acc *acc = cp_customers_acc_new(&popt);
     assert_non_null(acc);
+    cp_error err = {0};
     for (int odd = 1; odd >= 0; odd--) {
         char *text = merge_part(odd);
         staged part;
@@ -682,58 +772,145 @@ static void partial_two_partitions_merge_exactly(void **state) {
         staged_free(&part); /* the accumulator keeps nothing of the partition */
         free(text);
     }
-    cp_summary *psum = cp_summary_new();
-    assert_int_equal(cp_customers_acc_emit(acc, psum, &err), CP_OK);
-    cp_customers_acc_free(acc);
-
-    static const char *const files[] = {"customers.csv", "segments.csv", "pareto.csv",
-                                        "cohorts.csv", "cohorts_histogram.csv", "feedback.csv",
-                                        "cac.csv", "clv_model.json"};
-    for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
-        char *w = slurp(whole_dir, files[k]), *p = slurp(parts_dir, files[k]);
-        assert_string_equal(p, w);
-        free(w);
-        free(p);
-    }
-    assert_string_equal(cp_summary_json(psum), cp_summary_json(wsum));
-    assert_string_equal(cp_summary_text(psum), cp_summary_text(wsum));
+    emit_and_check(acc, parts_dir, whole_dir, wsum);
     cp_summary_free(wsum);
-    cp_summary_free(psum);
-
-    /* real values, worked out by hand over both parts */
-    char *text = slurp(parts_dir, "customers.csv");
-    int lines = 0;
-    for (const char *q = text; *q; q++) lines += *q == '\n';
-    assert_int_equal(lines, 1 + 14);
-    free(text);
-    /* c02 (part B): last purchase 6th of 14 (rank 5 -> 2), 3 orders ranks
-     * 8..10 (rank 8 -> 3), net 28.56 5th (rank 4 -> 2) */
-    assert_string_equal(cell(parts_dir, "customers.csv", "c02", "rfm", (char[256]){0}, 256), "232");
-    assert_string_equal(cell(parts_dir, "customers.csv", "c07", "rfm", (char[256]){0}, 256), "555");
-    assert_string_equal(cell(parts_dir, "customers.csv", "c04", "segment", (char[256]){0}, 256), "churn_risk");
-    /* top ceil(14 / 5) = 3 by GMV: c11 100.62 + c07 74.94 (A) + c10 62.80 (B) */
-    assert_string_equal(cell(parts_dir, "segments.csv", "pareto_top20", "gmv", (char[256]){0}, 256), "238.36");
-    assert_string_equal(cell(parts_dir, "segments.csv", "churn_risk", "customers", (char[256]){0}, 256), "4");
-    /* cohort 2024-02: c11, c13 (A), c12, c14 (B); c12 never came back */
-    text = slurp(parts_dir, "cohorts.csv");
-    assert_non_null(strstr(text, "\n2024-02,4,4,3,0.750000,0,0,,0,0,\n"));
-    free(text);
-    /* C1: 3 impressions at 0.10 + clicks 1.50 (c01), 2.00 (c05), 0.75 (c02) */
-    text = slurp(parts_dir, "cac.csv");
-    assert_non_null(strstr(text, "\nsponsored,campaign,C1,4.55,3,1.516667\n"));
-    free(text);
-    /* 34 orders up to as-of (c14's third is after it), negative: c01's 2 and c05's 1 */
-    text = slurp(parts_dir, "feedback.csv");
-    assert_non_null(strstr(text, "\naccount,,34,4,2,0.058824\n"));
-    free(text);
-    text = slurp(parts_dir, "clv_model.json");
-    assert_non_null(strstr(text, "\"fitted\": true"));
-    assert_true(json_number(text, "{", "customers_fitted") == 14);
-    assert_true(json_number(text, "{", "repeat_customers") == 11);
-    assert_non_null(strstr(text, "\"gamma_gamma\": {"));
-    free(text);
     cp_test_remove_dir(whole_dir);
     cp_test_remove_dir(parts_dir);
+}
+
+/* The parts reported on separately and combined: (1) merge(B into A);
+ * (2) B saved, loaded and merged into A; (3) a fresh accumulator that never
+ * had an add() given A then B, and one loaded from the save of a fresh one
+ * given B then A (either order).  Each emits exactly the whole run, and the
+ * parts are unchanged by being merged from (B is merged twice). */
+static void partial_accumulators_combine_exactly(void **state) {
+    (void)state;
+    char whole_dir[] = "/tmp/cp_customers_XXXXXX";
+    char dirs[4][sizeof "/tmp/cp_customers_XXXXXX"];
+    cp_report_options wopt, popt[4];
+    cp_summary *wsum = whole_run(whole_dir, &wopt);
+    for (int k = 0; k < 4; k++) {
+        snprintf(dirs[k], sizeof dirs[k], "/tmp/cp_customers_XXXXXX");
+        merge_opt(&popt[k], dirs[k]);
+    }
+    cp_error err = {0};
+
+    /* (1) */
+    cp_customers_acc *a = acc_of_part(&popt[0], 1), *b = acc_of_part(&popt[0], 0);
+    assert_int_equal(cp_customers_acc_merge(a, b, &err), CP_OK);
+    emit_and_check(a, dirs[0], whole_dir, wsum);
+
+    /* (2): b (already merged from once) through bytes */
+    a = acc_of_part(&popt[1], 1);
+    cp_customers_acc *bl = save_load(b, &popt[1]);
+    assert_int_equal(cp_customers_acc_merge(a, bl, &err), CP_OK);
+    cp_customers_acc_free(bl);
+    emit_and_check(a, dirs[1], whole_dir, wsum);
+    cp_customers_acc_free(b);
+
+    /* (3) a fresh accumulator */
+    a = acc_of_part(&popt[2], 1);
+    b = acc_of_part(&popt[2], 0);
+    cp_customers_acc *e = cp_customers_acc_new(&popt[2]);
+    assert_non_null(e);
+    assert_int_equal(cp_customers_acc_merge(e, a, &err), CP_OK);
+    assert_int_equal(cp_customers_acc_merge(e, b, &err), CP_OK);
+    emit_and_check(e, dirs[2], whole_dir, wsum);
+
+    /* ... and a loaded one that had no add(), B first */
+    cp_customers_acc *fresh = cp_customers_acc_new(&popt[3]);
+    assert_non_null(fresh);
+    e = save_load(fresh, &popt[3]);
+    cp_customers_acc_free(fresh);
+    assert_int_equal(cp_customers_acc_merge(e, b, &err), CP_OK);
+    assert_int_equal(cp_customers_acc_merge(e, a, &err), CP_OK);
+    /* a customer on both sides: refused, nothing changed */
+    err = (cp_error){0};
+    assert_int_equal(cp_customers_acc_merge(e, b, &err), CP_EUSAGE);
+    assert_non_null(strstr(err.msg, "in both accumulators"));
+    cp_customers_acc_free(a);
+    cp_customers_acc_free(b);
+    emit_and_check(e, dirs[3], whole_dir, wsum);
+
+    cp_summary_free(wsum);
+    cp_test_remove_dir(whole_dir);
+    for (int k = 0; k < 4; k++) cp_test_remove_dir(dirs[k]);
+}
+
+/* (4) load() of a damaged save fails cleanly: every truncation (CP_EFORMAT
+ * within the customers' own part, some failure in feedback's and cac's
+ * parts after it), a wrong tag, a customer's figures out of order, and a
+ * count of customers beyond the bytes. */
+static void partial_load_of_damaged_state_fails(void **state) {
+    (void)state;
+    char dir[] = "/tmp/cp_customers_XXXXXX";
+    cp_report_options opt;
+    merge_opt(&opt, dir);
+    cp_customers_acc *a = acc_of_part(&opt, 1);
+    cp_bytes b = {0};
+    cp_customers_acc_save(a, &b);
+    assert_false(b.oom);
+    /* 4 tag + 4 version + 1 + 8 + 8 + 4 + 8 count; then per customer a
+     * 4-byte length, "c01" and 133 bytes of figures */
+    const size_t head = 37, one = 4 + 3 + 4 + 8 * 10 + 4 + 4 + 8 + 8 + 4, own = head + 7 * one;
+    assert_true(b.n > own);
+    for (size_t len = 0; len < b.n; len++) {
+        cp_bytes_reader r = cp_bytes_reader_of(b.p, len);
+        cp_error err = {0};
+        assert_null(cp_customers_acc_load(&opt, &r, &err));
+        assert_int_not_equal(err.code, CP_OK);
+        assert_true(err.msg[0] != 0);
+        if (len < own) assert_int_equal(err.code, CP_EFORMAT);
+    }
+    uint8_t *copy = malloc(b.n);
+    assert_non_null(copy);
+    /* tag */
+    memcpy(copy, b.p, b.n);
+    copy[0] ^= 1;
+    cp_bytes_reader r = cp_bytes_reader_of(copy, b.n);
+    cp_error err = {0};
+    assert_null(cp_customers_acc_load(&opt, &r, &err));
+    assert_int_equal(err.code, CP_EFORMAT);
+    /* the first customer's last purchase (after id and first_row, first_ts)
+     * set before its first */
+    memcpy(copy, b.p, b.n);
+    memset(copy + head + 4 + 3 + 4 + 8, 0, 8);
+    r = cp_bytes_reader_of(copy, b.n);
+    assert_null(cp_customers_acc_load(&opt, &r, &err));
+    assert_int_equal(err.code, CP_EFORMAT);
+    assert_non_null(strstr(err.msg, "figures"));
+    /* the count of customers */
+    memcpy(copy, b.p, b.n);
+    copy[head - 1] = 0x7f;
+    r = cp_bytes_reader_of(copy, b.n);
+    assert_null(cp_customers_acc_load(&opt, &r, &err));
+    assert_int_equal(err.code, CP_EFORMAT);
+    /* any one byte of the header or the first customer flipped: refused,
+     * or loaded into something emit() takes (ASan/UBSan-clean either way) */
+    for (size_t k = 0; k < head + one; k++) {
+        memcpy(copy, b.p, b.n);
+        copy[k] ^= 0xff;
+        r = cp_bytes_reader_of(copy, b.n);
+        cp_customers_acc *l = cp_customers_acc_load(&opt, &r, &err);
+        if (!l) {
+            assert_int_not_equal(err.code, CP_OK);
+            continue;
+        }
+        cp_summary *sum = cp_summary_new();
+        (void)cp_customers_acc_emit(l, sum, &err);
+        cp_summary_free(sum);
+        cp_customers_acc_free(l);
+    }
+    /* and the undamaged bytes load */
+    r = cp_bytes_reader_of(b.p, b.n);
+    cp_customers_acc *l = cp_customers_acc_load(&opt, &r, &err);
+    assert_non_null(l);
+    assert_int_equal(r.at, b.n);
+    cp_customers_acc_free(l);
+    free(copy);
+    cp_bytes_free(&b);
+    cp_customers_acc_free(a);
+    cp_test_remove_dir(dir);
 }
 
 int main(void) {
@@ -752,6 +929,8 @@ int main(void) {
         cmocka_unit_test(r10_5_cdnow_through_the_column_mapping),
         cmocka_unit_test(r10_1_online_retail_returns_match_independent_totals),
         cmocka_unit_test(partial_two_partitions_merge_exactly),
+        cmocka_unit_test(partial_accumulators_combine_exactly),
+        cmocka_unit_test(partial_load_of_damaged_state_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

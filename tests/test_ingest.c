@@ -727,6 +727,77 @@ static void pipeline_with_frequent_quoted_line_ends(void **state) {
     for (int t = 0; t < N_RUNS; t++) cp_run_free(runs[t]);
 }
 
+/* --mpi stripes (cp_ingest_options.stripe_*): the processes' stripes of one
+ * input hold every record exactly once, each at its own line, rejects and
+ * blank lines included, for any thread count and block size. */
+static void stripes_share_the_records(void **state) {
+    (void)state;
+    size_t cap = 1u << 18, len = 0;
+    char *text = malloc(cap);
+    len += (size_t)snprintf(text + len, cap - len, HDR);
+    for (int i = 0; len + 512 < cap; i++) {
+        if (i % 3 == 0)
+            len += (size_t)snprintf(text + len, cap - len,
+                                    "2024-03-01T12:00:%02dZ,page_view,v%d,,A1,,,,,,,,,,\"two\nlines %d\"\n", i % 60, i % 50, i);
+        else if (i % 17 == 0)
+            len += (size_t)snprintf(text + len, cap - len, "not a time,purchase,v1,,A1,,,,1,1.5,,,,o%d,\n\n", i);
+        else
+            len += (size_t)snprintf(text + len, cap - len, "2024-03-%02dT%02d:00:00Z,purchase,v%d,,A%d,,,,%d,1.5,,,,o%d,\"UA %d\"\n",
+                                    1 + i % 28, i % 24, i % 1000, i % 7, 1 + i % 3, i, i % 5);
+    }
+    cp_ingest_options whole_o = {.threads = 1};
+    cp_run *whole = load_text(text, &whole_o);
+    const cp_events *we = cp_run_events(whole);
+    size_t n_in;
+    const cp_input_stats *wi = cp_run_inputs(whole, &n_in);
+    assert_true(cp_run_rejected(whole) > 100);
+    assert_true(wi[0].blank_lines > 100);
+    size_t n_phys = 2; /* physical lines, quoted line ends included */
+    for (size_t i = 0; i < len; i++) n_phys += text[i] == '\n';
+    uint8_t *seen = calloc(n_phys, 1); /* by line: 1 event, 2 reject */
+    static const unsigned shifts[] = {6, 12};
+    for (unsigned count = 2; count <= 3; count++)
+        for (size_t si = 0; si < 2; si++)
+            for (unsigned threads = 1; threads <= 2; threads++) {
+                memset(seen, 0, n_phys);
+                uint64_t lines = 0, accepted = 0, rejected = 0, blank = 0;
+                for (unsigned r = 0; r < count; r++) {
+                    cp_ingest_options o = {.threads = threads, .parallel_min_bytes = 4096, .block_bytes = 16384,
+                                           .stripe_count = count, .stripe_index = r, .stripe_shift = shifts[si]};
+                    cp_run *run = load_text(text, &o);
+                    const cp_events *e = cp_run_events(run);
+                    for (size_t i = 0; i < e->n; i++) {
+                        assert_int_equal(seen[e->line[i]], 0);
+                        seen[e->line[i]] = 1;
+                    }
+                    size_t nr;
+                    const cp_reject *rj = cp_run_rejects(run, &nr);
+                    for (size_t i = 0; i < nr; i++) {
+                        assert_int_equal(seen[rj[i].line], 0);
+                        seen[rj[i].line] = 2;
+                    }
+                    const cp_input_stats *in = cp_run_inputs(run, &n_in);
+                    lines += in[0].lines;
+                    accepted += in[0].accepted;
+                    rejected += in[0].rejected;
+                    blank += in[0].blank_lines;
+                    if (shifts[si] == 6) assert_true(e->n > 0 && e->n < we->n); /* a real share */
+                    cp_run_free(run);
+                }
+                assert_int_equal(lines, wi[0].lines);
+                assert_int_equal(accepted, wi[0].accepted);
+                assert_int_equal(rejected, wi[0].rejected);
+                assert_int_equal(blank, wi[0].blank_lines);
+                for (size_t i = 0; i < we->n; i++) assert_int_equal(seen[we->line[i]], 1);
+                size_t nr;
+                const cp_reject *rj = cp_run_rejects(whole, &nr);
+                for (size_t i = 0; i < nr; i++) assert_int_equal(seen[rj[i].line], 2);
+            }
+    free(seen);
+    free(text);
+    cp_run_free(whole);
+}
+
 /* cp_run_load_buffer: the same checks on bytes in memory (the collector's
  * request bodies), named in rejects by the given name. */
 static void load_buffer_same_as_file(void **state) {
@@ -778,6 +849,7 @@ int main(void) {
         cmocka_unit_test(zstd_read_ahead_same_as_direct),
         cmocka_unit_test(threads_give_identical_results),
         cmocka_unit_test(pipeline_with_frequent_quoted_line_ends),
+        cmocka_unit_test(stripes_share_the_records),
         cmocka_unit_test(load_buffer_same_as_file),
         cmocka_unit_test(real_online_retail_loads),
         cmocka_unit_test(real_cdnow_loads),

@@ -3,6 +3,11 @@
  * of disjoint identities, then emit(), writes the same bytes as one run over
  * all their lines.
  *
+ * Round 2: the accumulators of A and B made separately and combined --
+ * merge(B into A), merge of a saved and loaded B, merges into an accumulator
+ * that never had an add() -- write the whole run's bytes too, and loads of
+ * damaged saved states fail cleanly.
+ *
  * The runs come from one buffer: the whole run reads every line, each part
  * reads the same buffer with the other part's lines blanked, so every event
  * keeps its line number.  The parts intern their strings in another order
@@ -13,6 +18,7 @@
 #include "clickpath/report.h"
 #include "testutil.h"
 #include "customers/customers.h"
+#include "util/bytes.h"
 #include "util/values.h"
 
 typedef struct line {
@@ -254,11 +260,414 @@ static void empty_accumulators_emit_headers(void **state) {
     fx_free(&f);
 }
 
+/* ---- round 2: merge, save, load ------------------------------------------ */
+
+/* The whole run's file `name` in dir[0] (written by the one-call writer)
+ * equals `expected`; returns it. */
+static char *whole_file(const fx *f, const char *name, const char *expected) {
+    char *text = file_in(f->dir[0], name);
+    assert_non_null(text);
+    assert_string_equal(text, expected);
+    return text;
+}
+
+/* dir[k]/name equals the whole run's bytes. */
+static void assert_same(const fx *f, int k, const char *name, const char *whole) {
+    char *text = file_in(f->dir[k], name);
+    assert_non_null(text);
+    assert_string_equal(text, whole);
+    free(text);
+}
+
+static cp_feedback_acc *feedback_of(const cp_report_options *opt, char which) {
+    cp_error err = {0};
+    cp_feedback_acc *a = cp_feedback_acc_new(opt);
+    assert_non_null(a);
+    part p;
+    part_load(&p, which, opt);
+    assert_int_equal(cp_feedback_acc_add(a, &p.ctx, &err), CP_OK);
+    part_free(&p);
+    return a;
+}
+
+static cp_cac_acc *cac_of(const cp_report_options *opt, char which) {
+    cp_error err = {0};
+    cp_cac_acc *a = cp_cac_acc_new(opt);
+    assert_non_null(a);
+    part p;
+    part_load(&p, which, opt);
+    assert_int_equal(cp_cac_acc_add(a, &p.ctx, &p.ct, &err), CP_OK);
+    part_free(&p);
+    return a;
+}
+
+/* save() into a fresh buffer (never short of memory here). */
+static cp_bytes feedback_saved(const cp_feedback_acc *a) {
+    cp_bytes b = {0};
+    cp_feedback_acc_save(a, &b);
+    assert_false(b.oom);
+    assert_true(b.n > 0);
+    return b;
+}
+
+static cp_bytes cac_saved(const cp_cac_acc *a) {
+    cp_bytes b = {0};
+    cp_cac_acc_save(a, &b);
+    assert_false(b.oom);
+    assert_true(b.n > 0);
+    return b;
+}
+
+static void assert_bytes_equal(const cp_bytes *x, const cp_bytes *y) {
+    assert_int_equal(x->n, y->n);
+    assert_memory_equal(x->p, y->p, x->n);
+}
+
+static void feedback_emit_into(cp_feedback_acc *a, int64_t want_num, int64_t want_den) {
+    cp_error err = {0};
+    int64_t num = -1, den = -1;
+    assert_int_equal(cp_feedback_acc_emit(a, &num, &den, &err), CP_OK);
+    assert_int_equal(num, want_num);
+    assert_int_equal(den, want_den);
+}
+
+static void r10_6_feedback_merge_save_load(void **state) {
+    (void)state;
+    fx f;
+    fx_init(&f);
+    cp_error err = {0};
+    part whole;
+    part_load(&whole, 0, &f.opt[0]);
+    int64_t num = 0, den = 0;
+    assert_int_equal(cp_feedback_write(&whole.ctx, &num, &den, &err), CP_OK);
+    part_free(&whole);
+    char *want = whole_file(&f, "feedback.csv", FEEDBACK);
+
+    /* (1) merge(B into A); B unchanged (its saved bytes are the same after) */
+    cp_feedback_acc *a = feedback_of(&f.opt[1], 'A'), *b = feedback_of(&f.opt[1], 'B');
+    cp_bytes b_before = feedback_saved(b);
+    assert_int_equal(cp_feedback_acc_merge(a, b, &err), CP_OK);
+    cp_bytes b_after = feedback_saved(b);
+    assert_bytes_equal(&b_before, &b_after);
+    feedback_emit_into(a, 2, 6);
+    assert_same(&f, 1, "feedback.csv", want);
+    /* load(save(merged)) emits the same bytes and saves the same bytes */
+    cp_bytes merged = feedback_saved(a);
+    cp_bytes_reader in = cp_bytes_reader_of(merged.p, merged.n);
+    cp_feedback_acc *m = cp_feedback_acc_load(&f.opt[2], &in, &err);
+    assert_non_null(m);
+    assert_false(in.bad);
+    assert_int_equal(in.at, merged.n);
+    cp_bytes again = feedback_saved(m);
+    assert_bytes_equal(&merged, &again);
+    feedback_emit_into(m, 2, 6);
+    assert_same(&f, 2, "feedback.csv", want);
+    cp_feedback_acc_free(m);
+    cp_bytes_free(&again);
+    cp_bytes_free(&merged);
+    cp_bytes_free(&b_after);
+    cp_feedback_acc_free(a);
+
+    /* (2) save(B), load, merge into a fresh A */
+    a = feedback_of(&f.opt[1], 'A');
+    in = cp_bytes_reader_of(b_before.p, b_before.n);
+    cp_feedback_acc *lb = cp_feedback_acc_load(&f.opt[1], &in, &err);
+    assert_non_null(lb);
+    assert_int_equal(in.at, b_before.n);
+    assert_int_equal(cp_feedback_acc_merge(a, lb, &err), CP_OK);
+    cp_feedback_acc_free(lb);
+    feedback_emit_into(a, 2, 6);
+    assert_same(&f, 1, "feedback.csv", want);
+
+    /* (3) an accumulator that never had an add(): empty.merge(A), empty.merge(B) */
+    cp_feedback_acc *a_only = feedback_of(&f.opt[2], 'A');
+    cp_feedback_acc *e = cp_feedback_acc_new(&f.opt[2]);
+    assert_non_null(e);
+    assert_int_equal(cp_feedback_acc_merge(e, a_only, &err), CP_OK);
+    assert_int_equal(cp_feedback_acc_merge(e, b, &err), CP_OK);
+    /* merging an empty one changes nothing */
+    cp_feedback_acc *e2 = cp_feedback_acc_new(&f.opt[2]);
+    assert_non_null(e2);
+    assert_int_equal(cp_feedback_acc_merge(e, e2, &err), CP_OK);
+    cp_feedback_acc_free(e2);
+    feedback_emit_into(e, 2, 6);
+    assert_same(&f, 2, "feedback.csv", want);
+    cp_feedback_acc_free(e);
+    cp_feedback_acc_free(a_only);
+
+    /* (4) every truncation of a saved state fails cleanly, with a message */
+    for (size_t len = 0; len < b_before.n; len++) {
+        cp_error e4 = {0};
+        in = cp_bytes_reader_of(b_before.p, len);
+        assert_null(cp_feedback_acc_load(&f.opt[1], &in, &e4));
+        assert_true(in.bad);
+        assert_int_equal(e4.code, CP_EFORMAT);
+        assert_non_null(strstr(e4.msg, "feedback"));
+    }
+    cp_bytes_free(&b_before);
+    cp_feedback_acc_free(a);
+    cp_feedback_acc_free(b);
+    free(want);
+    fx_free(&f);
+}
+
+/* Damaged states the length checks do not catch: another tag, counts that
+ * cannot be (more negative than with feedback), an ASIN twice, a row count
+ * larger than the bytes, sums that would overflow. */
+static void feedback_load_rejects_damage(void **state) {
+    (void)state;
+    fx f;
+    fx_init(&f);
+    static const struct {
+        uint32_t magic;
+        int64_t acct[3];
+        uint64_t n_rows;
+        int64_t rows[2][3];
+        const char *asin[2];
+        const char *why;
+    } cases[] = {
+        {0x42464351, {1, 1, 1}, 0, {{0}}, {0}, "tag"},
+        {0x42464350, {1, 1, 2}, 0, {{0}}, {0}, "account"},
+        {0x42464350, {1, 2, 0}, 0, {{0}}, {0}, "account"},
+        {0x42464350, {-1, -1, -1}, 0, {{0}}, {0}, "account"},
+        {0x42464350, {2, 1, 0}, 1, {{1, 0, 1}}, {"X1"}, "ASIN row"},
+        {0x42464350, {2, 1, 0}, 1, {{1, 0, 0}}, {""}, "without an ASIN"},
+        {0x42464350, {2, 1, 0}, 2, {{1, 0, 0}, {1, 1, 0}}, {"X1", "X1"}, "twice"},
+        {0x42464350, {2, 1, 0}, 1000, {{1, 0, 0}}, {"X1"}, "more ASIN rows"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        cp_bytes b = {0};
+        cp_bytes_u32(&b, cases[c].magic);
+        for (int k = 0; k < 3; k++) cp_bytes_i64(&b, cases[c].acct[k]);
+        cp_bytes_u64(&b, cases[c].n_rows);
+        for (uint64_t r = 0; r < cases[c].n_rows && r < 2; r++) {
+            if (!cases[c].asin[r]) break;
+            cp_bytes_str(&b, cases[c].asin[r], strlen(cases[c].asin[r]));
+            for (int k = 0; k < 3; k++) cp_bytes_i64(&b, cases[c].rows[r][k]);
+        }
+        cp_error err = {0};
+        cp_bytes_reader in = cp_bytes_reader_of(b.p, b.n);
+        assert_null(cp_feedback_acc_load(&f.opt[0], &in, &err));
+        assert_int_equal(err.code, CP_EFORMAT);
+        if (!strstr(err.msg, cases[c].why)) fail_msg("case %zu: %s", c, err.msg);
+        cp_bytes_free(&b);
+    }
+    /* two states whose sums overflow: merge fails, no undefined behaviour */
+    cp_bytes b = {0};
+    cp_bytes_u32(&b, 0x42464350);
+    for (int k = 0; k < 3; k++) cp_bytes_i64(&b, INT64_MAX - 1);
+    cp_bytes_u64(&b, 0);
+    cp_error err = {0};
+    cp_bytes_reader in = cp_bytes_reader_of(b.p, b.n);
+    cp_feedback_acc *x = cp_feedback_acc_load(&f.opt[0], &in, &err);
+    assert_non_null(x);
+    in = cp_bytes_reader_of(b.p, b.n);
+    cp_feedback_acc *y = cp_feedback_acc_load(&f.opt[0], &in, &err);
+    assert_non_null(y);
+    assert_int_equal(cp_feedback_acc_merge(x, y, &err), CP_EFORMAT);
+    assert_non_null(strstr(err.msg, "overflow"));
+    cp_feedback_acc_free(x);
+    cp_feedback_acc_free(y);
+    cp_bytes_free(&b);
+    fx_free(&f);
+}
+
+static void r10_4_cac_merge_save_load(void **state) {
+    (void)state;
+    fx f;
+    fx_init(&f);
+    cp_error err = {0};
+    part whole;
+    part_load(&whole, 0, &f.opt[0]);
+    assert_int_equal(cp_cac_write(&whole.ctx, &whole.ct, &err), CP_OK);
+    part_free(&whole);
+    char *want = whole_file(&f, "cac.csv", CAC);
+
+    /* (1) merge(B into A); B unchanged */
+    cp_cac_acc *a = cac_of(&f.opt[1], 'A'), *b = cac_of(&f.opt[1], 'B');
+    cp_bytes b_before = cac_saved(b);
+    assert_int_equal(cp_cac_acc_merge(a, b, &err), CP_OK);
+    cp_bytes b_after = cac_saved(b);
+    assert_bytes_equal(&b_before, &b_after);
+    cp_bytes_free(&b_after);
+    assert_int_equal(cp_cac_acc_emit(a, &err), CP_OK);
+    assert_same(&f, 1, "cac.csv", want);
+    cp_bytes merged = cac_saved(a);
+    cp_cac_acc_free(a);
+
+    /* (2) save(B), load, merge into a fresh A; and B into A's loaded state */
+    a = cac_of(&f.opt[2], 'A');
+    cp_bytes_reader in = cp_bytes_reader_of(b_before.p, b_before.n);
+    cp_cac_acc *lb = cp_cac_acc_load(&f.opt[2], &in, &err);
+    assert_non_null(lb);
+    assert_int_equal(in.at, b_before.n);
+    assert_int_equal(cp_cac_acc_merge(a, lb, &err), CP_OK);
+    cp_cac_acc_free(lb);
+    assert_int_equal(cp_cac_acc_emit(a, &err), CP_OK);
+    assert_same(&f, 2, "cac.csv", want);
+    cp_cac_acc_free(a);
+
+    /* (3) an accumulator that never had an add(): empty.merge(A), empty.merge(B) */
+    cp_cac_acc *a_only = cac_of(&f.opt[1], 'A');
+    cp_cac_acc *e = cp_cac_acc_new(&f.opt[1]);
+    assert_non_null(e);
+    assert_int_equal(cp_cac_acc_merge(e, a_only, &err), CP_OK);
+    assert_int_equal(cp_cac_acc_merge(e, b, &err), CP_OK);
+    assert_int_equal(cp_cac_acc_emit(e, &err), CP_OK);
+    assert_same(&f, 1, "cac.csv", want);
+    cp_cac_acc_free(e);
+    /* ... and an add() after a merge into an empty one (the registry is read
+     * then): empty.merge(B), add(A) */
+    e = cp_cac_acc_new(&f.opt[2]);
+    assert_non_null(e);
+    assert_int_equal(cp_cac_acc_merge(e, b, &err), CP_OK);
+    part p;
+    part_load(&p, 'A', &f.opt[2]);
+    assert_int_equal(cp_cac_acc_add(e, &p.ctx, &p.ct, &err), CP_OK);
+    part_free(&p);
+    assert_int_equal(cp_cac_acc_emit(e, &err), CP_OK);
+    assert_same(&f, 2, "cac.csv", want);
+    cp_cac_acc_free(e);
+    cp_cac_acc_free(a_only);
+
+    /* the saved state holds whether the registry was read: with the registry
+     * file gone, the loaded merged state still emits the whole run, while an
+     * accumulator without any partition fails as the whole-run writer does */
+    unlink(f.reg_path);
+    in = cp_bytes_reader_of(merged.p, merged.n);
+    cp_cac_acc *m = cp_cac_acc_load(&f.opt[1], &in, &err);
+    assert_non_null(m);
+    assert_int_equal(in.at, merged.n);
+    cp_bytes again = cac_saved(m);
+    assert_bytes_equal(&merged, &again);
+    cp_bytes_free(&again);
+    assert_int_equal(cp_cac_acc_emit(m, &err), CP_OK);
+    assert_same(&f, 1, "cac.csv", want);
+    cp_cac_acc_free(m);
+    cp_cac_acc *none = cp_cac_acc_new(&f.opt[1]);
+    assert_non_null(none);
+    cp_bytes saved_none = cac_saved(none);
+    cp_cac_acc_free(none);
+    in = cp_bytes_reader_of(saved_none.p, saved_none.n);
+    none = cp_cac_acc_load(&f.opt[1], &in, &err);
+    assert_non_null(none);
+    assert_int_equal(cp_cac_acc_emit(none, &err), CP_EIO);
+    cp_cac_acc_free(none);
+    cp_bytes_free(&saved_none);
+
+    /* (4) every truncation of a saved state fails cleanly, with a message */
+    for (size_t len = 0; len < merged.n; len++) {
+        cp_error e4 = {0};
+        in = cp_bytes_reader_of(merged.p, len);
+        assert_null(cp_cac_acc_load(&f.opt[1], &in, &e4));
+        assert_true(in.bad);
+        assert_int_equal(e4.code, CP_EFORMAT);
+        assert_non_null(strstr(e4.msg, "cac"));
+    }
+    cp_bytes_free(&merged);
+    cp_bytes_free(&b_before);
+    cp_cac_acc_free(b);
+    free(want);
+    fx_free(&f);
+}
+
+/* One sponsored row and one pair row, as save() writes them. */
+static cp_bytes cac_state(uint32_t magic, uint8_t reg_ok, uint64_t n_camps, const char *camp, int64_t nc,
+                          uint64_t n_pairs, const char *pair_camp, const char *pair_chan, int64_t spend) {
+    cp_bytes b = {0};
+    cp_bytes_u32(&b, magic);
+    cp_bytes_u8(&b, reg_ok);
+    cp_bytes_u64(&b, n_camps);
+    for (uint64_t k = 0; k < n_camps && k < 2; k++) {
+        cp_bytes_str(&b, camp, strlen(camp));
+        cp_bytes_i64(&b, spend);
+        cp_bytes_i64(&b, nc);
+    }
+    cp_bytes_u64(&b, n_pairs);
+    for (uint64_t k = 0; k < n_pairs && k < 2; k++) {
+        cp_bytes_str(&b, pair_camp, strlen(pair_camp));
+        cp_bytes_str(&b, pair_chan, strlen(pair_chan));
+        cp_bytes_i64(&b, spend);
+        cp_bytes_i64(&b, nc);
+    }
+    assert_false(b.oom);
+    return b;
+}
+
+static void cac_load_rejects_damage(void **state) {
+    (void)state;
+    fx f;
+    fx_init(&f);
+    static const struct {
+        uint32_t magic;
+        uint8_t reg_ok;
+        uint64_t n_camps;
+        int64_t nc;
+        uint64_t n_pairs;
+        const char *pair_camp;
+        const char *why;
+    } cases[] = {
+        {0x43414351, 1, 1, 1, 1, "spring", "tag"},
+        {0x43414350, 2, 1, 1, 1, "spring", "flag"},
+        {0x43414350, 1, 1, -1, 0, "spring", "negative"},
+        {0x43414350, 1, 2, 1, 0, "spring", "twice"},   /* C1 twice */
+        {0x43414350, 1, 1, 0, 2, "spring", "twice"},   /* (spring, google) twice */
+        {0x43414350, 1, 1, 0, 2, "", "twice"},         /* (empty, google) twice */
+        {0x43414350, 1, 500, 0, 0, "spring", "more rows"},
+        {0x43414350, 1, 1, 0, 500, "spring", "more rows"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        cp_bytes b = cac_state(cases[c].magic, cases[c].reg_ok, cases[c].n_camps, "C1", cases[c].nc,
+                               cases[c].n_pairs, cases[c].pair_camp, "google", 100);
+        cp_error err = {0};
+        cp_bytes_reader in = cp_bytes_reader_of(b.p, b.n);
+        assert_null(cp_cac_acc_load(&f.opt[0], &in, &err));
+        assert_int_equal(err.code, CP_EFORMAT);
+        if (!strstr(err.msg, cases[c].why)) fail_msg("case %zu: %s", c, err.msg);
+        cp_bytes_free(&b);
+    }
+    /* a well-formed state emits its rows, by content */
+    cp_bytes b = cac_state(0x43414350, 1, 1, "C1", 2, 1, "spring", "google", 1500000);
+    cp_error err = {0};
+    cp_bytes_reader in = cp_bytes_reader_of(b.p, b.n);
+    cp_cac_acc *x = cp_cac_acc_load(&f.opt[0], &in, &err);
+    assert_non_null(x);
+    assert_int_equal(cp_cac_acc_emit(x, &err), CP_OK);
+    char *text = file_in(f.dir[0], "cac.csv");
+    assert_string_equal(text, "source,level,key,spend,new_customers,cac\n"
+                              "sponsored,campaign,C1,1.50,2,0.750000\n"
+                              "sponsored,channel,sponsored,1.50,2,0.750000\n"
+                              "external,campaign,spring,1.50,2,0.750000\n"
+                              "external,channel,google,1.50,2,0.750000\n");
+    free(text);
+    cp_cac_acc_free(x);
+    cp_bytes_free(&b);
+    /* sums that overflow: merge fails; emit of extreme counts wraps, no UB */
+    b = cac_state(0x43414350, 1, 1, "C1", INT64_MAX, 1, "spring", "google", INT64_MAX);
+    in = cp_bytes_reader_of(b.p, b.n);
+    x = cp_cac_acc_load(&f.opt[0], &in, &err);
+    assert_non_null(x);
+    in = cp_bytes_reader_of(b.p, b.n);
+    cp_cac_acc *y = cp_cac_acc_load(&f.opt[0], &in, &err);
+    assert_non_null(y);
+    assert_int_equal(cp_cac_acc_emit(y, &err), CP_OK);
+    assert_int_equal(cp_cac_acc_merge(x, y, &err), CP_EFORMAT);
+    assert_non_null(strstr(err.msg, "overflow"));
+    cp_cac_acc_free(x);
+    cp_cac_acc_free(y);
+    cp_bytes_free(&b);
+    fx_free(&f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(r10_6_feedback_add_merges_partitions),
         cmocka_unit_test(r10_4_cac_add_merges_partitions),
         cmocka_unit_test(empty_accumulators_emit_headers),
+        cmocka_unit_test(r10_6_feedback_merge_save_load),
+        cmocka_unit_test(feedback_load_rejects_damage),
+        cmocka_unit_test(r10_4_cac_merge_save_load),
+        cmocka_unit_test(cac_load_rejects_damage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

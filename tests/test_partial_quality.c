@@ -6,7 +6,11 @@
  * The whole run reads EVENTS; each part reads the same text with the other
  * part's lines blanked (blank lines are skipped by ingest), so every event
  * keeps its file and line.  Part A holds identities a1, a2, a3 (and the
- * impression), part B b1, b2, b3: disjoint components, distinct addresses. */
+ * impression), part B b1, b2, b3: disjoint components, distinct addresses.
+ *
+ * The second test combines accumulators of the parts made separately
+ * (merge, and save + load as between the ranks of --mpi) and checks that
+ * damaged saved bytes fail cleanly. */
 #include "clickpath/events.h"
 #include "clickpath/report.h"
 #include "testutil.h"
@@ -193,9 +197,326 @@ static void partial_quality_and_diagnostics_merge_exactly(void **state) {
     tctx_free(&b);
 }
 
+/* ---- merge, save, load (combining accumulators of separate partitions) ---- */
+
+typedef struct accs {
+    cp_quality_acc *q;
+    cp_diagnostics_acc *d;
+} accs;
+
+static accs accs_new(const cp_report_options *opt) {
+    accs x = {cp_quality_acc_new(opt), cp_diagnostics_acc_new(opt)};
+    assert_non_null(x.q);
+    assert_non_null(x.d);
+    return x;
+}
+
+/* Fresh accumulators given one part. */
+static accs accs_of(const cp_report_options *opt, tctx *part) {
+    accs x = accs_new(opt);
+    cp_error err = {0};
+    assert_int_equal(cp_quality_acc_add(x.q, &part->ctx, &err), CP_OK);
+    assert_int_equal(cp_diagnostics_acc_add(x.d, &part->ctx, &err), CP_OK);
+    return x;
+}
+
+static void accs_merge(accs *into, const accs *from) {
+    cp_error err = {0};
+    assert_int_equal(cp_quality_acc_merge(into->q, from->q, &err), CP_OK);
+    assert_int_equal(cp_diagnostics_acc_merge(into->d, from->d, &err), CP_OK);
+}
+
+/* Both states, one after the other, in one buffer. */
+static cp_bytes accs_save(const accs *x) {
+    cp_bytes b = {0};
+    cp_quality_acc_save(x->q, &b);
+    cp_diagnostics_acc_save(x->d, &b);
+    assert_false(b.oom);
+    return b;
+}
+
+static accs accs_load(const cp_report_options *opt, const cp_bytes *b) {
+    cp_error err = {0};
+    cp_bytes_reader r = cp_bytes_reader_of(b->p, b->n);
+    accs x = {cp_quality_acc_load(opt, &r, &err), NULL};
+    assert_non_null(x.q);
+    x.d = cp_diagnostics_acc_load(opt, &r, &err);
+    assert_non_null(x.d);
+    assert_false(r.bad);
+    assert_int_equal(r.at, b->n); /* each load reads exactly its own state */
+    return x;
+}
+
+static void accs_free(accs *x) {
+    cp_quality_acc_free(x->q);
+    cp_diagnostics_acc_free(x->d);
+}
+
+/* A run's two files and summary. */
+typedef struct outs {
+    char *inv, *diag;
+    cp_summary *sum;
+} outs;
+
+static void outs_free(outs *o) {
+    free(o->inv);
+    free(o->diag);
+    cp_summary_free(o->sum);
+}
+
+/* Emits x into m's directory (x was made with m's opt) and frees x. */
+static outs emit(tctx *m, accs *x) {
+    cp_error err = {0};
+    outs o = {.sum = cp_summary_new()};
+    assert_non_null(o.sum);
+    assert_int_equal(cp_quality_acc_emit(x->q, o.sum, &err), CP_OK);
+    assert_int_equal(cp_diagnostics_acc_emit(x->d, o.sum, &err), CP_OK);
+    accs_free(x);
+    o.inv = tctx_read(m, "invalid_clicks.csv");
+    o.diag = tctx_read(m, "diagnostics.csv");
+    assert_non_null(o.inv);
+    assert_non_null(o.diag);
+    return o;
+}
+
+static void expect_same(outs *got, const outs *want) {
+    assert_string_equal(got->inv, want->inv);
+    assert_string_equal(got->diag, want->diag);
+    assert_string_equal(cp_summary_json(got->sum), cp_summary_json(want->sum));
+    assert_string_equal(cp_summary_text(got->sum), cp_summary_text(want->sum));
+    outs_free(got);
+}
+
+static void partial_quality_and_diagnostics_combine(void **state) {
+    (void)state;
+    tctx whole, a, b, m;
+    tctx_defaults(&whole, NULL);
+    tctx_defaults(&a, NULL);
+    tctx_defaults(&b, NULL);
+    tctx_defaults(&m, NULL);
+    build(&whole, 0);
+    build(&a, 'A');
+    build(&b, 'B');
+    const cp_report_options *opt = &m.opt;
+
+    /* The whole run, and B alone, through new + add + emit. */
+    accs wx = accs_of(opt, &whole);
+    outs w = emit(&m, &wx);
+    accs bx = accs_of(opt, &b);
+    outs wb = emit(&m, &bx);
+    /* The hand-derived figures of the first test, again: the whole run. */
+    assert_true(has_line(w.inv, "events.csv,6,2024-03-01T01:00:00.000Z,b1,198.51.100.7,tag:t1,duplicate"));
+    assert_true(has_line(w.inv, "events.csv,13,2024-03-02T00:00:00.000Z,b3,198.51.100.9,tag:t4,bot"));
+    assert_true(tctx_json_has(w.sum, "\"clicks\":8,\"valid_clicks\":3,\"invalid_clicks\":5,"));
+    assert_true(tctx_json_has(w.sum, "\"invalid_cost\":0.92,\"spend\":1.60,\"bounced_clicks\":2,"));
+    assert_true(has_line(w.diag, "account,sessions,3,3 sessions = 1 sponsored + 1 external + 1 organic"));
+    assert_true(has_line(w.diag, "external,invalid_clicks_bot,3,"));
+    /* B alone: L10, L6, L13 invalid (bot, duplicate, bot); valid L3. */
+    assert_string_equal(wb.inv,
+                        "file,line,ts,identity,ip,target,reason\n"
+                        "events.csv,10,2024-03-01T00:50:00.000Z,b2,198.51.100.8,tag:t3,bot\n"
+                        "events.csv,6,2024-03-01T01:00:00.000Z,b1,198.51.100.7,tag:t1,duplicate\n"
+                        "events.csv,13,2024-03-02T00:00:00.000Z,b3,198.51.100.9,tag:t4,bot\n");
+    assert_true(tctx_json_has(wb.sum, "\"clicks\":4,\"valid_clicks\":1,\"invalid_clicks\":3,"));
+
+    /* (1) merge(B into A) == whole; B unchanged by it (same saved bytes, and
+     * it still emits B alone). */
+    for (int order = 0; order < 2; order++) {
+        accs ax = accs_of(opt, &a);
+        bx = accs_of(opt, &b);
+        accs *into = order ? &bx : &ax, *from = order ? &ax : &bx;
+        cp_bytes before = accs_save(from);
+        accs_merge(into, from);
+        cp_bytes after = accs_save(from);
+        assert_int_equal(before.n, after.n);
+        assert_memory_equal(before.p, after.p, before.n);
+        cp_bytes_free(&before);
+        cp_bytes_free(&after);
+        outs got = emit(&m, into);
+        expect_same(&got, &w);
+        if (order == 0) {
+            got = emit(&m, from);
+            expect_same(&got, &wb);
+        } else {
+            accs_free(from);
+        }
+    }
+
+    /* (2) save(B), load, merge into A == whole; load(save(B)) alone == B. */
+    {
+        bx = accs_of(opt, &b);
+        cp_bytes saved = accs_save(&bx);
+        accs_free(&bx);
+        accs lx = accs_load(opt, &saved);
+        outs got = emit(&m, &lx);
+        expect_same(&got, &wb);
+        accs ax = accs_of(opt, &a);
+        lx = accs_load(opt, &saved);
+        accs_merge(&ax, &lx);
+        accs_free(&lx);
+        got = emit(&m, &ax);
+        expect_same(&got, &w);
+        /* A merged state saves and loads whole too: (A + B) round trip, and
+         * a loaded state that is then given more by add(). */
+        ax = accs_of(opt, &a);
+        lx = accs_load(opt, &saved);
+        accs_merge(&ax, &lx);
+        accs_free(&lx);
+        cp_bytes both = accs_save(&ax);
+        accs_free(&ax);
+        lx = accs_load(opt, &both);
+        got = emit(&m, &lx);
+        expect_same(&got, &w);
+        cp_bytes_free(&both);
+        lx = accs_load(opt, &saved);
+        cp_error err = {0};
+        assert_int_equal(cp_quality_acc_add(lx.q, &a.ctx, &err), CP_OK);
+        assert_int_equal(cp_diagnostics_acc_add(lx.d, &a.ctx, &err), CP_OK);
+        got = emit(&m, &lx);
+        expect_same(&got, &w);
+        cp_bytes_free(&saved);
+    }
+
+    /* (3) a fresh accumulator that never had an add, given A then B (and B
+     * then A, and through save/load of the empty state): the input list and
+     * ua_rule_on come from the parts. */
+    for (int order = 0; order < 3; order++) {
+        accs ex = accs_new(opt);
+        if (order == 2) {
+            cp_bytes e = accs_save(&ex);
+            accs_free(&ex);
+            ex = accs_load(opt, &e);
+            cp_bytes_free(&e);
+        }
+        accs ax = accs_of(opt, &a);
+        bx = accs_of(opt, &b);
+        accs empty = accs_new(opt);
+        accs_merge(&ex, order == 1 ? &bx : &ax);
+        accs_merge(&ex, &empty); /* merging nothing changes nothing */
+        accs_merge(&ex, order == 1 ? &ax : &bx);
+        accs_free(&empty);
+        accs_free(&ax);
+        accs_free(&bx);
+        outs got = emit(&m, &ex);
+        expect_same(&got, &w);
+    }
+    /* An empty accumulator merged into a full one leaves it as it was. */
+    {
+        accs ax = accs_of(opt, &whole);
+        accs ex = accs_new(opt);
+        accs_merge(&ax, &ex);
+        accs_free(&ex);
+        outs got = emit(&m, &ax);
+        expect_same(&got, &w);
+    }
+
+    /* (4) damaged bytes: every truncation of a saved state fails cleanly
+     * with CP_EFORMAT; every single-byte change either fails the same way or
+     * loads a state that emits without fault. */
+    {
+        accs ax = accs_of(opt, &whole);
+        cp_bytes qs = {0}, ds = {0};
+        cp_quality_acc_save(ax.q, &qs);
+        cp_diagnostics_acc_save(ax.d, &ds);
+        accs_free(&ax);
+        assert_false(qs.oom);
+        assert_false(ds.oom);
+        for (size_t n = 0; n < qs.n; n++) {
+            cp_error err = {0};
+            cp_bytes_reader r = cp_bytes_reader_of(qs.p, n);
+            assert_null(cp_quality_acc_load(opt, &r, &err));
+            assert_int_equal(err.code, CP_EFORMAT);
+            assert_true(strlen(err.msg) > 0);
+        }
+        for (size_t n = 0; n < ds.n; n++) {
+            cp_error err = {0};
+            cp_bytes_reader r = cp_bytes_reader_of(ds.p, n);
+            assert_null(cp_diagnostics_acc_load(opt, &r, &err));
+            assert_int_equal(err.code, CP_EFORMAT);
+        }
+        /* A count far beyond the data: the input count, the 8 bytes right
+         * after the counts, the money sums and the ua flag. */
+        size_t at_inputs = 4 + 4 + 8 + 8 * CP_N_CLICK_STATUS + 8 * 3 + 8 * 2 + 1;
+        uint8_t *c = malloc(qs.n);
+        assert_non_null(c);
+        memcpy(c, qs.p, qs.n);
+        memset(c + at_inputs, 0xff, 8);
+        {
+            cp_error err = {0};
+            cp_bytes_reader r = cp_bytes_reader_of(c, qs.n);
+            assert_null(cp_quality_acc_load(opt, &r, &err));
+            assert_int_equal(err.code, CP_EFORMAT);
+        }
+        const cp_bytes *sv[2] = {&qs, &ds};
+        for (int k = 0; k < 2; k++) {
+            const cp_bytes *s = sv[k];
+            uint8_t *d = malloc(s->n);
+            assert_non_null(d);
+            for (size_t i = 0; i < s->n; i++) {
+                for (int flip = 0; flip < 3; flip++) {
+                    static const uint8_t xr[] = {0x01, 0x80, 0xff};
+                    memcpy(d, s->p, s->n);
+                    d[i] ^= xr[flip];
+                    cp_error err = {0};
+                    cp_bytes_reader r = cp_bytes_reader_of(d, s->n);
+                    accs x = {NULL, NULL};
+                    if (k == 0) x.q = cp_quality_acc_load(opt, &r, &err);
+                    else x.d = cp_diagnostics_acc_load(opt, &r, &err);
+                    if (!x.q && !x.d) { assert_int_equal(err.code, CP_EFORMAT); continue; }
+                    /* Loaded: it must merge, emit and save without fault. */
+                    accs y = accs_of(opt, &a);
+                    cp_summary *sum = cp_summary_new();
+                    assert_non_null(sum);
+                    cp_bytes again = {0};
+                    if (x.q) {
+                        cp_result rc = cp_quality_acc_merge(y.q, x.q, &err);
+                        assert_true(rc == CP_OK || rc == CP_EFORMAT);
+                        cp_quality_acc_save(y.q, &again);
+                        assert_int_equal(cp_quality_acc_emit(x.q, sum, &err), CP_OK);
+                    } else {
+                        cp_result rc = cp_diagnostics_acc_merge(y.d, x.d, &err);
+                        assert_true(rc == CP_OK || rc == CP_EFORMAT);
+                        cp_diagnostics_acc_save(y.d, &again);
+                        assert_int_equal(cp_diagnostics_acc_emit(x.d, sum, &err), CP_OK);
+                    }
+                    cp_bytes_free(&again);
+                    cp_summary_free(sum);
+                    accs_free(&x);
+                    accs_free(&y);
+                }
+            }
+            free(d);
+        }
+        free(c);
+        cp_bytes_free(&qs);
+        cp_bytes_free(&ds);
+    }
+    /* Bytes that are not a saved state at all. */
+    {
+        cp_error err = {0};
+        cp_bytes_reader r = cp_bytes_reader_of("clickpath", 9);
+        assert_null(cp_quality_acc_load(opt, &r, &err));
+        assert_int_equal(err.code, CP_EFORMAT);
+        r = cp_bytes_reader_of("clickpath", 9);
+        assert_null(cp_diagnostics_acc_load(opt, &r, &err));
+        assert_int_equal(err.code, CP_EFORMAT);
+        r = cp_bytes_reader_of(NULL, 0);
+        assert_null(cp_diagnostics_acc_load(opt, &r, &err));
+        assert_int_equal(err.code, CP_EFORMAT);
+    }
+
+    outs_free(&w);
+    outs_free(&wb);
+    tctx_free(&whole);
+    tctx_free(&a);
+    tctx_free(&b);
+    tctx_free(&m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(partial_quality_and_diagnostics_merge_exactly),
+        cmocka_unit_test(partial_quality_and_diagnostics_combine),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

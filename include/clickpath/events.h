@@ -193,6 +193,12 @@ typedef struct cp_ingest_options {
     size_t block_bytes;     /* input is read and parsed in blocks of this
                              * size (at least 64); 0 = 8 MiB (tests set it small to run
                              * many blocks through the parsing pipeline) */
+    /* --mpi: with stripe_count > 1, a record is parsed only when the offset of
+     * its first byte in the input (after decompression), shifted right by
+     * stripe_shift (0 = 20: stripes of 1 MiB), is stripe_index modulo
+     * stripe_count; the others are skipped, not counted anywhere, so that
+     * stripe_count processes each take their share of one input. */
+    unsigned stripe_count, stripe_index, stripe_shift;
     /* Called now and then while loading (bytes read after decompression of
      * the current input); may be NULL.  Called from the loading thread. */
     void (*on_progress)(void *user, const char *path, uint64_t bytes_read);

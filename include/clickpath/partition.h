@@ -28,6 +28,8 @@
 #ifndef CLICKPATH_PARTITION_H
 #define CLICKPATH_PARTITION_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "clickpath/events.h"
@@ -62,7 +64,20 @@ cp_result cp_partitions_route(cp_partitions *ps, const char *path, cp_error *err
 /* Every report, into ropt->out_dir, as cp_report_all would write it for the
  * whole run. */
 cp_result cp_report_partitioned(cp_partitions *ps, const cp_report_options *ropt, cp_summary *sum, cp_error *err);
+/* `mpirun -np N clickpath report --mpi`: the whole partitioned report with
+ * the partitions shared among the N ranks (docs/scale.md): run is a new
+ * run, which becomes the first pass over paths (every rank reads every
+ * input; the second pass only its stripes); the report goes to
+ * ropt->out_dir from rank 0 only (*is_root), the same bytes as one process
+ * writes.  Initialises and finalises MPI.  A rank that fails takes every
+ * rank down (MPI_Abort) after printing its error.  Returns CP_EUSAGE when
+ * built without MPI. */
+cp_result cp_report_mpi(cp_run *run, char *const *paths, size_t n_paths, const cp_ingest_options *iopt,
+                        const cp_partition_options *popt, const cp_report_options *ropt, cp_summary *sum,
+                        bool *is_root, cp_error *err);
 unsigned cp_partitions_count(const cp_partitions *ps);
+/* Bytes the partitioner holds across the passes (components, floods). */
+uint64_t cp_partitions_aux_bytes(const cp_partitions *ps);
 /* Bytes of partition files written (after the second pass). */
 uint64_t cp_partitions_bytes(const cp_partitions *ps);
 void cp_partitions_free(cp_partitions *ps); /* removes the files; accepts NULL */

@@ -37,6 +37,11 @@
  * keyword and ASIN bytes), orders included -- an order never spans
  * partitions, so per-partition distinct counts add up.  cp_ads_acc_emit
  * sorts, computes the ratios and writes; cp_ads_write is new + add + emit.
+ * Nothing is captured from a partition (emit needs only opt), so
+ * cp_ads_acc_merge adds the other accumulator's rows by content just as add
+ * does, and cp_ads_acc_save / cp_ads_acc_load write and read the strings
+ * and rows (load checks counts against the bytes left, indices, duplicate
+ * keys and ranges, and fails with CP_EFORMAT).
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -381,8 +386,9 @@ typedef struct asin_map {
     cp_str part, acc;
 } asin_map;
 
-/* Adds the partition's rows (t, placements pl) to the accumulator's. */
-static bool merge_rows(cp_ads_acc *a, const cp_report_ctx *ctx, const cp_placement *pl, size_t n_pl,
+/* Adds rows t (placements pl, strings str: a partition's or another
+ * accumulator's; t is not a->rows) to the accumulator's, keyed by content. */
+static bool merge_rows(cp_ads_acc *a, const cp_strings *str, const cp_placement *pl, size_t n_pl,
                        const cp_rowmap *t) {
     uint32_t *pl_map = calloc(n_pl + 1, sizeof *pl_map); /* acc placement + 1, 0 = not yet */
     cp_rowmap am;
@@ -394,9 +400,9 @@ static bool merge_rows(cp_ads_acc *a, const cp_report_ctx *ctx, const cp_placeme
         const ad_row *x = &rows[i];
         uint32_t p = x->placement;
         if (!pl_map[p]) {
-            cp_str c = copy_str(a, ctx->str, pl[p].campaign, &bad);
-            cp_str g = copy_str(a, ctx->str, pl[p].ad_group, &bad);
-            cp_str k = copy_str(a, ctx->str, pl[p].keyword, &bad);
+            cp_str c = copy_str(a, str, pl[p].campaign, &bad);
+            cp_str g = copy_str(a, str, pl[p].ad_group, &bad);
+            cp_str k = copy_str(a, str, pl[p].keyword, &bad);
             uint32_t q = bad ? CP_ROWMAP_OOM : cp_rowmap_get(&a->pl, c, g, k, NULL);
             if (q == CP_ROWMAP_OOM) { ok = false; break; }
             pl_map[p] = q + 1;
@@ -406,7 +412,7 @@ static bool merge_rows(cp_ads_acc *a, const cp_report_ctx *ctx, const cp_placeme
         if (m == CP_ROWMAP_OOM) { ok = false; break; }
         asin_map *e = CP_ROWMAP_AT(&am, asin_map, m);
         if (created) {
-            e->acc = copy_str(a, ctx->str, x->asin, &bad);
+            e->acc = copy_str(a, str, x->asin, &bad);
             if (bad) { ok = false; break; }
         }
         uint32_t j = cp_rowmap_get(&a->rows, (uint32_t)x->day, pl_map[p] - 1, e->acc, NULL);
@@ -502,13 +508,157 @@ cp_result cp_ads_acc_add(cp_ads_acc *a, cp_report_ctx *ctx, cp_error *err) {
     qsort(orders, n_orders, sizeof *orders, u64_cmp);
     for (size_t i = 0; i < n_orders; i++)
         if (i == 0 || orders[i] != orders[i - 1]) a->orders++;
-    if (!merge_rows(a, ctx, pl, n_pl, &t)) rc = oom(err);
+    if (!merge_rows(a, ctx->str, pl, n_pl, &t)) rc = oom(err);
 out:
     cp_rowmap_free(&t);
     ct_free(&ct);
     free(pairs);
     free(orders);
     return rc;
+}
+
+/* ---- merge, save, load (partial.h) ----------------------------------------- */
+
+cp_result cp_ads_acc_merge(cp_ads_acc *into, const cp_ads_acc *from, cp_error *err) {
+    if (into == from) { /* from's partitions a second time: every sum doubles */
+        for (size_t i = 0; i < into->rows.n; i++) {
+            ad_row *y = CP_ROWMAP_AT(&into->rows, ad_row, i), x = *y;
+            add_row(y, &x);
+            y->orders += x.orders;
+        }
+        into->orders *= 2;
+        return CP_OK;
+    }
+    /* rows keyed by content, as add() does: from's ids are its own */
+    if (!merge_rows(into, from->str, from->pl.rows, from->pl.n, &from->rows)) return oom(err);
+    into->orders += from->orders;
+    return CP_OK;
+}
+
+/* The saved state (little-endian, util/bytes.h):
+ *   u32 ADS_TAG, i64 orders,
+ *   u32 n_pl, n_pl x (str campaign, str ad_group, str keyword),
+ *   u32 n_rows, n_rows x (i32 day, u32 placement < n_pl, str asin,
+ *     i64 impressions, clicks, invalid_clicks, bounced_clicks, spend,
+ *     invalid_cost, orders, units, sales, adv_sales).
+ * Placements and rows in their index order, so a load rebuilds the same
+ * maps.  opt is not saved: load() is given the same one. */
+#define ADS_TAG UINT32_C(0x31534441) /* "ADS1" */
+#define PL_MIN_BYTES (3 * 4)
+#define ROW_MIN_BYTES (3 * 4 + 10 * 8)
+/* Counts a load accepts: far above any run, and low enough that emit's
+ * clicks * 10^6 cannot overflow. */
+#define COUNT_MAX (INT64_C(1) << 40)
+
+static void put_sid(cp_bytes *out, const cp_strings *str, cp_str id) {
+    size_t len;
+    const char *p = cp_strings_get(str, id, &len);
+    cp_bytes_str(out, p, len);
+}
+
+void cp_ads_acc_save(const cp_ads_acc *a, cp_bytes *out) {
+    cp_bytes_u32(out, ADS_TAG);
+    cp_bytes_i64(out, a->orders);
+    const cp_placement *pl = a->pl.rows;
+    cp_bytes_u32(out, (uint32_t)a->pl.n);
+    for (size_t i = 0; i < a->pl.n; i++) {
+        put_sid(out, a->str, pl[i].campaign);
+        put_sid(out, a->str, pl[i].ad_group);
+        put_sid(out, a->str, pl[i].keyword);
+    }
+    const ad_row *rows = a->rows.rows;
+    cp_bytes_u32(out, (uint32_t)a->rows.n);
+    for (size_t i = 0; i < a->rows.n; i++) {
+        const ad_row *r = &rows[i];
+        cp_bytes_u32(out, (uint32_t)r->day);
+        cp_bytes_u32(out, r->placement);
+        put_sid(out, a->str, r->asin);
+        const int64_t v[10] = {r->impressions, r->clicks, r->invalid_clicks, r->bounced_clicks, r->spend,
+                               r->invalid_cost, r->orders, r->units, r->sales, r->adv_sales};
+        for (size_t j = 0; j < 10; j++) cp_bytes_i64(out, v[j]);
+    }
+}
+
+static cp_ads_acc *load_failed(cp_ads_acc *a, const cp_bytes_reader *in, const char *why, cp_error *err) {
+    cp_ads_acc_free(a);
+    if (!why) {
+        oom(err);
+        return NULL;
+    }
+    if (err) {
+        err->code = CP_EFORMAT;
+        err->file = NULL;
+        err->line = 0;
+        err->field = NULL;
+        snprintf(err->msg, sizeof err->msg, "damaged sponsored-ads state at byte %zu: %s", in->at, why);
+    }
+    return NULL;
+}
+
+static bool count_ok(int64_t v) { return v >= 0 && v <= COUNT_MAX; }
+
+cp_ads_acc *cp_ads_acc_load(const cp_report_options *opt, cp_bytes_reader *in, cp_error *err) {
+    cp_ads_acc *a = cp_ads_acc_new(opt);
+    if (!a) {
+        oom(err);
+        return NULL;
+    }
+    if (cp_bytes_get_u32(in) != ADS_TAG || in->bad) return load_failed(a, in, "not a sponsored-ads state", err);
+    a->orders = cp_bytes_get_i64(in);
+    if (in->bad || !count_ok(a->orders)) return load_failed(a, in, "order count out of range", err);
+
+    uint32_t n_pl = cp_bytes_get_u32(in);
+    if (in->bad || n_pl > (in->n - in->at) / PL_MIN_BYTES)
+        return load_failed(a, in, "placement count exceeds the data", err);
+    for (uint32_t i = 0; i < n_pl; i++) {
+        cp_str k[3];
+        int no_mem = 0;
+        for (int j = 0; j < 3; j++) {
+            size_t len;
+            const char *p = cp_bytes_get_str(in, &len);
+            k[j] = cp_strings_intern(a->str, p, len, &no_mem);
+        }
+        if (in->bad) return load_failed(a, in, "truncated placement", err);
+        bool created;
+        uint32_t q = no_mem ? CP_ROWMAP_OOM : cp_rowmap_get(&a->pl, k[0], k[1], k[2], &created);
+        if (q == CP_ROWMAP_OOM) return load_failed(a, in, NULL, err);
+        if (!created) return load_failed(a, in, "a placement twice", err);
+    }
+
+    uint32_t n_rows = cp_bytes_get_u32(in);
+    if (in->bad || n_rows > (in->n - in->at) / ROW_MIN_BYTES)
+        return load_failed(a, in, "row count exceeds the data", err);
+    ad_row tot = {0}; /* emit's sums of the whole-period rows must not overflow */
+    for (uint32_t i = 0; i < n_rows; i++) {
+        ad_row x = {0};
+        x.day = (int32_t)cp_bytes_get_u32(in);
+        x.placement = cp_bytes_get_u32(in);
+        size_t len;
+        const char *p = cp_bytes_get_str(in, &len);
+        int64_t *const v[10] = {&x.impressions, &x.clicks, &x.invalid_clicks, &x.bounced_clicks, &x.spend,
+                                &x.invalid_cost, &x.orders, &x.units, &x.sales, &x.adv_sales};
+        for (size_t j = 0; j < 10; j++) *v[j] = cp_bytes_get_i64(in);
+        if (in->bad) return load_failed(a, in, "truncated row", err);
+        if (x.placement >= n_pl) return load_failed(a, in, "placement index out of range", err);
+        if (!count_ok(x.impressions) || !count_ok(x.clicks) || !count_ok(x.invalid_clicks) ||
+            !count_ok(x.bounced_clicks) || !count_ok(x.orders))
+            return load_failed(a, in, "count out of range", err);
+        if (x.day == WHOLE) {
+            int64_t *const t[10] = {&tot.impressions, &tot.clicks, &tot.invalid_clicks, &tot.bounced_clicks,
+                                    &tot.spend, &tot.invalid_cost, &tot.orders, &tot.units, &tot.sales,
+                                    &tot.adv_sales};
+            for (size_t j = 0; j < 10; j++)
+                if (__builtin_add_overflow(*t[j], *v[j], t[j])) return load_failed(a, in, "sums overflow", err);
+        }
+        int no_mem = 0;
+        x.asin = cp_strings_intern(a->str, p, len, &no_mem);
+        bool created;
+        uint32_t r = no_mem ? CP_ROWMAP_OOM : cp_rowmap_get(&a->rows, (uint32_t)x.day, x.placement, x.asin, &created);
+        if (r == CP_ROWMAP_OOM) return load_failed(a, in, NULL, err);
+        if (!created) return load_failed(a, in, "a row twice", err);
+        *CP_ROWMAP_AT(&a->rows, ad_row, r) = x;
+    }
+    return a;
 }
 
 cp_result cp_ads_acc_emit(cp_ads_acc *a, cp_summary *sum, cp_error *err) {

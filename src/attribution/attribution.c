@@ -30,6 +30,13 @@
  * add up.  SHARED_TAG and ASIN_MISMATCH keep, per tag, the first hits in
  * R1.6 order -- (ts, file, line), the same in every partition -- and merge
  * them by that order.  cp_attribution_write is new + add + emit + free.
+ * merge() adds another accumulator's tags by name and its day rows by (day,
+ * tag name), sums everything (distinct orders included: partitions are
+ * disjoint) and merges the first hits by the same order.  The registry is
+ * copied into the accumulator when it is made ready; save() writes it with
+ * the rest, and an accumulator that never had an add() takes it from the
+ * other side of a merge or from the bytes; accumulators of different
+ * registries do not merge (CP_EFORMAT).
  *
  * Row order: whole-period rows first -- tag rows by tag, then campaign rows
  * by (channel, publisher, campaign), publisher rows, channel rows -- then the
@@ -253,7 +260,9 @@ typedef struct credited_line {
 struct cp_attribution_acc {
     const cp_report_options *opt;
     bool ready;               /* registry loaded, its tags and roll-ups made */
-    cp_tag_registry reg;
+    cp_tag_entry *reg;        /* the registry's entries, in file order (own copy) */
+    size_t n_reg;
+    char *reg_text;           /* their strings */
     cp_strings *names;        /* tag names: tag i has id i + 1 */
     cp_strings *misc;         /* referring sites and landed ASINs of the diagnostics */
     tag_info *tags;
@@ -397,7 +406,8 @@ cp_attribution_acc *cp_attribution_acc_new(const cp_report_options *opt) {
 
 void cp_attribution_acc_free(cp_attribution_acc *a) {
     if (!a) return;
-    cp_tag_registry_free(&a->reg);
+    free(a->reg);
+    free(a->reg_text);
     cp_strings_free(a->names);
     cp_strings_free(a->misc);
     free(a->tags);
@@ -425,20 +435,74 @@ static uint32_t tag_get(cp_attribution_acc *a, const char *p, size_t len) {
     return (uint32_t)a->n_tags++;
 }
 
-/* On first use: loads the registry (--tags), makes its tags (in file order,
- * so that they exist, with zero figures, whatever the partitions hold) and
- * the roll-up rows over them, sorted by their keys. */
-static cp_result acc_ready(cp_attribution_acc *a, cp_error *err) {
-    if (a->ready) return CP_OK;
-    cp_result rc;
-    if (a->opt->tags_path && (rc = cp_tag_registry_load(&a->reg, a->opt->tags_path, err))) return rc;
-    for (size_t i = 0; i < a->reg.n; i++) {
-        const cp_tag_entry *e = &a->reg.e[i];
+/* A registry entry's five strings, not NUL-terminated: tag, channel,
+ * publisher, campaign, asin. */
+typedef struct reg_src {
+    const char *p[5];
+    size_t len[5];
+    uint64_t line;
+    bool multi_channel;
+} reg_src;
+
+static void reg_src_of(reg_src *s, const cp_tag_entry *e) {
+    const char *f[5] = {e->tag, e->channel, e->publisher, e->campaign, e->asin};
+    for (int k = 0; k < 5; k++) {
+        s->p[k] = f[k];
+        s->len[k] = strlen(f[k]);
+    }
+    s->line = e->line;
+    s->multi_channel = e->multi_channel;
+}
+
+/* Makes the accumulator's copy of a registry of n entries (replacing any
+ * earlier one).  False when out of memory. */
+static bool reg_set(cp_attribution_acc *a, const reg_src *src, size_t n) {
+    free(a->reg);
+    free(a->reg_text);
+    a->reg = NULL;
+    a->reg_text = NULL;
+    a->n_reg = 0;
+    size_t total = 1;
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < 5; k++) total += src[i].len[k] + 1;
+    a->reg = malloc((n ? n : 1) * sizeof *a->reg);
+    a->reg_text = malloc(total);
+    if (!a->reg || !a->reg_text) return false;
+    char *w = a->reg_text;
+    for (size_t i = 0; i < n; i++) {
+        const char *f[5];
+        for (int k = 0; k < 5; k++) {
+            f[k] = w;
+            if (src[i].len[k]) memcpy(w, src[i].p[k], src[i].len[k]);
+            w += src[i].len[k];
+            *w++ = '\0';
+        }
+        a->reg[i] = (cp_tag_entry){f[0], f[1], f[2], f[3], f[4], src[i].line, src[i].multi_channel};
+    }
+    a->n_reg = n;
+    return true;
+}
+
+/* Makes the registry's tags (in file order, so that they exist, with zero
+ * figures, whatever the partitions hold) and the roll-up rows over them,
+ * sorted by their keys; then the accumulator is ready. */
+static cp_result acc_init(cp_attribution_acc *a, cp_error *err) {
+    if (a->n_tags) { /* the tags of an earlier attempt that ran out of memory */
+        cp_strings *fresh = cp_strings_new();
+        if (!fresh) return oom(err);
+        cp_strings_free(a->names);
+        a->names = fresh;
+        a->n_tags = 0;
+    }
+    for (size_t i = 0; i < a->n_reg; i++) {
+        const cp_tag_entry *e = &a->reg[i];
         size_t before = a->n_tags;
         uint32_t t = tag_get(a, e->tag, strlen(e->tag));
         if (t == CP_NONE) return oom(err);
         if (a->n_tags != before) a->tags[t].reg = e; /* a registry lists a tag once (tags.h) */
     }
+    free(a->roll);
+    a->n_roll = 0;
     uint32_t *idx = malloc((a->n_tags + 1) * sizeof *idx);
     a->roll = calloc(3 * a->n_tags + 1, sizeof *a->roll);
     if (!idx || !a->roll) {
@@ -476,6 +540,23 @@ static cp_result acc_ready(cp_attribution_acc *a, cp_error *err) {
     free(idx);
     a->ready = true;
     return CP_OK;
+}
+
+/* On first use: loads the registry (--tags) into the accumulator's copy and
+ * makes its tags and roll-ups (acc_init). */
+static cp_result acc_ready(cp_attribution_acc *a, cp_error *err) {
+    if (a->ready) return CP_OK;
+    cp_result rc;
+    cp_tag_registry reg = {0};
+    if (a->opt->tags_path && (rc = cp_tag_registry_load(&reg, a->opt->tags_path, err))) return rc;
+    reg_src *src = malloc((reg.n + 1) * sizeof *src);
+    bool ok = src != NULL;
+    for (size_t i = 0; ok && i < reg.n; i++) reg_src_of(&src[i], &reg.e[i]);
+    ok = ok && reg_set(a, src, reg.n);
+    free(src);
+    cp_tag_registry_free(&reg);
+    if (!ok) return oom(err);
+    return acc_init(a, err);
 }
 
 /* A partition's site in the accumulator's terms: its referrer's site text
@@ -905,6 +986,332 @@ out:
     free(didx);
     free(roll);
     return rc;
+}
+
+/* ---- merge, save, load (partial.h) ---------------------------------------- */
+
+static cp_result bad_data(cp_error *err, const char *what) {
+    if (err) {
+        err->code = CP_EFORMAT;
+        err->file = NULL;
+        err->line = 0;
+        err->field = NULL;
+        snprintf(err->msg, sizeof err->msg, "off-site attribution state: %s", what);
+    }
+    return CP_EFORMAT;
+}
+
+/* every figure, distinct-order counts included: partitions are disjoint */
+static void add_fig_all(fig *a, const fig *b) {
+    add_fig(a, b);
+    a->purchases += b->purchases;
+    a->ntb += b->ntb;
+}
+
+static bool same_registry(const cp_attribution_acc *x, const cp_attribution_acc *y) {
+    if (x->n_reg != y->n_reg) return false;
+    for (size_t i = 0; i < x->n_reg; i++) {
+        const cp_tag_entry *p = &x->reg[i], *q = &y->reg[i];
+        if (strcmp(p->tag, q->tag) || strcmp(p->channel, q->channel) || strcmp(p->publisher, q->publisher) ||
+            strcmp(p->campaign, q->campaign) || strcmp(p->asin, q->asin))
+            return false;
+    }
+    return true;
+}
+
+/* A site of `from` in into's misc strings.  False when out of memory. */
+static bool site_move(cp_attribution_acc *into, const cp_attribution_acc *from, site *s) {
+    if (!s->set) return true;
+    size_t len;
+    const char *p = cp_strings_get(from->misc, s->name, &len);
+    int bad = 0;
+    s->name = cp_strings_intern(into->misc, p, len, &bad);
+    return !bad;
+}
+
+cp_result cp_attribution_acc_merge(cp_attribution_acc *into, const cp_attribution_acc *from, cp_error *err) {
+    cp_result rc;
+    if (!from->ready) return CP_OK; /* nothing added, nothing captured */
+    if (!into->ready) {
+        /* the registry comes from the side that has it */
+        reg_src *src = malloc((from->n_reg + 1) * sizeof *src);
+        if (!src) return oom(err);
+        for (size_t i = 0; i < from->n_reg; i++) reg_src_of(&src[i], &from->reg[i]);
+        bool ok = reg_set(into, src, from->n_reg);
+        free(src);
+        if (!ok) return oom(err);
+        if ((rc = acc_init(into, err))) return rc;
+    }
+    if (!same_registry(into, from) || into->n_roll != from->n_roll)
+        return bad_data(err, "merging accumulators made with different tag registries");
+    for (size_t t = 0; t < from->n_tags; t++) {
+        const tag_info *fi = &from->tags[t];
+        size_t len;
+        const char *name = cp_strings_get(from->names, (cp_str)(t + 1), &len);
+        uint32_t u = tag_get(into, name, len);
+        if (u == CP_NONE) return oom(err);
+        tag_info *ti = &into->tags[u];
+        add_fig_all(&ti->f, &fi->f);
+        site f1 = fi->first, f2 = fi->other;
+        if (!site_move(into, from, &f1) || !site_move(into, from, &f2)) return oom(err);
+        site_merge(&ti->first, &ti->other, &f1, &f2);
+        if (fi->mismatch && (!ti->mismatch || pos_cmp(&fi->mismatch_at, &ti->mismatch_at) < 0)) {
+            const char *p = cp_strings_get(from->misc, fi->landed_asin, &len);
+            int bad = 0;
+            cp_str s = cp_strings_intern(into->misc, p, len, &bad);
+            if (bad) return oom(err);
+            ti->mismatch = true;
+            ti->mismatch_at = fi->mismatch_at;
+            ti->landed_asin = s;
+        }
+    }
+    /* from's tag t is into's tag of the same name: found again per day row */
+    for (size_t i = 0; i < from->dt.n; i++) {
+        const day_row *fr = CP_ROWMAP_AT(&from->dt, const day_row, i);
+        size_t len;
+        const char *name = cp_strings_get(from->names, fr->tag + 1, &len);
+        cp_str u = cp_strings_find(into->names, name, len);
+        uint32_t d = day_get(&into->dt, fr->day, u - 1);
+        if (into->dt.oom) return oom(err);
+        add_fig_all(&CP_ROWMAP_AT(&into->dt, day_row, d)->f, &fr->f);
+    }
+    for (size_t k = 0; k < from->n_roll; k++) add_fig_all(&into->roll[k].f, &from->roll[k].f);
+    into->purchases += from->purchases;
+    into->ntb += from->ntb;
+    return CP_OK;
+}
+
+#define ACC_MAGIC UINT32_C(0x31525441) /* "ATR1" */
+
+static void put_fig(cp_bytes *out, const fig *f) {
+    const int64_t v[8] = {f->clicks, f->invalid, f->dpv, f->atc, f->purchases, f->units, f->sales, f->ntb};
+    for (int k = 0; k < 8; k++) cp_bytes_i64(out, v[k]);
+}
+
+/* A figure as saved; false when out of the range any report can reach
+ * (counts negative, or any value past 2^53), so that damaged bytes never
+ * make the sums overflow. */
+static bool get_fig(cp_bytes_reader *in, fig *f) {
+    int64_t v[8];
+    bool ok = true;
+    for (int k = 0; k < 8; k++) {
+        v[k] = cp_bytes_get_i64(in);
+        ok = ok && v[k] <= (INT64_C(1) << 53) && v[k] >= -(INT64_C(1) << 53);
+    }
+    *f = (fig){v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]};
+    return ok && f->clicks >= 0 && f->invalid >= 0 && f->dpv >= 0 && f->atc >= 0 && f->purchases >= 0 &&
+           f->ntb >= 0;
+}
+
+static void put_pos(cp_bytes *out, const pos *p) {
+    cp_bytes_i64(out, p->ts);
+    cp_bytes_u32(out, p->file);
+    cp_bytes_u32(out, p->line);
+}
+
+static pos get_pos(cp_bytes_reader *in) {
+    pos p;
+    p.ts = cp_bytes_get_i64(in);
+    p.file = cp_bytes_get_u32(in);
+    p.line = cp_bytes_get_u32(in);
+    return p;
+}
+
+static void put_site(cp_bytes *out, const cp_attribution_acc *a, const site *s) {
+    cp_bytes_u8(out, s->set);
+    if (!s->set) return;
+    put_pos(out, &s->at);
+    cp_bytes_u64(out, s->hash);
+    size_t len;
+    const char *p = cp_strings_get(a->misc, s->name, &len);
+    cp_bytes_str(out, p, len);
+}
+
+/* A saved site, its name interned into a's misc strings; false when the
+ * bytes are not a site or out of memory (*oom_out). */
+static bool get_site(cp_bytes_reader *in, cp_attribution_acc *a, site *s, bool *oom_out) {
+    memset(s, 0, sizeof *s);
+    uint8_t set = cp_bytes_get_u8(in);
+    if (set > 1) return false;
+    if (!set) return true;
+    s->set = true;
+    s->at = get_pos(in);
+    s->hash = cp_bytes_get_u64(in);
+    size_t len;
+    const char *p = cp_bytes_get_str(in, &len);
+    if (in->bad || !s->hash || !len) return false; /* a site has a host (site_hash) */
+    int bad = 0;
+    s->name = cp_strings_intern(a->misc, p, len, &bad);
+    if (bad) *oom_out = true;
+    return !bad;
+}
+
+/* Layout: magic, ready; when ready: the registry (count; per entry its five
+ * strings, line, multi_channel), the tags in id order (count; per tag its
+ * name, figures, first and other site, mismatch with position and landed
+ * ASIN), the day rows (count; day, tag id, figures), the roll-up rows'
+ * figures (count), the report's distinct orders and new-to-brand orders. */
+void cp_attribution_acc_save(const cp_attribution_acc *a, cp_bytes *out) {
+    cp_bytes_u32(out, ACC_MAGIC);
+    cp_bytes_u8(out, a->ready);
+    if (!a->ready) return;
+    cp_bytes_u32(out, (uint32_t)a->n_reg);
+    for (size_t i = 0; i < a->n_reg; i++) {
+        const cp_tag_entry *e = &a->reg[i];
+        const char *f[5] = {e->tag, e->channel, e->publisher, e->campaign, e->asin};
+        for (int k = 0; k < 5; k++) cp_bytes_str(out, f[k], strlen(f[k]));
+        cp_bytes_u64(out, e->line);
+        cp_bytes_u8(out, e->multi_channel);
+    }
+    cp_bytes_u32(out, (uint32_t)a->n_tags);
+    for (size_t t = 0; t < a->n_tags; t++) {
+        const tag_info *ti = &a->tags[t];
+        size_t len;
+        const char *name = cp_strings_get(a->names, (cp_str)(t + 1), &len);
+        cp_bytes_str(out, name, len);
+        put_fig(out, &ti->f);
+        put_site(out, a, &ti->first);
+        put_site(out, a, &ti->other);
+        cp_bytes_u8(out, ti->mismatch);
+        if (ti->mismatch) {
+            put_pos(out, &ti->mismatch_at);
+            const char *p = cp_strings_get(a->misc, ti->landed_asin, &len);
+            cp_bytes_str(out, p, len);
+        }
+    }
+    cp_bytes_u32(out, (uint32_t)a->dt.n);
+    for (size_t i = 0; i < a->dt.n; i++) {
+        const day_row *dr = CP_ROWMAP_AT(&a->dt, const day_row, i);
+        cp_bytes_u32(out, (uint32_t)dr->day);
+        cp_bytes_u32(out, dr->tag);
+        put_fig(out, &dr->f);
+    }
+    cp_bytes_u32(out, (uint32_t)a->n_roll);
+    for (size_t k = 0; k < a->n_roll; k++) put_fig(out, &a->roll[k].f);
+    cp_bytes_i64(out, a->purchases);
+    cp_bytes_i64(out, a->ntb);
+}
+
+/* Whether n records of at least `each` bytes can remain in `in`. */
+static bool fits(const cp_bytes_reader *in, uint64_t n, size_t each) {
+    return !in->bad && n <= (in->n - in->at) / each;
+}
+
+#define FIG_BYTES (8 * 8)
+
+static cp_result load_state(cp_attribution_acc *a, cp_bytes_reader *in, cp_error *err) {
+    cp_result rc;
+    if (cp_bytes_get_u32(in) != ACC_MAGIC) return bad_data(err, "not a saved attribution accumulator");
+    uint8_t ready = cp_bytes_get_u8(in);
+    if (in->bad || ready > 1) return bad_data(err, "damaged header");
+    if (!ready) return CP_OK;
+
+    /* the registry */
+    uint32_t n_reg = cp_bytes_get_u32(in);
+    if (!fits(in, n_reg, 5 * 4 + 8 + 1)) return bad_data(err, "registry count past the end of the data");
+    reg_src *src = malloc(((size_t)n_reg + 1) * sizeof *src);
+    if (!src) return oom(err);
+    bool ok = true;
+    for (uint32_t i = 0; i < n_reg && ok; i++) {
+        for (int k = 0; k < 5; k++) {
+            src[i].p[k] = cp_bytes_get_str(in, &src[i].len[k]);
+            ok = ok && !memchr(src[i].p[k], '\0', src[i].len[k]);
+        }
+        src[i].line = cp_bytes_get_u64(in);
+        uint8_t mc = cp_bytes_get_u8(in);
+        src[i].multi_channel = mc != 0;
+        ok = ok && !in->bad && mc <= 1 && src[i].len[0] > 0;
+        for (uint32_t j = 0; ok && j < i; j++) /* a registry lists a tag once */
+            ok = src[j].len[0] != src[i].len[0] || memcmp(src[j].p[0], src[i].p[0], src[i].len[0]);
+    }
+    if (!ok) {
+        free(src);
+        return bad_data(err, "damaged registry");
+    }
+    ok = reg_set(a, src, n_reg);
+    free(src);
+    if (!ok) return oom(err);
+    if ((rc = acc_init(a, err))) return rc;
+
+    /* the tags: the registry's first, then the others, each once */
+    uint32_t n_tags = cp_bytes_get_u32(in);
+    if (n_tags < a->n_tags || !fits(in, n_tags, 4 + FIG_BYTES + 3))
+        return bad_data(err, "tag count out of range");
+    for (uint32_t t = 0; t < n_tags; t++) {
+        size_t len;
+        const char *name = cp_bytes_get_str(in, &len);
+        if (in->bad || !len) return bad_data(err, "damaged tag name");
+        if (t < a->n_reg) {
+            size_t rl;
+            const char *rn = cp_strings_get(a->names, t + 1, &rl);
+            if (rl != len || memcmp(rn, name, len)) return bad_data(err, "tags out of registry order");
+        } else {
+            if (cp_strings_find(a->names, name, len)) return bad_data(err, "a tag saved twice");
+            if (tag_get(a, name, len) != t) return oom(err);
+        }
+        tag_info *ti = &a->tags[t];
+        bool no_mem = false;
+        if (!get_fig(in, &ti->f)) return bad_data(err, "damaged tag figures");
+        if (!get_site(in, a, &ti->first, &no_mem) || !get_site(in, a, &ti->other, &no_mem))
+            return no_mem ? oom(err) : bad_data(err, "damaged referring site");
+        if (ti->other.set && (!ti->first.set || ti->other.hash == ti->first.hash))
+            return bad_data(err, "damaged referring site");
+        uint8_t mm = cp_bytes_get_u8(in);
+        if (in->bad || mm > 1) return bad_data(err, "damaged tag");
+        if (mm) {
+            /* only a registered tag with an ASIN has a mismatch */
+            if (!ti->reg || !ti->reg->asin[0]) return bad_data(err, "ASIN mismatch on a tag without a registry ASIN");
+            ti->mismatch_at = get_pos(in);
+            const char *p = cp_bytes_get_str(in, &len);
+            if (in->bad || !len) return bad_data(err, "damaged ASIN mismatch");
+            int bad = 0;
+            cp_str s = cp_strings_intern(a->misc, p, len, &bad);
+            if (bad) return oom(err);
+            ti->mismatch = true;
+            ti->landed_asin = s;
+        }
+    }
+
+    /* the day rows */
+    uint32_t n_day = cp_bytes_get_u32(in);
+    if (!fits(in, n_day, 8 + FIG_BYTES)) return bad_data(err, "day row count past the end of the data");
+    for (uint32_t i = 0; i < n_day; i++) {
+        int32_t day = (int32_t)cp_bytes_get_u32(in);
+        uint32_t tag = cp_bytes_get_u32(in);
+        fig f;
+        if (!get_fig(in, &f) || tag >= a->n_tags) return bad_data(err, "damaged day row");
+        bool created = false;
+        uint32_t d = cp_rowmap_get(&a->dt, (uint32_t)day, tag, 0, &created);
+        if (a->dt.oom) return oom(err);
+        if (!created) return bad_data(err, "a day row saved twice");
+        CP_ROWMAP_AT(&a->dt, day_row, d)->f = f;
+    }
+
+    /* the roll-up rows, made from the registry */
+    uint32_t n_roll = cp_bytes_get_u32(in);
+    if (in->bad || n_roll != a->n_roll) return bad_data(err, "roll-up rows do not match the registry");
+    for (uint32_t k = 0; k < n_roll; k++)
+        if (!get_fig(in, &a->roll[k].f)) return bad_data(err, "damaged roll-up figures");
+    a->purchases = cp_bytes_get_i64(in);
+    a->ntb = cp_bytes_get_i64(in);
+    if (in->bad) return bad_data(err, "truncated");
+    if (a->purchases < 0 || a->ntb < 0 || a->purchases > (INT64_C(1) << 53) || a->ntb > a->purchases)
+        return bad_data(err, "damaged order counts");
+    return CP_OK;
+}
+
+cp_attribution_acc *cp_attribution_acc_load(const cp_report_options *opt, cp_bytes_reader *in, cp_error *err) {
+    cp_attribution_acc *a = cp_attribution_acc_new(opt);
+    if (!a) {
+        oom(err);
+        return NULL;
+    }
+    if (load_state(a, in, err)) {
+        in->bad = true;
+        cp_attribution_acc_free(a);
+        return NULL;
+    }
+    return a;
 }
 
 cp_result cp_attribution_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {

@@ -145,10 +145,22 @@ static const char help_report[] =
 "  --quiet                   no human summary, no progress\n"
 "Durations: 90s, 30m, 24h, 7d, 2w (and combinations such as 1d12h).\n"
 "\n"
+"More events than memory (docs/scale.md); the reports are the same bytes:\n"
+"  --memory SIZE             read the inputs twice and report on them in\n"
+"                            partitions that fit in SIZE (16M..; 512M, 8G)\n"
+"  --partitions N            exactly N partitions (1..1000), whatever the size\n"
+"  --tmp-dir DIR             where partition files go (default $TMPDIR or /tmp;\n"
+"                            they take about the size of the uncompressed input\n"
+"                            and are removed at the end, on errors and on Ctrl-C)\n"
+"  --mpi                     under mpirun: the ranks share the partitions and\n"
+"                            rank 0 writes the report\n"
+"                            (mpirun -np 4 clickpath report --mpi ... --out DIR)\n"
+"\n"
 MAPPING_HELP
 "\n"
 "Example:\n"
 "  clickpath report events.csv.gz --tags tags.csv --tz America/Los_Angeles --out reports\n"
+"  clickpath report year.csv.zst --memory 8G --tmp-dir /scratch --out reports\n"
 "Exit status: 0 ok, 1 reject rate above the maximum, 2 usage or input error,\n"
 "3 output or model error, 4 out of memory.\n";
 
@@ -295,7 +307,7 @@ enum {
     O_FLOOD_WINDOW, O_DEDUP_WINDOW, O_ADS_WINDOW, O_OFFSITE_WINDOW, O_AS_OF, O_HV_ORDERS,
     O_HV_DAYS, O_HV_CLV, O_HV_MAX_RETURN, O_CHURN_DAYS, O_CLV_UNIT, O_CAL_END, O_CLV_HORIZON,
     O_DISCOUNT, O_NO_CLV, O_MAX_REJECT, O_STATS, O_QUIET, O_HELP, O_EVENTS, O_SEED, O_START,
-    O_DAYS, O_THREADS, O_TARGET_ACOS, O_MEMORY, O_PARTITIONS, O_TMP_DIR
+    O_DAYS, O_THREADS, O_TARGET_ACOS, O_MEMORY, O_PARTITIONS, O_TMP_DIR, O_MPI
 };
 
 static int mapping_option(const char *cmd, int c, char *arg, mapping *m) {
@@ -584,6 +596,7 @@ typedef struct report_args {
     uint64_t memory;            /* --memory, bytes */
     cp_partition_options popt;  /* --memory, --partitions, --tmp-dir */
     progress part_pg;           /* the second pass and the partitions */
+    bool mpi;                   /* --mpi */
 } report_args;
 
 static int parse_report_option(int c, char *arg, report_args *a) {
@@ -647,8 +660,8 @@ static int parse_report_option(int c, char *arg, report_args *a) {
     case O_STATS: a->stats = true; break;
     case O_QUIET: o->quiet = true; break;
     case O_MEMORY:
-        if (!parse_size(arg, &a->memory) || a->memory < (UINT64_C(64) << 20))
-            return usage_error(cmd, "--memory must be a size of at least 64M, such as 8G or 512M");
+        if (!parse_size(arg, &a->memory) || a->memory < (UINT64_C(16) << 20))
+            return usage_error(cmd, "--memory must be a size of at least 16M, such as 8G or 512M");
         a->popt.memory_bytes = a->memory;
         break;
     case O_PARTITIONS:
@@ -656,6 +669,7 @@ static int parse_report_option(int c, char *arg, report_args *a) {
         a->popt.partitions = (unsigned)u;
         break;
     case O_TMP_DIR: a->popt.tmp_dir = arg; break;
+    case O_MPI: a->mpi = true; break;
     case O_TARGET_ACOS:
         if (!parse_rate(arg, &o->target_acos) || !(o->target_acos > 0))
             return usage_error(cmd, "--target-acos must be a rate such as 0.25 or 25%%");
@@ -680,7 +694,7 @@ static const struct option report_longopts[] = {
     {"clv-horizon", required_argument, 0, O_CLV_HORIZON}, {"discount-rate", required_argument, 0, O_DISCOUNT},
     {"no-clv", no_argument, 0, O_NO_CLV}, {"target-acos", required_argument, 0, O_TARGET_ACOS},
     {"memory", required_argument, 0, O_MEMORY}, {"partitions", required_argument, 0, O_PARTITIONS},
-    {"tmp-dir", required_argument, 0, O_TMP_DIR}, {0, 0, 0, 0}};
+    {"tmp-dir", required_argument, 0, O_TMP_DIR}, {"mpi", no_argument, 0, O_MPI}, {0, 0, 0, 0}};
 
 /* Prints "label: text" lines with the texts in one column; indented lines
  * (details under a heading) and lines without a short label stay as they
@@ -710,6 +724,34 @@ static void print_aligned(const char *head, const char *body) {
         }
     }
 }
+
+/* After the report: the human summary, and the exit status (R1.4b
+ * --max-reject-rate). */
+static int report_done(report_args *a, const cp_run *run, cp_summary *sum, cp_result r, cp_error *err) {
+    if (r != CP_OK) return err->msg[0] ? die_err(err) : exit_for(err->code);
+    if (!a->opt.quiet) {
+        uint64_t acc = cp_run_accepted(run), rej = cp_run_rejected(run);
+        size_t n_in;
+        const cp_input_stats *in = cp_run_inputs(run, &n_in);
+        uint64_t blank = 0;
+        for (size_t i = 0; i < n_in; i++) blank += in[i].blank_lines;
+        char head[256];
+        snprintf(head, sizeof head, "input: %llu events accepted, %llu rejected, %llu blank lines in %zu file%s\n",
+                 (unsigned long long)acc, (unsigned long long)rej, (unsigned long long)blank, n_in,
+                 n_in == 1 ? "" : "s");
+        print_aligned(head, cp_summary_text(sum));
+        printf("Reports written to %s/\n", a->opt.out_dir);
+    }
+    if (reject_rate_exceeded(run, a->max_rate)) {
+        fprintf(stderr, "%s: %llu of %llu lines rejected, above --max-reject-rate %g; see %s/rejects.csv\n",
+                prog, (unsigned long long)cp_run_rejected(run),
+                (unsigned long long)(cp_run_accepted(run) + cp_run_rejected(run)), a->max_rate, a->opt.out_dir);
+        return 1;
+    }
+    return 0;
+}
+
+static int run_report_mpi(report_args *a, char **files, int n_files);
 
 /* --memory: removes the partition files when interrupted. */
 static void on_fatal_signal(int sig) {
@@ -753,42 +795,40 @@ static cp_result report_split(report_args *a, cp_partitions *ps, char **files, i
         return err->code;
     }
     if (a->stats)
-        fprintf(stderr, "partitions: %u, %.1f MB of partition files\n", cp_partitions_count(ps),
-                (double)cp_partitions_bytes(ps) / 1e6);
+        fprintf(stderr, "partitions: %u, %.1f MB of partition files, %.1f MB held for components and floods\n",
+                cp_partitions_count(ps), (double)cp_partitions_bytes(ps) / 1e6,
+                (double)cp_partitions_aux_bytes(ps) / 1e6);
     return cp_report_partitioned(ps, &a->opt, sum, err);
 }
 
 /* Runs the whole report on loaded inputs; prints the human summary. */
 static int run_report(report_args *a, char **files, int n_files) {
-    cp_run *run;
+    if (a->as_of) {
+        if (!parse_time_or_date(a->as_of, a->opt.tz, &a->opt.as_of_ms))
+            return usage_error("report", "--as-of: '%s' is neither a timestamp nor a date (YYYY-MM-DD)", a->as_of);
+        a->opt.has_as_of = true;
+    }
+    if (a->cal_end) {
+        if (!parse_time_or_date(a->cal_end, a->opt.tz, &a->opt.calibration_end_ms))
+            return usage_error("report", "--calibration-end: '%s' is neither a timestamp nor a date", a->cal_end);
+        a->opt.has_calibration_end = true;
+    }
+    cp_run *run = NULL;
     progress pg;
     cp_partitions *ps = NULL;
-    bool split = a->memory || a->popt.partitions;
+    bool split = a->memory || a->popt.partitions || a->mpi;
     if (split) {
         for (int i = 0; i < n_files; i++)
             if (strcmp(files[i], "-") == 0)
-                return usage_error("report", "--memory reads the inputs twice: give files, not standard input");
+                return usage_error("report", "--memory and --mpi read the inputs twice: give files, not standard input");
         install_cleanup_handlers();
         a->popt.on_partition = on_partition;
         a->popt.progress_user = &a->part_pg;
     }
+    if (a->mpi) return run_report_mpi(a, files, n_files);
     int rc = load_inputs(&a->m, files, n_files, a->opt.quiet, &run, &pg, split ? &a->popt : NULL, &ps);
     if (rc) return rc;
     if (a->stats && !split) print_stats(run);
-    if (a->as_of) {
-        if (!parse_time_or_date(a->as_of, a->opt.tz, &a->opt.as_of_ms)) {
-            cp_run_free(run);
-            return usage_error("report", "--as-of: '%s' is neither a timestamp nor a date (YYYY-MM-DD)", a->as_of);
-        }
-        a->opt.has_as_of = true;
-    }
-    if (a->cal_end) {
-        if (!parse_time_or_date(a->cal_end, a->opt.tz, &a->opt.calibration_end_ms)) {
-            cp_run_free(run);
-            return usage_error("report", "--calibration-end: '%s' is neither a timestamp nor a date", a->cal_end);
-        }
-        a->opt.has_calibration_end = true;
-    }
     cp_summary *sum = cp_summary_new();
     cp_error err = {0};
     if (!sum) { cp_partitions_free(ps); cp_run_free(run); return 4; }
@@ -802,34 +842,55 @@ static int run_report(report_args *a, char **files, int n_files) {
         if (tell) fprintf(stderr, "\r\033[K");
     }
     cp_partitions_free(ps);
-    if (r != CP_OK) {
-        rc = err.msg[0] ? die_err(&err) : exit_for(err.code);
-    } else {
-        if (!a->opt.quiet) {
-            uint64_t acc = cp_run_accepted(run), rej = cp_run_rejected(run);
-            size_t n_in;
-            const cp_input_stats *in = cp_run_inputs(run, &n_in);
-            uint64_t blank = 0;
-            for (size_t i = 0; i < n_in; i++) blank += in[i].blank_lines;
-            char head[256];
-            snprintf(head, sizeof head, "input: %llu events accepted, %llu rejected, %llu blank lines in %zu file%s\n",
-                     (unsigned long long)acc, (unsigned long long)rej, (unsigned long long)blank, n_in,
-                     n_in == 1 ? "" : "s");
-            print_aligned(head, cp_summary_text(sum));
-            printf("Reports written to %s/\n", a->opt.out_dir);
-        }
-        if (reject_rate_exceeded(run, a->max_rate)) {
-            fprintf(stderr, "%s: %llu of %llu lines rejected, above --max-reject-rate %g; see %s/rejects.csv\n",
-                    prog, (unsigned long long)cp_run_rejected(run),
-                    (unsigned long long)(cp_run_accepted(run) + cp_run_rejected(run)), a->max_rate, a->opt.out_dir);
-            rc = 1;
-        }
-    }
+    rc = report_done(a, run, sum, r, &err);
     cp_summary_free(sum);
     cp_run_free(run);
     return rc;
 }
 
+/* `mpirun -np N clickpath report --mpi`: every rank runs this; rank 0
+ * writes the report and prints the summary. */
+static int run_report_mpi(report_args *a, char **files, int n_files) {
+    cp_error err = {0};
+    /* a collector's DIR is its segments, in log order */
+    char **paths = NULL;
+    size_t n_paths = 0, cap = 0;
+    int rc = 0;
+    for (int i = 0; i < n_files && !rc; i++) {
+        struct stat st;
+        char **segs = &files[i];
+        size_t n_segs = 1;
+        bool dir = stat(files[i], &st) == 0 && S_ISDIR(st.st_mode);
+        if (dir && cp_segments_list(files[i], &segs, &n_segs, &err) != CP_OK) {
+            if (err.code == CP_EIO) err.code = CP_EUSAGE;
+            rc = die_err(&err);
+            break;
+        }
+        for (size_t k = 0; k < n_segs; k++) {
+            if (n_paths == cap) {
+                cap = cap ? cap * 2 : 16;
+                char **np = realloc(paths, cap * sizeof *np);
+                if (!np) { rc = 4; break; }
+                paths = np;
+            }
+            paths[n_paths++] = strdup(segs[k]);
+        }
+        if (dir) cp_segments_free(segs, n_segs);
+    }
+    cp_run *run = rc ? NULL : cp_run_new(&a->m.opt, &err);
+    cp_summary *sum = cp_summary_new();
+    if (!rc && (!run || !sum)) rc = run ? 4 : die_err(&err);
+    if (!rc) {
+        bool root = true;
+        cp_result r = cp_report_mpi(run, paths, n_paths, &a->m.opt, &a->popt, &a->opt, sum, &root, &err);
+        rc = root ? report_done(a, run, sum, r, &err) : 0;
+    }
+    for (size_t i = 0; i < n_paths; i++) free(paths[i]);
+    free(paths);
+    cp_summary_free(sum);
+    cp_run_free(run);
+    return rc;
+}
 /* issue 8: report.html's assets sit beside the executable, in web/ (what
  * web/build.sh builds into build/web).  NULL when /proc/self/exe is absent. */
 static const char *asset_dir(char *buf, size_t size) {

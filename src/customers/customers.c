@@ -1413,3 +1413,233 @@ cp_result cp_customers_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err)
     cp_customers_acc_free(a);
     return rc;
 }
+
+/* ---- combining accumulators (report/partial.h) ------------------------------------ */
+
+static cp_result acc_fail(cp_error *err, cp_result code, const char *msg) {
+    if (err) {
+        err->code = code;
+        err->file = NULL;
+        err->line = 0;
+        err->field = NULL;
+        snprintf(err->msg, sizeof err->msg, "customer reports: %s", msg);
+    }
+    return code;
+}
+
+/* Room for k more customers in a->c.  Returns false on OOM. */
+static bool reserve_customers(cp_customers_acc *a, size_t k) {
+    if (a->cap - a->n >= k) return true;
+    if (k > SIZE_MAX / sizeof *a->c - a->n) return false;
+    size_t cap = a->cap ? 2 * a->cap : 1024;
+    if (cap < a->n + k || cap > SIZE_MAX / sizeof *a->c) cap = a->n + k;
+    cp_customer *grown = realloc(a->c, cap * sizeof *grown);
+    if (!grown) return false;
+    a->c = grown;
+    a->cap = cap;
+    return true;
+}
+
+/* merge(): every customer is final in the one partition that holds its
+ * identity, so from's customers are appended, identities copied, as add()
+ * appends a partition's; an identity on both sides means the accumulators
+ * share a partition (or one was merged twice) and is refused before
+ * anything changes.  The run-wide values come from whichever side had an
+ * add(); two sides with different as-of times are refused.  The order of
+ * the table does not matter: emit() sorts it by identity bytes. */
+cp_result cp_customers_acc_merge(cp_customers_acc *into, const cp_customers_acc *from, cp_error *err) {
+    if (into == from) return acc_fail(err, CP_EUSAGE, "an accumulator cannot be merged into itself");
+    if (into->have_run && from->have_run && into->as_of_ms != from->as_of_ms)
+        return acc_fail(err, CP_EUSAGE, "the partitions to merge were reported with different as-of times");
+    for (size_t i = 0; i < from->n; i++) {
+        size_t len;
+        const char *p = cp_strings_get(from->ids, from->c[i].id, &len);
+        if (cp_strings_find(into->ids, p, len) != CP_STR_NONE) {
+            char m[200];
+            snprintf(m, sizeof m, "customer \"%.*s\" is in both accumulators to merge", len > 64 ? 64 : (int)len,
+                     p);
+            return acc_fail(err, CP_EUSAGE, m);
+        }
+    }
+    if (!reserve_customers(into, from->n)) return cp_customers_oom(err);
+    for (size_t i = 0; i < from->n; i++) {
+        size_t len;
+        const char *p = cp_strings_get(from->ids, from->c[i].id, &len);
+        int oom = 0;
+        cp_customer c = from->c[i];
+        c.id = cp_strings_intern(into->ids, p, len, &oom);
+        if (oom) return cp_customers_oom(err);
+        into->c[into->n++] = c;
+    }
+    if (!into->have_run && from->have_run) {
+        into->as_of_ms = from->as_of_ms;
+        into->cal_end_ms = from->cal_end_ms;
+        into->threads = from->threads;
+        into->have_run = true;
+    }
+    cp_result rc = cp_feedback_acc_merge(into->fb, from->fb, err);
+    if (!rc) rc = cp_cac_acc_merge(into->cac, from->cac, err);
+    return rc;
+}
+
+/* The saved form: a tag and version, the run-wide values, the customers
+ * (identity bytes and every field), then feedback's and cac's states. */
+#define CUSTOMERS_SAVE_TAG UINT32_C(0x55435043) /* "CPCU" */
+#define CUSTOMERS_SAVE_VERSION 1u
+/* The fewest bytes one saved customer takes (a 1-byte identity). */
+#define CUSTOMER_MIN_BYTES (4 + 1 + 4 + 8 * 10 + 4 + 4 + 8 + 8 + 4)
+
+void cp_customers_acc_save(const cp_customers_acc *a, cp_bytes *out) {
+    cp_bytes_u32(out, CUSTOMERS_SAVE_TAG);
+    cp_bytes_u32(out, CUSTOMERS_SAVE_VERSION);
+    cp_bytes_u8(out, a->have_run);
+    cp_bytes_i64(out, a->as_of_ms);
+    cp_bytes_i64(out, a->cal_end_ms);
+    cp_bytes_u32(out, a->threads);
+    cp_bytes_u64(out, a->n);
+    for (size_t i = 0; i < a->n; i++) {
+        const cp_customer *c = &a->c[i];
+        size_t len;
+        const char *p = cp_strings_get(a->ids, c->id, &len);
+        cp_bytes_str(out, p, len);
+        cp_bytes_u32(out, c->first_row);
+        cp_bytes_i64(out, c->first_ts_ms);
+        cp_bytes_i64(out, c->last_ts_ms);
+        cp_bytes_i64(out, c->second_order_ts_ms);
+        cp_bytes_i64(out, c->last_activity_ms);
+        cp_bytes_i64(out, c->orders);
+        cp_bytes_i64(out, c->units);
+        cp_bytes_i64(out, c->gmv_micros);
+        cp_bytes_i64(out, c->units_returned);
+        cp_bytes_i64(out, c->refunds_micros);
+        cp_bytes_i64(out, c->orders_recent);
+        cp_bytes_u32(out, (uint32_t)c->first_day);
+        cp_bytes_u32(out, (uint32_t)c->last_day);
+        cp_bytes_i64(out, c->n_days);
+        cp_bytes_i64(out, c->repeat_micros);
+        uint8_t sc[4] = {c->segment, c->rfm_r, c->rfm_f, c->rfm_m};
+        cp_bytes_put(out, sc, sizeof sc);
+    }
+    cp_feedback_acc_save(a->fb, out);
+    cp_cac_acc_save(a->cac, out);
+}
+
+/* A loaded customer is one add() could have made (run values as_of_ms and
+ * cal_end_ms, report time zone tz): timestamps in the input range and in
+ * order, counts and money not negative, the R10.5 summary consistent.  So
+ * emit() never meets a value the ranks, cohorts or the fit cannot take. */
+static bool customer_valid(const cp_customer *c, const cp_tz *tz, int64_t as_of_ms, int64_t cal_end_ms) {
+    if (c->first_ts_ms < CP_TS_MIN_MS || c->first_ts_ms > c->last_ts_ms || c->last_ts_ms > c->last_activity_ms ||
+        c->last_activity_ms > as_of_ms || c->last_activity_ms > CP_TS_MAX_MS)
+        return false;
+    if ((c->second_order_ts_ms != INT64_MIN) != (c->orders >= 2) ||
+        (c->orders >= 2 && (c->second_order_ts_ms < c->first_ts_ms || c->second_order_ts_ms > c->last_ts_ms)))
+        return false;
+    if (c->orders < 1 || c->units < c->orders || c->gmv_micros < 0 || c->units_returned < 0 ||
+        c->refunds_micros < 0 || c->orders_recent < 0 || c->orders_recent > c->orders)
+        return false;
+    if (c->segment >= CP_N_SEGMENTS || c->rfm_r > 5 || c->rfm_f > 5 || c->rfm_m > 5) return false;
+    if (c->n_days == 0) return c->repeat_micros == 0;
+    /* last_day: the latest purchase day, which a time zone stepping back
+     * over midnight may put a day past the last purchase's own day */
+    return c->n_days > 0 && c->first_ts_ms <= cal_end_ms && c->first_day == cp_tz_day(tz, c->first_ts_ms) &&
+           c->first_day <= c->last_day &&
+           (int64_t)c->last_day - c->first_day <= (c->last_ts_ms - c->first_ts_ms) / CP_DAY_MS + 2 &&
+           c->n_days <= (int64_t)c->last_day - c->first_day + 1 && c->repeat_micros >= 0 &&
+           c->repeat_micros <= c->gmv_micros;
+}
+
+/* Reads the customers' own part of a saved state into a (new, empty). */
+static cp_result load_customers(cp_customers_acc *a, cp_bytes_reader *in, cp_error *err) {
+    const cp_report_options *opt = a->opt;
+    uint32_t tag = cp_bytes_get_u32(in), version = cp_bytes_get_u32(in);
+    if (!in->bad && tag != CUSTOMERS_SAVE_TAG)
+        return acc_fail(err, CP_EFORMAT, "saved state is not a customers accumulator");
+    if (!in->bad && version != CUSTOMERS_SAVE_VERSION)
+        return acc_fail(err, CP_EFORMAT, "saved state has an unknown version");
+    uint8_t have_run = cp_bytes_get_u8(in);
+    a->as_of_ms = cp_bytes_get_i64(in);
+    a->cal_end_ms = cp_bytes_get_i64(in);
+    a->threads = cp_bytes_get_u32(in);
+    uint64_t n = cp_bytes_get_u64(in);
+    if (in->bad) return acc_fail(err, CP_EFORMAT, "saved state ends early");
+    if (have_run > 1) return acc_fail(err, CP_EFORMAT, "saved state is damaged (run flag)");
+    a->have_run = have_run;
+    if (a->have_run) {
+        int64_t cal_end = opt->has_calibration_end && opt->calibration_end_ms < a->as_of_ms
+                              ? opt->calibration_end_ms
+                              : a->as_of_ms;
+        if (a->cal_end_ms != cal_end)
+            return acc_fail(err, CP_EFORMAT, "saved state does not match the options (calibration end)");
+        if (a->threads > 1024) return acc_fail(err, CP_EFORMAT, "saved state is damaged (thread count)");
+    } else if (n || a->as_of_ms || a->cal_end_ms || a->threads) {
+        return acc_fail(err, CP_EFORMAT, "saved state is damaged (customers without a partition)");
+    }
+    if (n > (in->n - in->at) / CUSTOMER_MIN_BYTES || n > UINT32_MAX)
+        return acc_fail(err, CP_EFORMAT, "saved state is damaged (more customers than bytes)");
+    if (!reserve_customers(a, (size_t)n)) return cp_customers_oom(err);
+    /* the loaded sums must fit, as they did in the run that saved them */
+    int64_t sum_units = 0, sum_returned = 0, sum_gmv = 0, sum_refunds = 0, sum_orders = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        size_t len;
+        const char *p = cp_bytes_get_str(in, &len);
+        cp_customer c = {0};
+        c.first_row = cp_bytes_get_u32(in);
+        c.first_ts_ms = cp_bytes_get_i64(in);
+        c.last_ts_ms = cp_bytes_get_i64(in);
+        c.second_order_ts_ms = cp_bytes_get_i64(in);
+        c.last_activity_ms = cp_bytes_get_i64(in);
+        c.orders = cp_bytes_get_i64(in);
+        c.units = cp_bytes_get_i64(in);
+        c.gmv_micros = cp_bytes_get_i64(in);
+        c.units_returned = cp_bytes_get_i64(in);
+        c.refunds_micros = cp_bytes_get_i64(in);
+        c.orders_recent = cp_bytes_get_i64(in);
+        c.first_day = (int32_t)cp_bytes_get_u32(in);
+        c.last_day = (int32_t)cp_bytes_get_u32(in);
+        c.n_days = cp_bytes_get_i64(in);
+        c.repeat_micros = cp_bytes_get_i64(in);
+        const uint8_t *sc = cp_bytes_get(in, 4);
+        if (in->bad) return acc_fail(err, CP_EFORMAT, "saved state ends early");
+        c.segment = sc[0];
+        c.rfm_r = sc[1];
+        c.rfm_f = sc[2];
+        c.rfm_m = sc[3];
+        if (len == 0 || !customer_valid(&c, opt->tz, a->as_of_ms, a->cal_end_ms) ||
+            __builtin_add_overflow(sum_units, c.units, &sum_units) ||
+            __builtin_add_overflow(sum_returned, c.units_returned, &sum_returned) ||
+            __builtin_add_overflow(sum_gmv, c.gmv_micros, &sum_gmv) ||
+            __builtin_add_overflow(sum_refunds, c.refunds_micros, &sum_refunds) ||
+            __builtin_add_overflow(sum_orders, c.orders, &sum_orders))
+            return acc_fail(err, CP_EFORMAT, "saved state is damaged (a customer's figures)");
+        int oom = 0;
+        uint32_t before = cp_strings_count(a->ids);
+        c.id = cp_strings_intern(a->ids, p, len, &oom);
+        if (oom) return cp_customers_oom(err);
+        if (cp_strings_count(a->ids) == before)
+            return acc_fail(err, CP_EFORMAT, "saved state is damaged (a customer twice)");
+        a->c[a->n++] = c;
+    }
+    return CP_OK;
+}
+
+cp_customers_acc *cp_customers_acc_load(const cp_report_options *opt, cp_bytes_reader *in, cp_error *err) {
+    cp_customers_acc *a = calloc(1, sizeof *a);
+    if (!a) {
+        cp_customers_oom(err);
+        return NULL;
+    }
+    a->opt = opt;
+    a->ids = cp_strings_new();
+    if (!a->ids) {
+        cp_customers_oom(err);
+        cp_customers_acc_free(a);
+        return NULL;
+    }
+    if (load_customers(a, in, err) || !(a->fb = cp_feedback_acc_load(opt, in, err)) ||
+        !(a->cac = cp_cac_acc_load(opt, in, err))) {
+        cp_customers_acc_free(a);
+        return NULL;
+    }
+    return a;
+}

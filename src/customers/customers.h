@@ -12,6 +12,7 @@
 
 #include "clickpath/report.h"
 #include "report/table.h"
+#include "util/bytes.h"
 
 #define CP_DAY_MS INT64_C(86400000)
 
@@ -74,12 +75,18 @@ cp_feedback_acc *cp_feedback_acc_new(const cp_report_options *opt);
 cp_result cp_feedback_acc_add(cp_feedback_acc *a, const cp_report_ctx *ctx, cp_error *err);
 cp_result cp_feedback_acc_emit(cp_feedback_acc *a, int64_t *rate_num, int64_t *rate_den, cp_error *err);
 void cp_feedback_acc_free(cp_feedback_acc *a);
+cp_result cp_feedback_acc_merge(cp_feedback_acc *into, const cp_feedback_acc *from, cp_error *err);
+void cp_feedback_acc_save(const cp_feedback_acc *a, cp_bytes *out);
+cp_feedback_acc *cp_feedback_acc_load(const cp_report_options *opt, cp_bytes_reader *in, cp_error *err);
 
 typedef struct cp_cac_acc cp_cac_acc;
 cp_cac_acc *cp_cac_acc_new(const cp_report_options *opt);
 cp_result cp_cac_acc_add(cp_cac_acc *a, const cp_report_ctx *ctx, const cp_customer_table *ct, cp_error *err);
 cp_result cp_cac_acc_emit(cp_cac_acc *a, cp_error *err);
 void cp_cac_acc_free(cp_cac_acc *a);
+cp_result cp_cac_acc_merge(cp_cac_acc *into, const cp_cac_acc *from, cp_error *err);
+void cp_cac_acc_save(const cp_cac_acc *a, cp_bytes *out);
+cp_cac_acc *cp_cac_acc_load(const cp_report_options *opt, cp_bytes_reader *in, cp_error *err);
 
 cp_result cp_customers_oom(cp_error *err);
 

@@ -13,8 +13,13 @@
  * order id and its feedback are in one partition only, so the counts add up
  * -- into the account counters and one row per ASIN, keyed by the ASIN's
  * bytes in the accumulator's own string table; emit() sorts the rows by
- * those bytes and writes the file.
+ * those bytes and writes the file.  merge() adds the other accumulator's
+ * counters and rows, keyed by the ASIN's bytes; save() writes the account
+ * counters and the rows (ASIN bytes, counts) and load() reads them back,
+ * checking that every row is whole, that its counts fit (0 <= negative <=
+ * with feedback <= orders) and that no ASIN comes twice.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +30,7 @@
 #include "util/strings.h"
 
 #define FEEDBACK_WINDOW_MS (90 * CP_DAY_MS)
+#define FEEDBACK_MAGIC UINT32_C(0x42464350) /* "PCFB" */
 
 /* One row per ASIN; the key (an id in the accumulator's strings) first, as
  * the rowmap wants. */
@@ -65,20 +71,41 @@ void cp_feedback_acc_free(cp_feedback_acc *a) {
     free(a);
 }
 
+/* dst += src, field by field; false (dst unchanged) when a sum overflows,
+ * which only damaged saved states can cause. */
+static bool add_counts(int64_t dst[3], const int64_t src[3]) {
+    int64_t t[3];
+    for (int k = 0; k < 3; k++)
+        if (__builtin_add_overflow(dst[k], src[k], &t[k])) return false;
+    memcpy(dst, t, sizeof t);
+    return true;
+}
+
+enum { ADD_OK, ADD_OOM, ADD_OVERFLOW };
+
+/* Adds counts to the row of ASIN s[0..len) (made when missing; *created
+ * says which). */
+static int add_asin_bytes(cp_feedback_acc *a, const char *s, size_t len, const asin_fb *part, bool *created) {
+    int oom = 0;
+    cp_str id = cp_strings_intern(a->str, s, len, &oom);
+    if (oom) return ADD_OOM;
+    uint32_t r = cp_rowmap_get(&a->rows, id, 0, 0, created);
+    if (r == CP_ROWMAP_OOM) return ADD_OOM;
+    asin_fb *row = CP_ROWMAP_AT(&a->rows, asin_fb, r);
+    const int64_t add[3] = {part->orders, part->feedback_orders, part->negative};
+    int64_t sum[3] = {row->orders, row->feedback_orders, row->negative};
+    if (!add_counts(sum, add)) return ADD_OVERFLOW;
+    row->orders = sum[0];
+    row->feedback_orders = sum[1];
+    row->negative = sum[2];
+    return ADD_OK;
+}
+
 /* Adds one ASIN's counts of this partition to its row. */
 static bool add_asin(cp_feedback_acc *a, const cp_strings *str, cp_str asin, const asin_fb *part) {
     size_t len;
     const char *s = cp_strings_get(str, asin, &len);
-    int oom = 0;
-    cp_str id = cp_strings_intern(a->str, s, len, &oom);
-    if (oom) return false;
-    uint32_t r = cp_rowmap_get(&a->rows, id, 0, 0, NULL);
-    if (r == CP_ROWMAP_OOM) return false;
-    asin_fb *row = CP_ROWMAP_AT(&a->rows, asin_fb, r);
-    row->orders += part->orders;
-    row->feedback_orders += part->feedback_orders;
-    row->negative += part->negative;
-    return true;
+    return add_asin_bytes(a, s, len, part, NULL) == ADD_OK; /* a partition's counts cannot overflow */
 }
 
 cp_result cp_feedback_acc_add(cp_feedback_acc *a, const cp_report_ctx *ctx, cp_error *err) {
@@ -194,4 +221,104 @@ cp_result cp_feedback_write(const cp_report_ctx *ctx, int64_t *rate_num, int64_t
     if (!rc) rc = cp_feedback_acc_emit(a, rate_num, rate_den, err);
     cp_feedback_acc_free(a);
     return rc;
+}
+
+static cp_result bad_state(cp_error *err, const char *what) {
+    if (err) {
+        err->code = CP_EFORMAT;
+        err->file = NULL;
+        err->line = 0;
+        err->field = NULL;
+        snprintf(err->msg, sizeof err->msg, "damaged feedback.csv accumulator: %s", what);
+    }
+    return CP_EFORMAT;
+}
+
+cp_result cp_feedback_acc_merge(cp_feedback_acc *into, const cp_feedback_acc *from, cp_error *err) {
+    int64_t acct[3] = {into->orders, into->feedback_orders, into->negative};
+    const int64_t add[3] = {from->orders, from->feedback_orders, from->negative};
+    if (!add_counts(acct, add)) return bad_state(err, "the counts overflow");
+    size_t n = from->rows.n; /* fixed first: into may be from */
+    for (size_t k = 0; k < n; k++) {
+        asin_fb r = *CP_ROWMAP_AT(&from->rows, asin_fb, k);
+        size_t len;
+        const char *s = cp_strings_get(from->str, r.asin, &len);
+        int rc = add_asin_bytes(into, s, len, &r, NULL);
+        if (rc == ADD_OOM) return cp_customers_oom(err);
+        if (rc == ADD_OVERFLOW) return bad_state(err, "the counts overflow");
+    }
+    into->orders = acct[0];
+    into->feedback_orders = acct[1];
+    into->negative = acct[2];
+    return CP_OK;
+}
+
+void cp_feedback_acc_save(const cp_feedback_acc *a, cp_bytes *out) {
+    cp_bytes_u32(out, FEEDBACK_MAGIC);
+    cp_bytes_i64(out, a->orders);
+    cp_bytes_i64(out, a->feedback_orders);
+    cp_bytes_i64(out, a->negative);
+    cp_bytes_u64(out, a->rows.n);
+    for (size_t k = 0; k < a->rows.n; k++) {
+        const asin_fb *r = CP_ROWMAP_AT(&a->rows, asin_fb, k);
+        size_t len;
+        const char *s = cp_strings_get(a->str, r->asin, &len);
+        cp_bytes_str(out, s, len);
+        cp_bytes_i64(out, r->orders);
+        cp_bytes_i64(out, r->feedback_orders);
+        cp_bytes_i64(out, r->negative);
+    }
+}
+
+static bool counts_fit(int64_t orders, int64_t fb, int64_t neg) {
+    return 0 <= neg && neg <= fb && fb <= orders;
+}
+
+cp_feedback_acc *cp_feedback_acc_load(const cp_report_options *opt, cp_bytes_reader *in, cp_error *err) {
+    if (cp_bytes_get_u32(in) != FEEDBACK_MAGIC) {
+        bad_state(err, in->bad ? "it ends early" : "it does not begin with its tag");
+        in->bad = true;
+        return NULL;
+    }
+    cp_feedback_acc *a = cp_feedback_acc_new(opt);
+    if (!a) {
+        cp_customers_oom(err);
+        return NULL;
+    }
+    a->orders = cp_bytes_get_i64(in);
+    a->feedback_orders = cp_bytes_get_i64(in);
+    a->negative = cp_bytes_get_i64(in);
+    uint64_t n = cp_bytes_get_u64(in);
+    const char *why = NULL;
+    if (in->bad) why = "it ends early";
+    else if (!counts_fit(a->orders, a->feedback_orders, a->negative)) why = "the account counts do not fit";
+    else if (n > (in->n - in->at) / (4 + 3 * 8)) why = "more ASIN rows than bytes"; /* each row >= 28 bytes */
+    for (uint64_t k = 0; !why && k < n; k++) {
+        size_t len;
+        const char *s = cp_bytes_get_str(in, &len);
+        asin_fb r = {0};
+        r.orders = cp_bytes_get_i64(in);
+        r.feedback_orders = cp_bytes_get_i64(in);
+        r.negative = cp_bytes_get_i64(in);
+        bool created = false;
+        if (in->bad) why = "it ends early";
+        else if (!len) why = "an ASIN row without an ASIN";
+        else if (!counts_fit(r.orders, r.feedback_orders, r.negative)) why = "an ASIN row's counts do not fit";
+        else {
+            int rc = add_asin_bytes(a, s, len, &r, &created);
+            if (rc == ADD_OOM) {
+                cp_customers_oom(err);
+                cp_feedback_acc_free(a);
+                return NULL;
+            }
+            if (rc != ADD_OK || !created) why = "an ASIN comes twice";
+        }
+    }
+    if (why) {
+        bad_state(err, why);
+        in->bad = true;
+        cp_feedback_acc_free(a);
+        return NULL;
+    }
+    return a;
 }

@@ -1497,6 +1497,7 @@ typedef struct part {
     const char *buf;
     size_t start, end;
     bool eof_at_end; /* `end` is the end of the input */
+    uint64_t off;    /* offset of buf[0] in the input (stripes) */
     bool overflow, oom;
     uint64_t newlines; /* physical lines consumed */
     size_t next;       /* where parsing stopped: the first record not parsed */
@@ -1527,6 +1528,8 @@ static void *part_run(void *arg) {
     const file_ctx *fc = pt->w.fc;
     size_t pos = pt->start;
     uint64_t line = 0;
+    const cp_ingest_options *o = &fc->run->opt;
+    unsigned stripes = o->stripe_count, stripe = o->stripe_index, shift = o->stripe_shift ? o->stripe_shift : 20;
     pt->n_rows = 0;
     pt->overflow = pt->oom = false;
     worker_forget(&pt->w);
@@ -1539,6 +1542,12 @@ static void *part_run(void *arg) {
         if (!next_record(fc, rec, pt->end - pos, pt->eof_at_end, &rec_len, &consumed, &nls, &st)) {
             pt->overflow = true; /* the record goes on past the end */
             break;
+        }
+        if (stripes > 1 && ((pt->off + pos) >> shift) % stripes != stripe) {
+            /* another process's stripe (--mpi): only its lines are counted */
+            pos += consumed;
+            line += 1 + nls;
+            continue;
         }
         if (pt->n_rows == pt->cap_rows) {
             size_t cap = pt->cap_rows ? pt->cap_rows * 2 : 1024;
@@ -1574,6 +1583,7 @@ static void part_free(part *pt) {
 typedef struct block {
     char *buf;
     size_t cap, have, pos;   /* data is buf[0, have); the next record at pos */
+    uint64_t off;            /* offset of buf[0] in the input (after decompression) */
     size_t region_end;       /* in flight: parts cover buf[pos, region_end) */
     part *parts;             /* n_parts parts, each with its own worker */
     bool in_flight;
@@ -1588,6 +1598,7 @@ static void block_start(block *b, size_t n_parts, size_t region_end, bool eof_at
     for (size_t k = 0; k < n_parts; k++) {
         part *pt = &b->parts[k];
         pt->buf = b->buf;
+        pt->off = b->off;
         pt->start = cut;
         size_t next = k + 1 == n_parts ? region_end : pos + len / n_parts * (k + 1);
         if (next < cut) next = cut;
@@ -1819,6 +1830,7 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
             if (cur->pos > 0) {
                 memmove(cur->buf, cur->buf + cur->pos, cur->have - cur->pos);
                 cur->have -= cur->pos;
+                cur->off += cur->pos;
                 cur->pos = 0;
             }
             /* one record larger than the block: grow */
@@ -1918,6 +1930,7 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
                 if (!block_reserve(cur, fly->cap)) { result = fail(err, CP_ENOMEM, path, line, "out of memory"); goto done; }
                 memcpy(cur->buf, fly->buf + fly->region_end, tail);
                 cur->have = tail;
+                cur->off = fly->off + fly->region_end;
                 cur->pos = 0;
                 continue; /* at the end of the input, the next turn flushes */
             }
@@ -1945,6 +1958,7 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
             if (!block_reserve(cur, flen + clen)) { result = fail(err, CP_ENOMEM, path, line, "out of memory"); goto done; }
             memmove(cur->buf + flen, cur->buf + cur->pos, clen);
             memcpy(cur->buf, fly->buf + fly->pos, flen);
+            cur->off = fly->off + fly->pos;
             cur->pos = 0;
             cur->have = flen + clen;
             fly = NULL;
@@ -1976,6 +1990,7 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
         }
         /* one thread: the part `one`, parsed and committed here */
         one.buf = buf;
+        one.off = cur->off;
         one.start = cur->pos;
         one.end = have;
         one.eof_at_end = eof;
@@ -2016,52 +2031,85 @@ static int frames_commit(file_ctx *fc, part *pt) {
     return r;
 }
 
+/* One partition file being read: its next frame's head, when it has one. */
+typedef struct frame_src {
+    FILE *f;
+    const char *path;
+    cp_frame_head h;
+    bool have;
+} frame_src;
+
+/* Reads src's next head; false with *bad set when the file is damaged. */
+static bool frame_next(frame_src *src, size_t n_inputs, bool *bad) {
+    size_t got = fread(&src->h, 1, sizeof src->h, src->f);
+    src->have = got == sizeof src->h;
+    if (got == 0 && feof(src->f)) return false;
+    if (!src->have || src->h.file >= n_inputs || src->h.len > MAX_RECORD_BYTES) {
+        src->have = false;
+        *bad = true;
+    }
+    return src->have;
+}
+
 cp_result cp_run_load_frames(cp_run *run, const cp_input_stats *inputs, const cp_input_format *fmt,
-                             size_t n_inputs, const char *frame_path, cp_error *err) {
-    if (run->n_inputs || run->finished) return fail(err, CP_EUSAGE, frame_path, 0, "cp_run_load_frames needs a new run");
-    if (n_inputs > UINT16_MAX) return fail(err, CP_EUSAGE, frame_path, 0, "too many input files");
+                             size_t n_inputs, const char *const *paths, size_t n_paths, cp_error *err) {
+    const char *first_path = n_paths ? paths[0] : "(no partition file)";
+    if (run->n_inputs || run->finished) return fail(err, CP_EUSAGE, first_path, 0, "cp_run_load_frames needs a new run");
+    if (n_inputs > UINT16_MAX) return fail(err, CP_EUSAGE, first_path, 0, "too many input files");
     run->inputs = calloc(n_inputs ? n_inputs : 1, sizeof *run->inputs);
     run->fmt = calloc(n_inputs ? n_inputs : 1, sizeof *run->fmt);
     file_ctx *fcs = calloc(n_inputs ? n_inputs : 1, sizeof *fcs);
     part *pts = calloc(n_inputs ? n_inputs : 1, sizeof *pts);
     bool *ready = calloc(n_inputs ? n_inputs : 1, sizeof *ready);
+    frame_src *src = calloc(n_paths ? n_paths : 1, sizeof *src);
     size_t cap = BLOCK_BYTES, used = 0;
     char *buf = malloc(cap);
-    FILE *f = NULL;
     cp_result result = CP_OK;
-    if (!run->inputs || !run->fmt || !fcs || !pts || !ready || !buf) {
-        result = fail(err, CP_ENOMEM, frame_path, 0, "out of memory");
+    if (!run->inputs || !run->fmt || !fcs || !pts || !ready || !src || !buf) {
+        result = fail(err, CP_ENOMEM, first_path, 0, "out of memory");
         goto done;
     }
     run->cap_inputs = n_inputs;
     for (size_t i = 0; i < n_inputs; i++) {
         run->inputs[i].path = cp_arena_strdup(&run->arena, inputs[i].path);
         run->fmt[i] = fmt[i];
-        if (!run->inputs[i].path) { result = fail(err, CP_ENOMEM, frame_path, 0, "out of memory"); goto done; }
+        if (!run->inputs[i].path) { result = fail(err, CP_ENOMEM, first_path, 0, "out of memory"); goto done; }
     }
     run->n_inputs = n_inputs;
-    f = fopen(frame_path, "rb");
-    if (!f) { result = fail(err, CP_EIO, frame_path, 0, "%s: %s", frame_path, strerror(errno)); goto done; }
+    bool bad = false;
+    for (size_t k = 0; k < n_paths; k++) {
+        src[k].path = paths[k];
+        src[k].f = fopen(paths[k], "rb");
+        if (!src[k].f) { result = fail(err, CP_EIO, paths[k], 0, "%s: %s", paths[k], strerror(errno)); goto done; }
+        (void)frame_next(&src[k], n_inputs, &bad);
+    }
     part *cur = NULL;
     file_ctx *cur_fc = NULL;
     for (;;) {
-        cp_frame_head h;
-        size_t got = fread(&h, 1, sizeof h, f);
-        if (got == 0 && feof(f)) break;
-        if (got != sizeof h || h.file >= n_inputs || h.len > MAX_RECORD_BYTES) {
-            result = fail(err, CP_EIO, frame_path, 0, "%s: damaged partition file", frame_path);
+        /* the files are each in (file, line) order: take the least head */
+        frame_src *s = NULL;
+        for (size_t k = 0; k < n_paths; k++)
+            if (src[k].have && (!s || src[k].h.file < s->h.file ||
+                                (src[k].h.file == s->h.file && src[k].h.line < s->h.line)))
+                s = &src[k];
+        if (bad) {
+            for (size_t k = 0; k < n_paths; k++)
+                if (!src[k].have && !feof(src[k].f)) s = &src[k];
+            result = fail(err, CP_EIO, s ? s->path : first_path, 0, "%s: damaged partition file", s ? s->path : first_path);
             goto done;
         }
+        if (!s) break;
+        cp_frame_head h = s->h;
         /* the rows point into buf: commit before it is reused or grown,
          * and when the input changes (rows are committed in input order) */
         if (cur && (&pts[h.file] != cur || used + h.len > cap)) {
-            if (frames_commit(cur_fc, cur) != 0) { result = fail(err, CP_ENOMEM, frame_path, 0, "out of memory"); goto done; }
+            if (frames_commit(cur_fc, cur) != 0) { result = fail(err, CP_ENOMEM, s->path, 0, "out of memory"); goto done; }
             used = 0;
             cur = NULL;
         }
         if (h.len > cap) {
             char *nb = realloc(buf, h.len);
-            if (!nb) { result = fail(err, CP_ENOMEM, frame_path, 0, "out of memory"); goto done; }
+            if (!nb) { result = fail(err, CP_ENOMEM, s->path, 0, "out of memory"); goto done; }
             buf = nb;
             cap = h.len;
         }
@@ -2076,21 +2124,22 @@ cp_result cp_run_load_frames(cp_run *run, const cp_input_stats *inputs, const cp
             else if (fmt[h.file].header) result = setup_header(fc, fmt[h.file].header_text, fmt[h.file].header_len, REC_OK);
             else result = setup_header(fc, "", 0, REC_OK);
             if (result != CP_OK) goto done;
-            if (!worker_init(&pts[h.file].w, fc)) { result = fail(err, CP_ENOMEM, frame_path, 0, "out of memory"); goto done; }
+            if (!worker_init(&pts[h.file].w, fc)) { result = fail(err, CP_ENOMEM, s->path, 0, "out of memory"); goto done; }
             ready[h.file] = true;
         }
         cur = &pts[h.file];
         cur_fc = &fcs[h.file];
         char *rec = buf + used;
-        if (h.len && fread(rec, 1, h.len, f) != h.len) {
-            result = fail(err, CP_EIO, frame_path, 0, "%s: damaged partition file", frame_path);
+        if (h.len && fread(rec, 1, h.len, s->f) != h.len) {
+            result = fail(err, CP_EIO, s->path, 0, "%s: damaged partition file", s->path);
             goto done;
         }
         used += h.len;
+        (void)frame_next(s, n_inputs, &bad);
         if (cur->n_rows == cur->cap_rows) {
             size_t c = cur->cap_rows ? cur->cap_rows * 2 : 1024;
             row *nr = realloc(cur->rows, c * sizeof *nr);
-            if (!nr) { result = fail(err, CP_ENOMEM, frame_path, 0, "out of memory"); goto done; }
+            if (!nr) { result = fail(err, CP_ENOMEM, s->path, 0, "out of memory"); goto done; }
             cur->rows = nr;
             cur->cap_rows = c;
         }
@@ -2098,20 +2147,23 @@ cp_result cp_run_load_frames(cp_run *run, const cp_input_stats *inputs, const cp
         r->line = h.line;
         if (!parse_record(&cur->w, rec, h.len, REC_OK, r) ||
             (r->kind == ROW_ACCEPTED && !localize(&cur->w, &cur->d, rec, h.len, r))) {
-            result = fail(err, CP_ENOMEM, frame_path, 0, "out of memory");
+            result = fail(err, CP_ENOMEM, s->path, 0, "out of memory");
             goto done;
         }
         if (r->kind != ROW_ACCEPTED) {
-            result = fail(err, CP_EIO, frame_path, h.line, "%s: a record of %s line %u no longer parses",
-                          frame_path, run->inputs[h.file].path, (unsigned)h.line);
+            result = fail(err, CP_EIO, s->path, h.line, "%s: a record of %s line %u no longer parses", s->path,
+                          run->inputs[h.file].path, (unsigned)h.line);
             goto done;
         }
         if (h.flags & CP_FRAME_FLOOD) r->flags |= CP_EV_FLOOD;
     }
-    if (ferror(f)) { result = fail(err, CP_EIO, frame_path, 0, "%s: %s", frame_path, strerror(errno)); goto done; }
-    if (cur && frames_commit(cur_fc, cur) != 0) result = fail(err, CP_ENOMEM, frame_path, 0, "out of memory");
+    for (size_t k = 0; k < n_paths; k++)
+        if (ferror(src[k].f)) { result = fail(err, CP_EIO, src[k].path, 0, "%s: %s", src[k].path, strerror(errno)); goto done; }
+    if (cur && frames_commit(cur_fc, cur) != 0) result = fail(err, CP_ENOMEM, first_path, 0, "out of memory");
 done:
-    if (f) fclose(f);
+    for (size_t k = 0; src && k < n_paths; k++)
+        if (src[k].f) fclose(src[k].f);
+    free(src);
     if (pts)
         for (size_t i = 0; i < n_inputs; i++) part_free(&pts[i]);
     free(pts);

@@ -180,6 +180,7 @@ cp_partitions *cp_partitions_new(cp_run *run, const cp_ingest_options *iopt, con
     }
     ps->run = run;
     ps->iopt = iopt;
+    ps->n_ranks = 1;
     if (popt) ps->popt = *popt;
     run->sink = first_pass_row;
     run->sink_user = ps;
@@ -203,11 +204,44 @@ static int u64_cmp(const void *a, const void *b) {
 
 /* The live partitioner's directory, for cp_partitions_cleanup_signal. */
 static char live_dir[PATH_MAX];
-static volatile unsigned live_parts;
+static volatile unsigned live_parts, live_ranks;
 
-static void part_path(char *buf, size_t size, const char *dir, unsigned p) {
-    snprintf(buf, size, "%s/p%05u.frames", dir, p);
+/* File names, made without snprintf so that a signal handler can make them:
+ * "p00012.frames" for partition 12 of one process; with --mpi ranks,
+ * "p00012.s0003.frames" for its frames read by rank 3, and "out0003.frames"
+ * for the frames this rank sends to rank 3. */
+static char *put_num(char *q, unsigned v, int width) {
+    char digits[12];
+    int nd = 0;
+    do { digits[nd++] = (char)('0' + v % 10); v /= 10; } while (v);
+    for (int k = nd; k < width; k++) *q++ = '0';
+    while (nd) *q++ = digits[--nd];
+    return q;
 }
+
+/* dir + '/' + name into buf (PATH_MAX + 32 bytes); kind 'p' (partition p,
+ * source s; s = UINT32_MAX for one process) or 'o' (outbox to rank p). */
+static void file_name(char *buf, const char *dir, char kind, unsigned p, unsigned s) {
+    size_t n = strlen(dir);
+    if (n > PATH_MAX) n = PATH_MAX;
+    memcpy(buf, dir, n);
+    char *q = buf + n;
+    *q++ = '/';
+    if (kind == 'o') {
+        memcpy(q, "out", 3);
+        q = put_num(q + 3, p, 4);
+    } else {
+        *q++ = 'p';
+        q = put_num(q, p, 5);
+        if (s != UINT32_MAX) {
+            memcpy(q, ".s", 2);
+            q = put_num(q + 2, s, 4);
+        }
+    }
+    memcpy(q, ".frames", 8);
+}
+
+static unsigned src_of(const cp_partitions *ps, unsigned s) { return ps->n_ranks > 1 ? s : UINT32_MAX; }
 
 cp_result cp_partitions_plan(cp_partitions *ps, const cp_report_options *ropt, cp_error *err) {
     /* R3.1.3 over every address: the same sliding count as the quality
@@ -258,6 +292,7 @@ cp_result cp_partitions_plan(cp_partitions *ps, const cp_report_options *ropt, c
         ps->n_parts = p < 1 ? 1 : p > MAX_PARTS ? MAX_PARTS : (unsigned)p;
     }
     if (ps->n_parts > MAX_PARTS) ps->n_parts = MAX_PARTS;
+    if (ps->n_parts < ps->n_ranks) ps->n_parts = ps->n_ranks; /* every rank has work */
 
     const char *tmp = ps->popt.tmp_dir;
     if (!tmp || !*tmp) tmp = getenv("TMPDIR");
@@ -271,16 +306,29 @@ cp_result cp_partitions_plan(cp_partitions *ps, const cp_report_options *ropt, c
     ps->have_dir = true;
     memcpy(live_dir, ps->dir, sizeof live_dir);
     live_parts = ps->n_parts;
+    live_ranks = ps->n_ranks;
     ps->out = calloc(ps->n_parts, sizeof *ps->out);
+    ps->outbox = calloc(ps->n_ranks, sizeof *ps->outbox);
     ps->part_events = calloc(ps->n_parts, sizeof *ps->part_events);
-    if (!ps->out || !ps->part_events) return perr(err, CP_ENOMEM, "out of memory");
+    if (!ps->out || !ps->outbox || !ps->part_events) return perr(err, CP_ENOMEM, "out of memory");
     size_t bufsize = ps->n_parts > 64 ? 64u << 10 : 1u << 20;
+    /* this rank's partitions (all of them in one process), and with ranks
+     * an outbox to each other rank */
     for (unsigned p = 0; p < ps->n_parts; p++) {
+        if (p % ps->n_ranks != ps->rank) continue;
         char path[PATH_MAX + 32];
-        part_path(path, sizeof path, ps->dir, p);
+        file_name(path, ps->dir, 'p', p, src_of(ps, ps->rank));
         ps->out[p] = fopen(path, "wb");
         if (!ps->out[p]) return perr(err, CP_EIO, "%s: %s", path, strerror(errno));
         setvbuf(ps->out[p], NULL, _IOFBF, bufsize);
+    }
+    for (unsigned d = 0; d < ps->n_ranks; d++) {
+        if (d == ps->rank) continue;
+        char path[PATH_MAX + 32];
+        file_name(path, ps->dir, 'o', d, 0);
+        ps->outbox[d] = fopen(path, "w+b");
+        if (!ps->outbox[d]) return perr(err, CP_EIO, "%s: %s", path, strerror(errno));
+        setvbuf(ps->outbox[d], NULL, _IOFBF, 1u << 20);
     }
     return CP_OK;
 }
@@ -307,7 +355,18 @@ static int route_row(void *user, const cp_row_view *v) {
         while (ps->flood_at < ps->n_flood && ps->flood[ps->flood_at] < key) ps->flood_at++;
         if (ps->flood_at < ps->n_flood && ps->flood[ps->flood_at] == key) h.flags |= CP_FRAME_FLOOD;
     }
-    if (fwrite(&h, sizeof h, 1, ps->out[p]) != 1 || fwrite(v->rec, 1, v->rec_len, ps->out[p]) != v->rec_len) {
+    FILE *f = ps->out[p];
+    unsigned owner = p % ps->n_ranks;
+    if (owner != ps->rank) {
+        /* another rank's partition: to its outbox, with the partition */
+        f = ps->outbox[owner];
+        uint32_t p32 = p;
+        if (fwrite(&p32, sizeof p32, 1, f) != 1) {
+            ps->write_errno = errno ? errno : EIO;
+            return -1;
+        }
+    }
+    if (fwrite(&h, sizeof h, 1, f) != 1 || fwrite(v->rec, 1, v->rec_len, f) != v->rec_len) {
         ps->write_errno = errno ? errno : EIO;
         return -1;
     }
@@ -319,7 +378,12 @@ static int route_row(void *user, const cp_row_view *v) {
 cp_result cp_partitions_route(cp_partitions *ps, const char *path, cp_error *err) {
     if (!ps->out) return perr(err, CP_EUSAGE, "cp_partitions_route before cp_partitions_plan");
     if (!ps->route_run) {
-        ps->route_run = cp_run_new(ps->iopt, err);
+        cp_ingest_options o = *ps->iopt;
+        if (ps->n_ranks > 1) { /* --mpi: this rank's stripes of the inputs */
+            o.stripe_count = ps->n_ranks;
+            o.stripe_index = ps->rank;
+        }
+        ps->route_run = cp_run_new(&o, err);
         if (!ps->route_run) return err ? err->code : CP_ENOMEM;
         ps->route_run->sink = route_row;
         ps->route_run->sink_user = ps;
@@ -330,6 +394,7 @@ cp_result cp_partitions_route(cp_partitions *ps, const char *path, cp_error *err
     if (r != CP_OK && ps->write_errno)
         return perr(err, CP_EIO, "writing partition files in %s: %s", ps->dir, strerror(ps->write_errno));
     if (r != CP_OK) return r;
+    if (ps->n_ranks > 1) return CP_OK; /* each rank read a stripe: the sums are checked (mpi.c) */
     /* the same lines, accepted and rejected, as the first pass read */
     size_t i = ps->route_run->n_inputs - 1;
     if (i >= ps->run->n_inputs) return perr(err, CP_EUSAGE, "%s: more inputs than the first pass read", path);
@@ -347,32 +412,52 @@ cp_result cp_partitions_close_files(cp_partitions *ps, cp_error *err) {
         if (fclose(ps->out[p]) != 0 && r == CP_OK) r = perr(err, CP_EIO, "writing partition files in %s: %s", ps->dir, strerror(errno));
         ps->out[p] = NULL;
     }
-    if (r == CP_OK && ps->route_run && ps->route_run->accepted != ps->run->accepted)
+    if (r == CP_OK && ps->n_ranks == 1 && ps->route_run && ps->route_run->accepted != ps->run->accepted)
         r = perr(err, CP_EIO, "the inputs changed between the two passes of --memory");
     cp_run_free(ps->route_run);
     ps->route_run = NULL;
     return r;
 }
 
-void cp_partitions_part_path(const cp_partitions *ps, unsigned p, char *buf, size_t size) {
-    part_path(buf, size, ps->dir, p);
+void cp_partitions_part_path(const cp_partitions *ps, unsigned p, unsigned src, char *buf, size_t size) {
+    char path[PATH_MAX + 32];
+    file_name(path, ps->dir, 'p', p, src_of(ps, src));
+    snprintf(buf, size, "%s", path);
+}
+
+void cp_partitions_outbox_path(const cp_partitions *ps, unsigned rank, char *buf, size_t size) {
+    char path[PATH_MAX + 32];
+    file_name(path, ps->dir, 'o', rank, 0);
+    snprintf(buf, size, "%s", path);
 }
 
 void cp_partitions_remove_part(cp_partitions *ps, unsigned p) {
     char path[PATH_MAX + 32];
-    part_path(path, sizeof path, ps->dir, p);
-    (void)unlink(path);
+    for (unsigned s = 0; s < ps->n_ranks; s++) {
+        file_name(path, ps->dir, 'p', p, src_of(ps, s));
+        (void)unlink(path);
+    }
 }
 
 unsigned cp_partitions_count(const cp_partitions *ps) { return ps->n_parts; }
+uint64_t cp_partitions_aux_bytes(const cp_partitions *ps) {
+    return ((uint64_t)ps->slot_mask + 1) * 12 + (uint64_t)ps->cap_nodes * 12 + ps->n_flood * 8;
+}
 uint64_t cp_partitions_bytes(const cp_partitions *ps) { return ps->bytes; }
 
 void cp_partitions_free(cp_partitions *ps) {
     if (!ps) return;
     for (unsigned p = 0; ps->out && p < ps->n_parts; p++)
         if (ps->out[p]) fclose(ps->out[p]);
+    for (unsigned d = 0; ps->outbox && d < ps->n_ranks; d++)
+        if (ps->outbox[d]) fclose(ps->outbox[d]);
     if (ps->have_dir) {
         for (unsigned p = 0; p < ps->n_parts; p++) cp_partitions_remove_part(ps, p);
+        for (unsigned d = 0; d < ps->n_ranks; d++) {
+            char path[PATH_MAX + 32];
+            file_name(path, ps->dir, 'o', d, 0);
+            (void)unlink(path);
+        }
         (void)rmdir(ps->dir);
         if (strcmp(live_dir, ps->dir) == 0) {
             live_parts = 0;
@@ -385,6 +470,7 @@ void cp_partitions_free(cp_partitions *ps) {
     }
     cp_run_free(ps->route_run);
     free(ps->out);
+    free(ps->outbox);
     free(ps->part_events);
     free(ps->slot_key);
     free(ps->slot_node);
@@ -399,21 +485,14 @@ void cp_partitions_free(cp_partitions *ps) {
 void cp_partitions_cleanup_signal(void) {
     if (!live_dir[0]) return;
     char path[PATH_MAX + 32];
-    size_t n = strlen(live_dir); /* async-signal-safe since POSIX.1-2008 */
-    if (n + 20 > sizeof path) return;
-    memcpy(path, live_dir, n);
-    for (unsigned p = 0; p < live_parts; p++) {
-        /* "/p%05u.frames" without snprintf */
-        char *q = path + n;
-        *q++ = '/';
-        *q++ = 'p';
-        char digits[12];
-        int nd = 0;
-        unsigned v = p;
-        do { digits[nd++] = (char)('0' + v % 10); v /= 10; } while (v);
-        for (int k = nd; k < 5; k++) *q++ = '0';
-        while (nd) *q++ = digits[--nd];
-        memcpy(q, ".frames", 8);
+    unsigned ranks = live_ranks > 1 ? live_ranks : 1;
+    for (unsigned p = 0; p < live_parts; p++)
+        for (unsigned s = 0; s < ranks; s++) {
+            file_name(path, live_dir, 'p', p, live_ranks > 1 ? s : UINT32_MAX);
+            (void)unlink(path);
+        }
+    for (unsigned d = 0; live_ranks > 1 && d < live_ranks; d++) {
+        file_name(path, live_dir, 'o', d, 0);
         (void)unlink(path);
     }
     (void)rmdir(live_dir);

@@ -43,7 +43,9 @@ struct cp_partitions {
     unsigned n_parts;
     char dir[PATH_MAX];
     bool have_dir;
-    FILE **out;
+    FILE **out;       /* [n_parts]: this rank's partitions, else NULL */
+    FILE **outbox;    /* [n_ranks]: frames for another rank's partitions */
+    unsigned rank, n_ranks; /* --mpi; 0 and 1 in one process */
     uint64_t *part_events;
     uint64_t bytes;
     cp_run *route_run; /* the second pass */
@@ -53,7 +55,14 @@ struct cp_partitions {
 
 /* Closes the partition files after the second pass. */
 cp_result cp_partitions_close_files(cp_partitions *ps, cp_error *err);
-void cp_partitions_part_path(const cp_partitions *ps, unsigned p, char *buf, size_t size);
+/* Partition p's file of the frames read by rank src (0 in one process). */
+void cp_partitions_part_path(const cp_partitions *ps, unsigned p, unsigned src, char *buf, size_t size);
+/* The file of frames this rank sends to `rank` (--mpi): each frame is
+ * preceded by its partition, a uint32_t. */
+void cp_partitions_outbox_path(const cp_partitions *ps, unsigned rank, char *buf, size_t size);
+/* Removes partition p's files. */
 void cp_partitions_remove_part(cp_partitions *ps, unsigned p);
+/* R10.1: --as-of, else the latest accepted event time of the whole input. */
+int64_t cp_partitions_as_of(const cp_partitions *ps, const cp_report_options *opt);
 
 #endif

@@ -109,10 +109,12 @@ typedef struct cp_frame_head {
 } cp_frame_head;
 enum { CP_FRAME_FLOOD = 1u << 0 };
 
-/* Loads a partition file written as frames: the inputs (paths and formats,
- * from the run that read them) are registered in the same order, then every
- * frame's record is parsed as its input's line.  The run must be new. */
+/* Loads a partition from files of frames, each in (file, line) order (one
+ * file, or one per --mpi rank that read a stripe of the inputs): the inputs
+ * (paths and formats, from the run that read them) are registered in the
+ * same order, then the frames of all files, merged in (file, line) order,
+ * are parsed as their input's lines.  The run must be new. */
 cp_result cp_run_load_frames(cp_run *run, const cp_input_stats *inputs, const cp_input_format *fmt,
-                             size_t n_inputs, const char *frame_path, cp_error *err);
+                             size_t n_inputs, const char *const *paths, size_t n_paths, cp_error *err);
 
 #endif

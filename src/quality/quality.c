@@ -11,7 +11,8 @@
  *               view carrying its id (set on the first click of an id only).
  * cp_quality_write writes invalid_clicks.csv (R8) and the "quality" summary,
  * through the accumulator of report/partial.h (cp_quality_acc_*), which adds
- * the figures of one partition at a time.
+ * the figures of one partition at a time, and combines accumulators of
+ * separate partitions (merge, save, load).
  *
  * Cost: the bot list and the blocklist are consulted once per distinct user
  * agent / address string (verdicts cached by cp_str id).  Flood groups clicks
@@ -524,6 +525,223 @@ cp_result cp_quality_acc_emit(cp_quality_acc *a, cp_summary *sum, cp_error *err)
         cp_summary_human(sum, "no event carries a user agent: the empty-user-agent bot rule "
                               "(R3.1.1) is off");
     return CP_OK;
+}
+
+/* ---- merge, save, load (report/partial.h) ---------------------------------
+ * merge appends from's rows with their pool bytes (offsets moved by into's
+ * pool length) and their seq moved past into's rows, so from's rows keep
+ * their order among themselves and come after into's, as if from's
+ * partitions had been added after into's; emit sorts by (ts, file, line)
+ * anyway.  The input list is the same for every partition: whichever side
+ * knows more of it gives the rest.  ua_rule_on is any side's.
+ *
+ * Saved state, after a tag: the counts, the input list (a flag per path:
+ * NULL or not), then each row with its three cells as strings.  load checks
+ * what add() guarantees: clicks = the sum by reason, one row per invalid
+ * click, every reason an invalid one, seq below the row count. */
+
+#define QUALITY_TAG UINT32_C(0x31415143) /* "CQA1" */
+/* Smallest saved row: ts, seq, line, file, reason, three empty strings. */
+#define QUALITY_ROW_MIN (8 + 8 + 4 + 4 + 1 + 3 * 4)
+
+static cp_result damaged(cp_error *err, const char *what) {
+    if (err) {
+        err->code = CP_EFORMAT;
+        err->file = NULL;
+        err->line = 0;
+        err->field = NULL;
+        snprintf(err->msg, sizeof err->msg, "saved traffic-quality state is damaged: %s", what);
+    }
+    return CP_EFORMAT;
+}
+
+/* *x += v; false (and *x unchanged) when the sum leaves int64. */
+static bool add_i64(int64_t *x, int64_t v) {
+    if ((v > 0 && *x > INT64_MAX - v) || (v < 0 && *x < INT64_MIN - v)) return false;
+    *x += v;
+    return true;
+}
+
+static bool rows_reserve(cp_quality_acc *a, size_t extra) {
+    if (extra <= a->cap_rows - a->n_rows) return true;
+    if (extra > SIZE_MAX / sizeof *a->rows - a->n_rows) return false;
+    size_t need = a->n_rows + extra;
+    size_t cap = a->cap_rows <= SIZE_MAX / 2 / sizeof *a->rows ? 2 * a->cap_rows : need;
+    if (cap < need) cap = need;
+    if (cap < 256) cap = 256;
+    inv_row *r = realloc(a->rows, cap * sizeof *r);
+    if (!r) return false;
+    a->rows = r;
+    a->cap_rows = cap;
+    return true;
+}
+
+/* Copies the input paths `from` knows and `into` does not yet. */
+static bool take_inputs_of(cp_quality_acc *into, const cp_quality_acc *from) {
+    if (from->n_inputs <= into->n_inputs) return true;
+    char **p = realloc(into->inputs, from->n_inputs * sizeof *p);
+    if (!p) return false;
+    into->inputs = p;
+    for (size_t i = into->n_inputs; i < from->n_inputs; i++) {
+        const char *s = from->inputs[i];
+        p[i] = NULL;
+        if (s) {
+            size_t len = strlen(s);
+            p[i] = malloc(len + 1);
+            if (!p[i]) return false; /* n_inputs stays i */
+            memcpy(p[i], s, len + 1);
+        }
+        into->n_inputs = i + 1;
+    }
+    return true;
+}
+
+cp_result cp_quality_acc_merge(cp_quality_acc *into, const cp_quality_acc *from, cp_error *err) {
+    int64_t invalid_cost = into->invalid_cost, spend = into->spend;
+    if (!add_i64(&invalid_cost, from->invalid_cost) || !add_i64(&spend, from->spend))
+        return damaged(err, "money sums overflow");
+    if (!take_inputs_of(into, from)) return oom(err);
+    if (!rows_reserve(into, from->n_rows)) return oom(err);
+    uint64_t base_off = into->pool.len;
+    if (from->pool.len) {
+        cp_buf_put(&into->pool, from->pool.p, from->pool.len);
+        if (into->pool.oom) return oom(err);
+    }
+    /* Nothing fails from here on. */
+    uint64_t base_seq = into->n_rows;
+    for (size_t k = 0; k < from->n_rows; k++) {
+        inv_row r = from->rows[k];
+        r.off += base_off;
+        r.seq += base_seq;
+        into->rows[into->n_rows++] = r;
+    }
+    into->clicks += from->clicks;
+    for (int s = 0; s < CP_N_CLICK_STATUS; s++) into->by_reason[s] += from->by_reason[s];
+    into->bounced += from->bounced;
+    into->impressions += from->impressions;
+    into->invalid_impressions += from->invalid_impressions;
+    into->invalid_cost = invalid_cost;
+    into->spend = spend;
+    if (from->ua_rule_on) into->ua_rule_on = true;
+    return CP_OK;
+}
+
+void cp_quality_acc_save(const cp_quality_acc *a, cp_bytes *out) {
+    cp_bytes_u32(out, QUALITY_TAG);
+    cp_bytes_u32(out, CP_N_CLICK_STATUS);
+    cp_bytes_u64(out, a->clicks);
+    for (int s = 0; s < CP_N_CLICK_STATUS; s++) cp_bytes_u64(out, a->by_reason[s]);
+    cp_bytes_u64(out, a->bounced);
+    cp_bytes_u64(out, a->impressions);
+    cp_bytes_u64(out, a->invalid_impressions);
+    cp_bytes_i64(out, a->invalid_cost);
+    cp_bytes_i64(out, a->spend);
+    cp_bytes_u8(out, a->ua_rule_on);
+    cp_bytes_u64(out, a->n_inputs);
+    for (size_t i = 0; i < a->n_inputs; i++) {
+        const char *s = a->inputs[i];
+        cp_bytes_u8(out, s != NULL);
+        if (s) cp_bytes_str(out, s, strlen(s));
+    }
+    cp_bytes_u64(out, a->n_rows);
+    for (size_t k = 0; k < a->n_rows; k++) {
+        const inv_row *r = &a->rows[k];
+        const char *cell = a->pool.p + r->off;
+        cp_bytes_i64(out, r->ts_ms);
+        cp_bytes_u64(out, r->seq);
+        cp_bytes_u32(out, r->line);
+        cp_bytes_u32(out, r->file);
+        cp_bytes_u8(out, r->reason);
+        cp_bytes_str(out, cell, r->identity_len);
+        cp_bytes_str(out, cell + r->identity_len, r->ip_len);
+        cp_bytes_str(out, cell + r->identity_len + r->ip_len, r->target_len);
+    }
+}
+
+/* The body of load: fills a (fresh) from in; CP_OK or the error. */
+static cp_result quality_read(cp_quality_acc *a, cp_bytes_reader *in, cp_error *err) {
+    if (cp_bytes_get_u32(in) != QUALITY_TAG || in->bad) return damaged(err, "not a saved state");
+    if (cp_bytes_get_u32(in) != CP_N_CLICK_STATUS) return damaged(err, "wrong number of reasons");
+    a->clicks = cp_bytes_get_u64(in);
+    uint64_t by_sum = 0;
+    for (int s = 0; s < CP_N_CLICK_STATUS; s++) {
+        a->by_reason[s] = cp_bytes_get_u64(in);
+        if (a->by_reason[s] > UINT64_MAX - by_sum) return damaged(err, "click counts overflow");
+        by_sum += a->by_reason[s];
+    }
+    a->bounced = cp_bytes_get_u64(in);
+    a->impressions = cp_bytes_get_u64(in);
+    a->invalid_impressions = cp_bytes_get_u64(in);
+    a->invalid_cost = cp_bytes_get_i64(in);
+    a->spend = cp_bytes_get_i64(in);
+    uint8_t ua = cp_bytes_get_u8(in);
+    if (in->bad) return damaged(err, "truncated");
+    if (by_sum != a->clicks) return damaged(err, "click counts do not add up");
+    if (ua > 1) return damaged(err, "bad flag");
+    a->ua_rule_on = ua;
+
+    uint64_t n_inputs = cp_bytes_get_u64(in);
+    if (in->bad || n_inputs > in->n - in->at) return damaged(err, "input count exceeds the data");
+    if (n_inputs) {
+        a->inputs = calloc((size_t)n_inputs, sizeof *a->inputs);
+        if (!a->inputs) return oom(err);
+    }
+    for (size_t i = 0; i < n_inputs; i++) {
+        uint8_t has = cp_bytes_get_u8(in);
+        if (has > 1) return damaged(err, "bad flag");
+        a->n_inputs = i + 1;
+        if (!has) continue;
+        size_t len;
+        const char *s = cp_bytes_get_str(in, &len);
+        if (in->bad) return damaged(err, "truncated");
+        if (memchr(s, '\0', len)) return damaged(err, "NUL in an input path");
+        a->inputs[i] = malloc(len + 1);
+        if (!a->inputs[i]) return oom(err);
+        memcpy(a->inputs[i], s, len);
+        a->inputs[i][len] = '\0';
+    }
+
+    uint64_t n_rows = cp_bytes_get_u64(in);
+    if (in->bad || n_rows > (in->n - in->at) / QUALITY_ROW_MIN)
+        return damaged(err, "row count exceeds the data");
+    if (n_rows != a->clicks - a->by_reason[CP_CLICK_VALID])
+        return damaged(err, "row count is not the invalid-click count");
+    if (!rows_reserve(a, (size_t)n_rows)) return oom(err);
+    for (size_t k = 0; k < n_rows; k++) {
+        inv_row r = {0};
+        r.ts_ms = cp_bytes_get_i64(in);
+        r.seq = cp_bytes_get_u64(in);
+        r.line = cp_bytes_get_u32(in);
+        uint32_t file = cp_bytes_get_u32(in);
+        r.reason = cp_bytes_get_u8(in);
+        size_t len[3];
+        const char *cell[3];
+        for (int c = 0; c < 3; c++) cell[c] = cp_bytes_get_str(in, &len[c]);
+        if (in->bad) return damaged(err, "truncated");
+        if (r.seq >= n_rows || file > UINT16_MAX || r.reason < CP_CLICK_BOT ||
+            r.reason >= CP_N_CLICK_STATUS)
+            return damaged(err, "bad row");
+        r.file = (uint16_t)file;
+        r.off = a->pool.len;
+        r.identity_len = (uint32_t)len[0];
+        r.ip_len = (uint32_t)len[1];
+        r.target_len = (uint32_t)len[2];
+        for (int c = 0; c < 3; c++) cp_buf_put(&a->pool, cell[c], len[c]);
+        if (a->pool.oom) return oom(err);
+        a->rows[a->n_rows++] = r;
+    }
+    return CP_OK;
+}
+
+cp_quality_acc *cp_quality_acc_load(const cp_report_options *opt, cp_bytes_reader *in,
+                                    cp_error *err) {
+    cp_quality_acc *a = cp_quality_acc_new(opt);
+    if (!a) { oom(err); return NULL; }
+    if (quality_read(a, in, err) != CP_OK) {
+        cp_quality_acc_free(a);
+        return NULL;
+    }
+    return a;
 }
 
 cp_result cp_quality_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {

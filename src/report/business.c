@@ -26,6 +26,9 @@
  * sums are those of the whole run.  cp_business_acc_emit() makes the
  * whole-period rows and the ratios and writes the files.
  * cp_business_write() is new + add + emit + free over one context.
+ * cp_business_acc_merge() adds another accumulator's rows into these by
+ * content; save() and load() carry the rows and their ASIN bytes between
+ * processes.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -99,13 +102,21 @@ static int sort_key_cmp(const void *a, const void *b) {
     return x->key < y->key ? -1 : x->key > y->key;
 }
 
+/* a + b wrapping around instead of overflowing: the same as + for any real
+ * figures, and no undefined behaviour when a damaged save that load()
+ * could not tell from a real one is merged or emitted. */
+static int64_t wadd(int64_t a, int64_t b) { return (int64_t)((uint64_t)a + (uint64_t)b); }
+
+/* The three sources added up. */
+static int64_t sum3(const int64_t v[CP_N_SOURCES]) { return wadd(wadd(v[0], v[1]), v[2]); }
+
 static void write_asin_row(cp_table *t, const cp_strings *str, const asin_row *r,
                            int64_t account_sessions) {
     if (r->day == INT32_MIN) cp_table_empty(t);
     else cp_table_day(t, r->day);
     cp_table_sid(t, str, r->asin);
-    int64_t s = r->sessions[0] + r->sessions[1] + r->sessions[2];
-    int64_t pv = r->page_views[0] + r->page_views[1] + r->page_views[2];
+    int64_t s = sum3(r->sessions);
+    int64_t pv = sum3(r->page_views);
     cp_table_int(t, s);
     for (int k = 0; k < CP_N_SOURCES; k++) cp_table_int(t, r->sessions[k]);
     cp_table_ratio(t, s, account_sessions);
@@ -124,9 +135,9 @@ static void write_asin_row(cp_table *t, const cp_strings *str, const asin_row *r
 static void write_day_row(cp_table *t, int32_t day, bool whole, const day_row *d) {
     if (whole) cp_table_empty(t);
     else cp_table_day(t, day);
-    cp_table_int(t, d->sessions[0] + d->sessions[1] + d->sessions[2]);
+    cp_table_int(t, sum3(d->sessions));
     for (int k = 0; k < CP_N_SOURCES; k++) cp_table_int(t, d->sessions[k]);
-    cp_table_int(t, d->page_views[0] + d->page_views[1] + d->page_views[2]);
+    cp_table_int(t, sum3(d->page_views));
     for (int k = 0; k < CP_N_SOURCES; k++) cp_table_int(t, d->page_views[k]);
     cp_table_int(t, d->bounced_clicks);
     cp_table_int(t, d->units);
@@ -143,26 +154,26 @@ static bool day_row_nonzero(const day_row *d) {
 
 static void day_row_add(day_row *a, const day_row *b) {
     for (int k = 0; k < CP_N_SOURCES; k++) {
-        a->sessions[k] += b->sessions[k];
-        a->page_views[k] += b->page_views[k];
+        a->sessions[k] = wadd(a->sessions[k], b->sessions[k]);
+        a->page_views[k] = wadd(a->page_views[k], b->page_views[k]);
     }
-    a->bounced_clicks += b->bounced_clicks;
-    a->units += b->units;
-    a->sales_micros += b->sales_micros;
-    a->orders += b->orders;
+    a->bounced_clicks = wadd(a->bounced_clicks, b->bounced_clicks);
+    a->units = wadd(a->units, b->units);
+    a->sales_micros = wadd(a->sales_micros, b->sales_micros);
+    a->orders = wadd(a->orders, b->orders);
 }
 
 static void asin_row_add(asin_row *a, const asin_row *b) {
     for (int k = 0; k < CP_N_SOURCES; k++) {
-        a->sessions[k] += b->sessions[k];
-        a->page_views[k] += b->page_views[k];
+        a->sessions[k] = wadd(a->sessions[k], b->sessions[k]);
+        a->page_views[k] = wadd(a->page_views[k], b->page_views[k]);
     }
-    a->add_to_carts += b->add_to_carts;
-    a->units += b->units;
-    a->sales_micros += b->sales_micros;
-    a->order_items += b->order_items;
-    a->units_returned += b->units_returned;
-    a->refunds_micros += b->refunds_micros;
+    a->add_to_carts = wadd(a->add_to_carts, b->add_to_carts);
+    a->units = wadd(a->units, b->units);
+    a->sales_micros = wadd(a->sales_micros, b->sales_micros);
+    a->order_items = wadd(a->order_items, b->order_items);
+    a->units_returned = wadd(a->units_returned, b->units_returned);
+    a->refunds_micros = wadd(a->refunds_micros, b->refunds_micros);
 }
 
 /* ---- the accumulator (partial.h) ----------------------------------------
@@ -421,7 +432,7 @@ cp_result cp_business_acc_emit(cp_business_acc *a, cp_summary *sum, cp_error *er
         dorder[r].row = (uint32_t)r;
     }
     qsort(dorder, n_day_rows, sizeof *dorder, sort_key_cmp);
-    int64_t all_sessions = total.sessions[0] + total.sessions[1] + total.sessions[2];
+    int64_t all_sessions = sum3(total.sessions);
 
     t = cp_table_open(opt->out_dir, "business_asin", opt->format, asin_cols,
                       sizeof asin_cols / sizeof asin_cols[0], err);
@@ -435,7 +446,7 @@ cp_result cp_business_acc_emit(cp_business_acc *a, cp_summary *sum, cp_error *er
             int64_t day_sessions = 0;
             if (j < n_day_rows && drows[dorder[j].row].day == r->day) {
                 const day_row *d = &drows[dorder[j].row].d;
-                day_sessions = d->sessions[0] + d->sessions[1] + d->sessions[2];
+                day_sessions = sum3(d->sessions);
             }
             write_asin_row(t, str, r, day_sessions);
         }
@@ -457,7 +468,7 @@ cp_result cp_business_acc_emit(cp_business_acc *a, cp_summary *sum, cp_error *er
     if (rc != CP_OK) goto done;
 
     {
-        int64_t pv = total.page_views[0] + total.page_views[1] + total.page_views[2];
+        int64_t pv = sum3(total.page_views);
         cp_summary_begin(sum, "business");
         cp_summary_int(sum, "sessions", all_sessions);
         cp_summary_int(sum, "sessions_sponsored", total.sessions[CP_SRC_SPONSORED]);
@@ -488,6 +499,185 @@ done:
     free(dorder);
     free(rank);
     return rc;
+}
+
+/* ---- merge, save, load (partial.h) ---------------------------------------
+ * Nothing is captured at the first add() (opt, hence the time zone, comes
+ * with new()), so an accumulator that never had one is just empty rows.
+ * Rows of `from` are keyed into `into` by (day, ASIN bytes) and by day and
+ * their figures added: the sums of having added from's partitions too. */
+cp_result cp_business_acc_merge(cp_business_acc *into, const cp_business_acc *from, cp_error *err) {
+    /* Counts, ids and rows are read again after every get: `into` may be
+     * `from`, whose arrays then move as they grow. */
+    uint32_t n_str = cp_strings_count(from->asins);
+    size_t n_rows = from->at.n, n_days = from->days.n;
+    uint32_t *ids = malloc(((size_t)n_str + 1) * sizeof *ids); /* from's id -> into's */
+    if (!ids) return oom(err);
+    for (size_t s = 0; s <= n_str; s++) ids[s] = CP_NONE;
+    cp_result rc = CP_OK;
+    for (size_t r = 0; r < n_rows; r++) {
+        asin_row src = *CP_ROWMAP_AT(&from->at, asin_row, r);
+        uint32_t k = acc_asin(into, from->asins, ids, src.asin);
+        asin_row *dst = k == CP_NONE ? NULL : table_get(&into->at, src.day, k);
+        if (!dst) { rc = oom(err); goto done; }
+        asin_row_add(dst, &src);
+    }
+    for (size_t r = 0; r < n_days; r++) {
+        day_entry src = *CP_ROWMAP_AT(&from->days, day_entry, r);
+        day_row *dst = day_get(&into->days, src.day);
+        if (!dst) { rc = oom(err); goto done; }
+        day_row_add(dst, &src.d);
+    }
+done:
+    free(ids);
+    return rc;
+}
+
+/* The saved state, all numbers little-endian:
+ *   u32 BUSINESS_MAGIC
+ *   u32 n_str, then n_str strings: the ASINs of ids 1..n_str
+ *   u64 n_rows, then per (day, ASIN) row: u32 day (as uint32), u32 ASIN id
+ *       (0 = no ASIN), i64 sessions[3], page_views[3], add_to_carts, units,
+ *       sales_micros, order_items, units_returned, refunds_micros
+ *   u64 n_days, then per day row: u32 day, i64 sessions[3], page_views[3],
+ *       bounced_clicks, units, sales_micros, orders
+ * Rows in the accumulator's order (which no output depends on). */
+#define BUSINESS_MAGIC UINT32_C(0x31535542) /* "BUS1" */
+#define ASIN_ROW_BYTES (2 * 4 + 12 * 8)
+#define DAY_ROW_BYTES (4 + 10 * 8)
+
+void cp_business_acc_save(const cp_business_acc *a, cp_bytes *out) {
+    uint32_t n_str = cp_strings_count(a->asins);
+    cp_bytes_u32(out, BUSINESS_MAGIC);
+    cp_bytes_u32(out, n_str);
+    for (uint32_t s = 1; s <= n_str; s++) {
+        size_t len = 0;
+        const char *p = cp_strings_get(a->asins, (cp_str)s, &len);
+        cp_bytes_str(out, p, len);
+    }
+    cp_bytes_u64(out, a->at.n);
+    for (size_t r = 0; r < a->at.n; r++) {
+        const asin_row *w = CP_ROWMAP_AT(&a->at, asin_row, r);
+        cp_bytes_u32(out, (uint32_t)w->day);
+        cp_bytes_u32(out, w->asin);
+        for (int k = 0; k < CP_N_SOURCES; k++) cp_bytes_i64(out, w->sessions[k]);
+        for (int k = 0; k < CP_N_SOURCES; k++) cp_bytes_i64(out, w->page_views[k]);
+        cp_bytes_i64(out, w->add_to_carts);
+        cp_bytes_i64(out, w->units);
+        cp_bytes_i64(out, w->sales_micros);
+        cp_bytes_i64(out, w->order_items);
+        cp_bytes_i64(out, w->units_returned);
+        cp_bytes_i64(out, w->refunds_micros);
+    }
+    cp_bytes_u64(out, a->days.n);
+    for (size_t r = 0; r < a->days.n; r++) {
+        const day_entry *e = CP_ROWMAP_AT(&a->days, day_entry, r);
+        cp_bytes_u32(out, (uint32_t)e->day);
+        for (int k = 0; k < CP_N_SOURCES; k++) cp_bytes_i64(out, e->d.sessions[k]);
+        for (int k = 0; k < CP_N_SOURCES; k++) cp_bytes_i64(out, e->d.page_views[k]);
+        cp_bytes_i64(out, e->d.bounced_clicks);
+        cp_bytes_i64(out, e->d.units);
+        cp_bytes_i64(out, e->d.sales_micros);
+        cp_bytes_i64(out, e->d.orders);
+    }
+}
+
+static cp_result damaged(cp_error *err, const char *what) {
+    if (err) {
+        err->code = CP_EFORMAT;
+        err->file = NULL;
+        err->line = 0;
+        err->field = NULL;
+        snprintf(err->msg, sizeof err->msg, "damaged business report state: %s", what);
+    }
+    return CP_EFORMAT;
+}
+
+/* A count of records of at least `min_bytes` each that the rest of the
+ * buffer can hold (bad set otherwise). */
+static size_t get_count(cp_bytes_reader *in, bool wide, size_t min_bytes) {
+    uint64_t n = wide ? cp_bytes_get_u64(in) : cp_bytes_get_u32(in);
+    if (in->bad || n > (in->n - in->at) / min_bytes) {
+        in->bad = true;
+        return 0;
+    }
+    return (size_t)n;
+}
+
+cp_business_acc *cp_business_acc_load(const cp_report_options *opt, cp_bytes_reader *in, cp_error *err) {
+    const char *why = NULL;
+    uint32_t *ids = NULL;
+    cp_business_acc *a = cp_business_acc_new(opt);
+    if (!a) goto nomem;
+    if (cp_bytes_get_u32(in) != BUSINESS_MAGIC) { why = "not a business report state"; goto bad; }
+    size_t n_str = get_count(in, false, 4);
+    if (in->bad) { why = "more ASINs than bytes"; goto bad; }
+    ids = malloc((n_str + 1) * sizeof *ids); /* saved id -> ours */
+    if (!ids) goto nomem;
+    ids[0] = CP_STR_NONE;
+    for (size_t s = 1; s <= n_str; s++) {
+        size_t len = 0;
+        const char *p = cp_bytes_get_str(in, &len);
+        if (in->bad) { why = "truncated ASIN"; goto bad; }
+        int oom_flag = 0;
+        ids[s] = cp_strings_intern(a->asins, p, len, &oom_flag);
+        if (oom_flag) goto nomem;
+    }
+    size_t n_rows = get_count(in, true, ASIN_ROW_BYTES);
+    if (in->bad) { why = "more ASIN rows than bytes"; goto bad; }
+    for (size_t r = 0; r < n_rows; r++) {
+        asin_row w = {0};
+        w.day = (int32_t)cp_bytes_get_u32(in);
+        uint32_t id = cp_bytes_get_u32(in);
+        for (int k = 0; k < CP_N_SOURCES; k++) w.sessions[k] = cp_bytes_get_i64(in);
+        for (int k = 0; k < CP_N_SOURCES; k++) w.page_views[k] = cp_bytes_get_i64(in);
+        w.add_to_carts = cp_bytes_get_i64(in);
+        w.units = cp_bytes_get_i64(in);
+        w.sales_micros = cp_bytes_get_i64(in);
+        w.order_items = cp_bytes_get_i64(in);
+        w.units_returned = cp_bytes_get_i64(in);
+        w.refunds_micros = cp_bytes_get_i64(in);
+        if (in->bad) { why = "truncated ASIN row"; goto bad; }
+        if (id > n_str) { why = "ASIN row of an unknown ASIN"; goto bad; }
+        if (w.day == INT32_MIN) { why = "ASIN row of no day"; goto bad; }
+        bool neg = w.add_to_carts < 0 || w.order_items < 0;
+        for (int k = 0; k < CP_N_SOURCES; k++) neg |= w.sessions[k] < 0 || w.page_views[k] < 0;
+        if (neg) { why = "negative count in an ASIN row"; goto bad; }
+        asin_row *dst = table_get(&a->at, w.day, ids[id]);
+        if (!dst) goto nomem;
+        asin_row_add(dst, &w);
+    }
+    size_t n_days = get_count(in, true, DAY_ROW_BYTES);
+    if (in->bad) { why = "more day rows than bytes"; goto bad; }
+    for (size_t r = 0; r < n_days; r++) {
+        int32_t day = (int32_t)cp_bytes_get_u32(in);
+        day_row d = {0};
+        for (int k = 0; k < CP_N_SOURCES; k++) d.sessions[k] = cp_bytes_get_i64(in);
+        for (int k = 0; k < CP_N_SOURCES; k++) d.page_views[k] = cp_bytes_get_i64(in);
+        d.bounced_clicks = cp_bytes_get_i64(in);
+        d.units = cp_bytes_get_i64(in);
+        d.sales_micros = cp_bytes_get_i64(in);
+        d.orders = cp_bytes_get_i64(in);
+        if (in->bad) { why = "truncated day row"; goto bad; }
+        bool neg = d.bounced_clicks < 0 || d.orders < 0;
+        for (int k = 0; k < CP_N_SOURCES; k++) neg |= d.sessions[k] < 0 || d.page_views[k] < 0;
+        if (neg) { why = "negative count in a day row"; goto bad; }
+        day_row *dst = day_get(&a->days, day);
+        if (!dst) goto nomem;
+        day_row_add(dst, &d);
+    }
+    free(ids);
+    return a;
+nomem:
+    oom(err);
+    goto fail;
+bad:
+    in->bad = true;
+    damaged(err, why);
+fail:
+    free(ids);
+    cp_business_acc_free(a);
+    return NULL;
 }
 
 cp_result cp_business_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {

@@ -14,7 +14,9 @@
  * a valid click whose landing is another page view (repeat landing).
  *
  * cp_diagnostics_write is the accumulator of report/partial.h over one
- * partition: add() sums a partition's counts, emit() writes the file.
+ * partition: add() sums a partition's counts, emit() writes the file;
+ * merge() adds another accumulator's counts, save()/load() carry them
+ * between processes.
  *
  * Rows come in R9.1's order (scope sponsored, external, account; metrics as
  * R9.1 lists them), not alphabetically: the file reads as an explanation.
@@ -271,6 +273,101 @@ cp_result cp_diagnostics_acc_emit(cp_diagnostics_acc *a, cp_summary *sum, cp_err
                      (long long)f[0].bounced, (long long)f[0].in_open,
                      exact ? "" : " (decomposition NOT exact)");
     return cp_table_close(t, err);
+}
+
+/* ---- merge, save, load (report/partial.h) ---------------------------------
+ * The state is counts only: merge adds them, save writes them after a tag.
+ * A count is at most DIAG_MAX, so emit's 2 * num, 3 * den and sums of a few
+ * counts stay exact in int64: load rejects anything outside [0, DIAG_MAX],
+ * merge a sum above it (no run has 2^56 events). */
+
+#define DIAG_TAG UINT32_C(0x31414443) /* "CDA1" */
+#define DIAG_MAX (INT64_C(1) << 56)
+#define DIAG_N_SCOPE (10 + CP_N_CLICK_STATUS + 1) /* int64 figures in scope_figs */
+_Static_assert(sizeof(scope_figs) == DIAG_N_SCOPE * sizeof(int64_t),
+               "diag_figs lists every figure of scope_figs");
+
+static cp_result damaged(cp_error *err, const char *what) {
+    if (err) {
+        err->code = CP_EFORMAT;
+        err->file = NULL;
+        err->line = 0;
+        err->field = NULL;
+        snprintf(err->msg, sizeof err->msg, "saved diagnostics state is damaged: %s", what);
+    }
+    return CP_EFORMAT;
+}
+
+/* The counts of a, in a fixed order, as pointers (the order of save). */
+#define DIAG_N_FIGS (2 * DIAG_N_SCOPE + 3)
+static void diag_figs(cp_diagnostics_acc *a, int64_t **p) {
+    size_t k = 0;
+    for (int s = 0; s < 2; s++) {
+        scope_figs *f = &a->f[s];
+        p[k++] = &f->valid_clicks;
+        p[k++] = &f->started;
+        p[k++] = &f->bounced;
+        p[k++] = &f->in_open;
+        p[k++] = &f->bounced_unloaded;
+        p[k++] = &f->bounced_none;
+        p[k++] = &f->sessions;
+        p[k++] = &f->from_landing;
+        p[k++] = &f->from_invalid;
+        p[k++] = &f->from_repeat;
+        for (int r = 0; r < CP_N_CLICK_STATUS; r++) p[k++] = &f->invalid[r];
+        p[k++] = &f->page_views;
+    }
+    p[k++] = &a->sessions;
+    p[k++] = &a->pv_total;
+    p[k++] = &a->unloaded;
+}
+
+cp_result cp_diagnostics_acc_merge(cp_diagnostics_acc *into, const cp_diagnostics_acc *from,
+                                   cp_error *err) {
+    cp_diagnostics_acc copy = *from;
+    int64_t *pi[DIAG_N_FIGS], *pf[DIAG_N_FIGS], sum[DIAG_N_FIGS];
+    diag_figs(into, pi);
+    diag_figs(&copy, pf);
+    for (size_t k = 0; k < DIAG_N_FIGS; k++) {
+        int64_t x = *pi[k], y = *pf[k];
+        if (x < 0 || y < 0 || x > DIAG_MAX || y > DIAG_MAX - x)
+            return damaged(err, "counts out of range");
+        sum[k] = x + y;
+    }
+    for (size_t k = 0; k < DIAG_N_FIGS; k++) *pi[k] = sum[k];
+    return CP_OK;
+}
+
+void cp_diagnostics_acc_save(const cp_diagnostics_acc *a, cp_bytes *out) {
+    cp_diagnostics_acc copy = *a;
+    int64_t *p[DIAG_N_FIGS];
+    diag_figs(&copy, p);
+    cp_bytes_u32(out, DIAG_TAG);
+    cp_bytes_u32(out, DIAG_N_FIGS);
+    for (size_t k = 0; k < DIAG_N_FIGS; k++) cp_bytes_i64(out, *p[k]);
+}
+
+cp_diagnostics_acc *cp_diagnostics_acc_load(const cp_report_options *opt, cp_bytes_reader *in,
+                                            cp_error *err) {
+    cp_diagnostics_acc *a = cp_diagnostics_acc_new(opt);
+    if (!a) { oom(err); return NULL; }
+    int64_t *p[DIAG_N_FIGS];
+    diag_figs(a, p);
+    const char *bad = NULL;
+    if (cp_bytes_get_u32(in) != DIAG_TAG || in->bad) bad = "not a saved state";
+    else if (cp_bytes_get_u32(in) != DIAG_N_FIGS || in->bad) bad = "wrong number of counts";
+    for (size_t k = 0; !bad && k < DIAG_N_FIGS; k++) {
+        int64_t v = cp_bytes_get_i64(in);
+        if (in->bad) bad = "truncated";
+        else if (v < 0 || v > DIAG_MAX) bad = "count out of range";
+        else *p[k] = v;
+    }
+    if (bad) {
+        damaged(err, bad);
+        cp_diagnostics_acc_free(a);
+        return NULL;
+    }
+    return a;
 }
 
 cp_result cp_diagnostics_write(cp_report_ctx *ctx, cp_summary *sum, cp_error *err) {

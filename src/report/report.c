@@ -24,6 +24,7 @@
 #include "ingest/partition_internal.h"
 #include "ingest/run.h"
 #include "quality/quality.h"
+#include "report/merge.h"
 #include "report/partial.h"
 #include "report/present.h"
 #include "report/table.h"
@@ -345,19 +346,43 @@ cp_result cp_report_all(const cp_run *run, const cp_report_options *opt, cp_summ
 
 /* ---- partitioned runs (clickpath/partition.h, docs/scale.md) --------------------------- */
 
-/* One partition: loaded from its frames, finished, its stages built, its
- * figures added to every writer's accumulator.  The partition's file is
- * removed as soon as it is loaded. */
-static cp_result add_partition(cp_partitions *ps, unsigned p, const cp_report_options *opt, int64_t as_of_ms,
-                               cp_quality_acc *qa, cp_business_acc *ba, cp_diagnostics_acc *da, cp_ads_acc *aa,
-                               cp_attribution_acc *ta, cp_customers_acc *ca, cp_error *err) {
-    char path[PATH_MAX + 32];
-    cp_partitions_part_path(ps, p, path, sizeof path);
-    cp_run *run = cp_run_new(ps->iopt, err);
+static cp_result accs_oom(cp_error *err) {
+    if (err) {
+        memset(err, 0, sizeof *err);
+        err->code = CP_ENOMEM;
+        snprintf(err->msg, sizeof err->msg, "out of memory for the report");
+    }
+    return CP_ENOMEM;
+}
+
+cp_result cp_accs_init(cp_accs *a, const cp_report_options *opt, cp_error *err) {
+    a->quality = cp_quality_acc_new(opt);
+    a->business = cp_business_acc_new(opt);
+    a->diagnostics = cp_diagnostics_acc_new(opt);
+    a->ads = cp_ads_acc_new(opt);
+    a->attribution = cp_attribution_acc_new(opt);
+    a->customers = cp_customers_acc_new(opt);
+    if (a->quality && a->business && a->diagnostics && a->ads && a->attribution && a->customers) return CP_OK;
+    cp_accs_free(a);
+    return accs_oom(err);
+}
+
+void cp_accs_free(cp_accs *a) {
+    cp_quality_acc_free(a->quality);
+    cp_business_acc_free(a->business);
+    cp_diagnostics_acc_free(a->diagnostics);
+    cp_ads_acc_free(a->ads);
+    cp_attribution_acc_free(a->attribution);
+    cp_customers_acc_free(a->customers);
+    memset(a, 0, sizeof *a);
+}
+
+cp_result cp_accs_add_frames(cp_accs *a, const cp_run *first, const cp_ingest_options *iopt,
+                             const char *const *paths, size_t n_paths, const cp_report_options *opt,
+                             int64_t as_of_ms, cp_error *err) {
+    cp_run *run = cp_run_new(iopt, err);
     if (!run) return err ? err->code : CP_ENOMEM;
-    const cp_run *first = ps->run;
-    cp_result r = cp_run_load_frames(run, first->inputs, first->fmt, first->n_inputs, path, err);
-    cp_partitions_remove_part(ps, p);
+    cp_result r = cp_run_load_frames(run, first->inputs, first->fmt, first->n_inputs, paths, n_paths, err);
     if (!r) r = cp_run_finish(run, err);
     if (r) {
         cp_run_free(run);
@@ -372,62 +397,92 @@ static cp_result add_partition(cp_partitions *ps, unsigned p, const cp_report_op
     }
     ctx.as_of_ms = as_of_ms;
     for (unsigned t = T_STATUS; t <= T_ATTRIBUTION && !r; t++) r = task_defs[t].build(&ctx, err);
-    if (!r) r = cp_quality_acc_add(qa, &ctx, err);
-    if (!r) r = cp_business_acc_add(ba, &ctx, err);
-    if (!r) r = cp_diagnostics_acc_add(da, &ctx, err);
-    if (!r) r = cp_ads_acc_add(aa, &ctx, err);
-    if (!r) r = cp_attribution_acc_add(ta, &ctx, err);
-    if (!r) r = cp_customers_acc_add(ca, &ctx, err);
+    if (!r) r = cp_quality_acc_add(a->quality, &ctx, err);
+    if (!r) r = cp_business_acc_add(a->business, &ctx, err);
+    if (!r) r = cp_diagnostics_acc_add(a->diagnostics, &ctx, err);
+    if (!r) r = cp_ads_acc_add(a->ads, &ctx, err);
+    if (!r) r = cp_attribution_acc_add(a->attribution, &ctx, err);
+    if (!r) r = cp_customers_acc_add(a->customers, &ctx, err);
     cp_report_ctx_free(&ctx);
     cp_run_free(run);
     return r;
 }
 
-cp_result cp_report_partitioned(cp_partitions *ps, const cp_report_options *opt, cp_summary *sum, cp_error *err) {
-    cp_result r = cp_partitions_close_files(ps, err);
-    if (!r) r = cp_mkdir_p(opt->out_dir, err);
+cp_result cp_accs_merge(cp_accs *into, const cp_accs *from, cp_error *err) {
+    cp_result r = cp_quality_acc_merge(into->quality, from->quality, err);
+    if (!r) r = cp_business_acc_merge(into->business, from->business, err);
+    if (!r) r = cp_diagnostics_acc_merge(into->diagnostics, from->diagnostics, err);
+    if (!r) r = cp_ads_acc_merge(into->ads, from->ads, err);
+    if (!r) r = cp_attribution_acc_merge(into->attribution, from->attribution, err);
+    if (!r) r = cp_customers_acc_merge(into->customers, from->customers, err);
+    return r;
+}
+
+void cp_accs_save(const cp_accs *a, cp_bytes *out) {
+    cp_quality_acc_save(a->quality, out);
+    cp_business_acc_save(a->business, out);
+    cp_diagnostics_acc_save(a->diagnostics, out);
+    cp_ads_acc_save(a->ads, out);
+    cp_attribution_acc_save(a->attribution, out);
+    cp_customers_acc_save(a->customers, out);
+}
+
+cp_result cp_accs_load(cp_accs *a, const cp_report_options *opt, cp_bytes_reader *in, cp_error *err) {
+    cp_accs_free(a);
+    a->quality = cp_quality_acc_load(opt, in, err);
+    if (a->quality) a->business = cp_business_acc_load(opt, in, err);
+    if (a->business) a->diagnostics = cp_diagnostics_acc_load(opt, in, err);
+    if (a->diagnostics) a->ads = cp_ads_acc_load(opt, in, err);
+    if (a->ads) a->attribution = cp_attribution_acc_load(opt, in, err);
+    if (a->attribution) a->customers = cp_customers_acc_load(opt, in, err);
+    if (a->customers) return CP_OK;
+    cp_accs_free(a);
+    return err && err->code ? err->code : CP_EFORMAT;
+}
+
+cp_result cp_accs_emit(cp_accs *a, const cp_run *first, const cp_report_options *opt, int64_t as_of_ms,
+                       cp_summary *sum, cp_error *err) {
+    cp_result r = cp_mkdir_p(opt->out_dir, err);
     if (r) return r;
-    cp_summary_inputs(ps->run, sum);
-    /* R10.1: --as-of, else the latest accepted event time of the whole input */
-    int64_t as_of_ms = opt->has_as_of ? opt->as_of_ms : ps->any_event ? ps->max_ts : 0;
+    cp_summary_inputs(first, sum);
     {
         char b[48];
         cp_fmt_ts(b, as_of_ms);
         cp_summary_str(sum, "as_of", b);
         cp_summary_str(sum, "tz", cp_tz_name(opt->tz));
     }
-    cp_quality_acc *qa = cp_quality_acc_new(opt);
-    cp_business_acc *ba = cp_business_acc_new(opt);
-    cp_diagnostics_acc *da = cp_diagnostics_acc_new(opt);
-    cp_ads_acc *aa = cp_ads_acc_new(opt);
-    cp_attribution_acc *ta = cp_attribution_acc_new(opt);
-    cp_customers_acc *ca = cp_customers_acc_new(opt);
-    if (!qa || !ba || !da || !aa || !ta || !ca) {
-        r = CP_ENOMEM;
-        if (err) {
-            memset(err, 0, sizeof *err);
-            err->code = CP_ENOMEM;
-            snprintf(err->msg, sizeof err->msg, "out of memory for the report");
-        }
-    }
+    /* the writers' summary fragments in the one-thread order (task_defs) */
+    r = cp_quality_acc_emit(a->quality, sum, err);
+    if (!r) r = cp_business_acc_emit(a->business, sum, err);
+    if (!r) r = cp_diagnostics_acc_emit(a->diagnostics, sum, err);
+    if (!r) r = cp_ads_acc_emit(a->ads, sum, err);
+    if (!r) r = cp_attribution_acc_emit(a->attribution, sum, err);
+    if (!r) r = cp_customers_acc_emit(a->customers, sum, err);
+    if (!r) r = write_rejects(first, opt, err);
+    if (!r) r = report_tail(opt, sum, err);
+    return r;
+}
+
+/* R10.1: --as-of, else the latest accepted event time of the whole input. */
+int64_t cp_partitions_as_of(const cp_partitions *ps, const cp_report_options *opt) {
+    return opt->has_as_of ? opt->as_of_ms : ps->any_event ? ps->max_ts : 0;
+}
+
+cp_result cp_report_partitioned(cp_partitions *ps, const cp_report_options *opt, cp_summary *sum, cp_error *err) {
+    cp_result r = cp_partitions_close_files(ps, err);
+    if (r) return r;
+    int64_t as_of_ms = cp_partitions_as_of(ps, opt);
+    cp_accs accs;
+    if ((r = cp_accs_init(&accs, opt, err))) return r;
     for (unsigned p = 0; p < ps->n_parts && !r; p++) {
-        r = add_partition(ps, p, opt, as_of_ms, qa, ba, da, aa, ta, ca, err);
+        char path[PATH_MAX + 32];
+        cp_partitions_part_path(ps, p, 0, path, sizeof path);
+        const char *paths[1] = {path};
+        r = cp_accs_add_frames(&accs, ps->run, ps->iopt, paths, 1, opt, as_of_ms, err);
+        cp_partitions_remove_part(ps, p); /* its disk space back at once */
         if (ps->popt.on_partition) ps->popt.on_partition(ps->popt.progress_user, p + 1, ps->n_parts);
     }
-    /* the writers' summary fragments in the one-thread order (task_defs) */
-    if (!r) r = cp_quality_acc_emit(qa, sum, err);
-    if (!r) r = cp_business_acc_emit(ba, sum, err);
-    if (!r) r = cp_diagnostics_acc_emit(da, sum, err);
-    if (!r) r = cp_ads_acc_emit(aa, sum, err);
-    if (!r) r = cp_attribution_acc_emit(ta, sum, err);
-    if (!r) r = cp_customers_acc_emit(ca, sum, err);
-    cp_quality_acc_free(qa);
-    cp_business_acc_free(ba);
-    cp_diagnostics_acc_free(da);
-    cp_ads_acc_free(aa);
-    cp_attribution_acc_free(ta);
-    cp_customers_acc_free(ca);
-    if (!r) r = write_rejects(ps->run, opt, err);
-    if (!r) r = report_tail(opt, sum, err);
+    if (!r) r = cp_accs_emit(&accs, ps->run, opt, as_of_ms, sum, err);
+    cp_accs_free(&accs);
     return r;
 }

@@ -1,0 +1,332 @@
+/* mpi.c -- `mpirun -np N clickpath report --mpi ...` (clickpath/partition.h,
+ * docs/scale.md "Several machines").
+ *
+ * Every rank runs the partitioned report's passes with its rank as owner:
+ *   1. the first pass over the whole input (components, floods by address,
+ *      counts and rejects), the same on every rank, so every rank knows the
+ *      partition of every event without talking to the others;
+ *   2. the second pass over this rank's stripes of the inputs only
+ *      (cp_ingest_options.stripe_*): frames of its own partitions go to its
+ *      partition files, the others to one outbox per rank;
+ *   3. the shuffle: the outboxes are exchanged with MPI_Alltoallv in rounds
+ *      of bounded size; a rank keeps what it receives from rank s in its
+ *      partition's file for s, so each file stays in (file, line) order;
+ *   4. each rank reports on its partitions (P partitions; rank r owns those
+ *      with p mod N = r) into its accumulators;
+ *   5. the accumulators go to rank 0 (cp_accs_save / load / merge), which
+ *      writes the report: byte for byte the report of one process.
+ * The inputs must be readable by every rank at the same paths (a shared
+ * file system, or the same files copied to every node).  Partition files
+ * are written under --tmp-dir on each rank's own node.
+ */
+#include "clickpath/partition.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest/partition_internal.h"
+#include "ingest/run.h"
+#include "report/merge.h"
+#include "util/bytes.h"
+
+#ifndef CP_HAVE_MPI
+
+cp_result cp_report_mpi(cp_run *run, char *const *paths, size_t n_paths, const cp_ingest_options *iopt,
+                        const cp_partition_options *popt, const cp_report_options *ropt, cp_summary *sum,
+                        bool *is_root, cp_error *err) {
+    (void)run; (void)paths; (void)n_paths; (void)iopt; (void)popt; (void)ropt; (void)sum;
+    *is_root = true;
+    if (err) {
+        memset(err, 0, sizeof *err);
+        err->code = CP_EUSAGE;
+        snprintf(err->msg, sizeof err->msg, "--mpi: this clickpath was built without MPI (install libopenmpi-dev, rebuild)");
+    }
+    return CP_EUSAGE;
+}
+
+#else
+#include <mpi.h>
+
+#define ROUND_BYTES (64u << 20) /* sent by one rank in one round of the shuffle */
+
+__attribute__((format(printf, 3, 4)))
+static cp_result fail(cp_error *err, cp_result code, const char *fmt, ...) {
+    if (err) {
+        memset(err, 0, sizeof *err);
+        err->code = code;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+/* A local failure: every rank is taken down (the others may be waiting in a
+ * collective call).  The message is printed by this rank. */
+static void die(int rank, const cp_error *err) {
+    fprintf(stderr, "clickpath: rank %d: error: %s\n", rank, err->msg[0] ? err->msg : "failed");
+    cp_partitions_cleanup_signal();
+    MPI_Abort(MPI_COMM_WORLD, err->code == CP_EUSAGE ? 2 : 1);
+}
+
+/* Every input read the same lines as the first pass, summed over the ranks'
+ * stripes: an input changed between the passes is an error. */
+static cp_result check_stripes(const cp_partitions *ps, cp_error *err) {
+    size_t n = ps->run->n_inputs;
+    uint64_t *mine = calloc(3 * n + 1, sizeof *mine), *all = calloc(3 * n + 1, sizeof *all);
+    if (!mine || !all) {
+        free(mine);
+        free(all);
+        return fail(err, CP_ENOMEM, "out of memory");
+    }
+    const cp_run *rr = ps->route_run;
+    for (size_t i = 0; rr && i < n && i < rr->n_inputs; i++) {
+        mine[3 * i] = rr->inputs[i].lines;
+        mine[3 * i + 1] = rr->inputs[i].accepted;
+        mine[3 * i + 2] = rr->inputs[i].rejected;
+    }
+    MPI_Allreduce(mine, all, (int)(3 * n), MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+    cp_result r = CP_OK;
+    for (size_t i = 0; i < n && !r; i++) {
+        const cp_input_stats *in = &ps->run->inputs[i];
+        if (all[3 * i] != in->lines || all[3 * i + 1] != in->accepted || all[3 * i + 2] != in->rejected)
+            r = fail(err, CP_EIO, "%s changed between the two passes of --mpi", in->path);
+    }
+    free(mine);
+    free(all);
+    return r;
+}
+
+/* Reads whole records (uint32 partition, frame head, record) from an outbox
+ * into buf, at most cap bytes (a record is never cut).  The bytes read. */
+static size_t outbox_read(FILE *f, uint64_t *left, char *buf, size_t cap, bool *bad) {
+    size_t n = 0;
+    while (*left > 0) {
+        long at = ftell(f);
+        uint32_t p;
+        cp_frame_head h;
+        if (fread(&p, sizeof p, 1, f) != 1 || fread(&h, sizeof h, 1, f) != 1) { *bad = true; break; }
+        size_t rec = sizeof p + sizeof h + h.len;
+        if (n + rec > cap) {
+            fseek(f, at, SEEK_SET);
+            break;
+        }
+        memcpy(buf + n, &p, sizeof p);
+        memcpy(buf + n + sizeof p, &h, sizeof h);
+        if (h.len && fread(buf + n + sizeof p + sizeof h, 1, h.len, f) != h.len) { *bad = true; break; }
+        n += rec;
+        *left -= rec;
+    }
+    return n;
+}
+
+/* The shuffle: every rank's outboxes to their owners, in rounds. */
+static cp_result shuffle(cp_partitions *ps, cp_error *err) {
+    unsigned N = ps->n_ranks, me = ps->rank;
+    uint64_t *left = calloc(N, sizeof *left);
+    int *scount = calloc(N, sizeof *scount), *rcount = calloc(N, sizeof *rcount);
+    int *sdisp = calloc(N, sizeof *sdisp), *rdisp = calloc(N, sizeof *rdisp);
+    FILE **in = calloc((size_t)ps->n_parts * N, sizeof *in); /* [p * N + s]: received from s */
+    size_t per = ROUND_BYTES / N > (4u << 20) ? ROUND_BYTES / N : (4u << 20);
+    char *sbuf = malloc(per * N), *rbuf = NULL;
+    size_t rcap = 0;
+    cp_result r = CP_OK;
+    if (!left || !scount || !rcount || !sdisp || !rdisp || !in || !sbuf) r = fail(err, CP_ENOMEM, "out of memory");
+    for (unsigned d = 0; d < N && !r; d++) {
+        if (d == me) continue;
+        if (fflush(ps->outbox[d]) != 0) r = fail(err, CP_EIO, "writing partition files in %s: %s", ps->dir, strerror(errno));
+        long size = ftell(ps->outbox[d]);
+        left[d] = size > 0 ? (uint64_t)size : 0;
+        rewind(ps->outbox[d]);
+    }
+    for (int round = 0;; round++) {
+        int local_bad = r != CP_OK;
+        bool bad = false;
+        size_t off = 0;
+        for (unsigned d = 0; d < N; d++) {
+            sdisp[d] = (int)off;
+            size_t n = d == me || local_bad ? 0 : outbox_read(ps->outbox[d], &left[d], sbuf + off, per, &bad);
+            scount[d] = (int)n;
+            off += n;
+        }
+        if (bad && !r) r = fail(err, CP_EIO, "reading partition files in %s", ps->dir);
+        MPI_Alltoall(scount, 1, MPI_INT, rcount, 1, MPI_INT, MPI_COMM_WORLD);
+        size_t total = 0;
+        for (unsigned s = 0; s < N; s++) {
+            rdisp[s] = (int)total;
+            total += (size_t)rcount[s];
+        }
+        if (total > rcap) {
+            char *nb = realloc(rbuf, total);
+            if (!nb) {
+                r = fail(err, CP_ENOMEM, "out of memory");
+                die((int)me, err);
+            }
+            rbuf = nb;
+            rcap = total;
+        }
+        MPI_Alltoallv(sbuf, scount, sdisp, MPI_BYTE, rbuf, rcount, rdisp, MPI_BYTE, MPI_COMM_WORLD);
+        /* what rank s sent: into partition p's file for s */
+        for (unsigned s = 0; s < N && !r; s++) {
+            size_t at = (size_t)rdisp[s], end = at + (size_t)rcount[s];
+            while (at < end && !r) {
+                uint32_t p;
+                cp_frame_head h;
+                memcpy(&p, rbuf + at, sizeof p);
+                memcpy(&h, rbuf + at + sizeof p, sizeof h);
+                size_t rec = sizeof h + h.len;
+                if (p >= ps->n_parts || p % N != me || at + sizeof p + rec > end) {
+                    r = fail(err, CP_EIO, "--mpi: a damaged message from another rank");
+                    break;
+                }
+                FILE **f = &in[(size_t)p * N + s];
+                if (!*f) {
+                    char path[PATH_MAX + 32];
+                    cp_partitions_part_path(ps, p, s, path, sizeof path);
+                    *f = fopen(path, "ab");
+                    if (!*f) {
+                        r = fail(err, CP_EIO, "%s: %s", path, strerror(errno));
+                        break;
+                    }
+                }
+                if (fwrite(rbuf + at + sizeof p, 1, rec, *f) != rec)
+                    r = fail(err, CP_EIO, "writing partition files in %s: %s", ps->dir, strerror(errno));
+                at += sizeof p + rec;
+            }
+        }
+        int more = 0;
+        for (unsigned d = 0; d < N; d++) more |= left[d] > 0 && !local_bad;
+        int any = 0;
+        MPI_Allreduce(&more, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+        if (!any) break;
+    }
+    for (size_t k = 0; in && k < (size_t)ps->n_parts * N; k++)
+        if (in[k] && fclose(in[k]) != 0 && !r) r = fail(err, CP_EIO, "writing partition files in %s: %s", ps->dir, strerror(errno));
+    free(in);
+    free(left);
+    free(scount);
+    free(rcount);
+    free(sdisp);
+    free(rdisp);
+    free(sbuf);
+    free(rbuf);
+    return r;
+}
+
+/* This rank's partitions into accs, each from its N files. */
+static cp_result report_own(cp_partitions *ps, cp_accs *accs, const cp_report_options *ropt, int64_t as_of_ms,
+                            cp_error *err) {
+    unsigned N = ps->n_ranks;
+    char (*names)[PATH_MAX + 32] = malloc(N * sizeof *names);
+    const char **paths = malloc(N * sizeof *paths);
+    cp_result r = names && paths ? CP_OK : fail(err, CP_ENOMEM, "out of memory");
+    for (unsigned p = ps->rank; p < ps->n_parts && !r; p += N) {
+        size_t n = 0;
+        for (unsigned s = 0; s < N; s++) {
+            cp_partitions_part_path(ps, p, s, names[n], sizeof names[n]);
+            FILE *f = fopen(names[n], "rb"); /* a rank may have sent nothing */
+            if (!f) continue;
+            fclose(f);
+            paths[n] = names[n];
+            n++;
+        }
+        r = cp_accs_add_frames(accs, ps->run, ps->iopt, paths, n, ropt, as_of_ms, err);
+        cp_partitions_remove_part(ps, p);
+    }
+    free(names);
+    free(paths);
+    return r;
+}
+
+/* Sends n bytes to rank 0 in pieces an int can count. */
+static void send_bytes(const uint8_t *p, uint64_t n) {
+    MPI_Send(&n, 1, MPI_UINT64_T, 0, 1, MPI_COMM_WORLD);
+    for (uint64_t at = 0; at < n;) {
+        int piece = n - at > (1u << 30) ? (1 << 30) : (int)(n - at);
+        MPI_Send(p + at, piece, MPI_BYTE, 0, 2, MPI_COMM_WORLD);
+        at += (uint64_t)piece;
+    }
+}
+
+static uint8_t *recv_bytes(int from, uint64_t *n) {
+    MPI_Recv(n, 1, MPI_UINT64_T, from, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    uint8_t *p = malloc(*n ? *n : 1);
+    for (uint64_t at = 0; at < *n;) {
+        int piece = *n - at > (1u << 30) ? (1 << 30) : (int)(*n - at);
+        MPI_Recv(p ? p + at : NULL, p ? piece : 0, MPI_BYTE, from, 2, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        at += (uint64_t)piece;
+    }
+    return p;
+}
+
+cp_result cp_report_mpi(cp_run *run, char *const *paths, size_t n_paths, const cp_ingest_options *iopt,
+                        const cp_partition_options *popt, const cp_report_options *ropt, cp_summary *sum,
+                        bool *is_root, cp_error *err) {
+    int inited = 0, rank = 0, size = 1;
+    MPI_Initialized(&inited);
+    if (!inited) MPI_Init(NULL, NULL);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    *is_root = rank == 0;
+
+    /* 1. the first pass, whole, on every rank */
+    cp_partitions *ps = cp_partitions_new(run, iopt, popt, err);
+    if (!ps) die(rank, err);
+    ps->rank = (unsigned)rank;
+    ps->n_ranks = (unsigned)size;
+    for (size_t i = 0; i < n_paths; i++)
+        if (cp_run_load(run, paths[i], err) != CP_OK) die(rank, err);
+    if (cp_run_finish(run, err) != CP_OK) die(rank, err);
+    if (cp_partitions_plan(ps, ropt, err) != CP_OK) die(rank, err);
+    /* 2. the second pass over this rank's stripes */
+    for (size_t i = 0; i < n_paths; i++)
+        if (cp_partitions_route(ps, paths[i], err) != CP_OK) die(rank, err);
+    if (check_stripes(ps, err) != CP_OK) die(rank, err);
+    if (cp_partitions_close_files(ps, err) != CP_OK) die(rank, err);
+    /* 3. the shuffle */
+    if (shuffle(ps, err) != CP_OK) die(rank, err);
+    /* 4. this rank's partitions */
+    int64_t as_of_ms = cp_partitions_as_of(ps, ropt);
+    cp_accs accs;
+    if (cp_accs_init(&accs, ropt, err) != CP_OK) die(rank, err);
+    if (report_own(ps, &accs, ropt, as_of_ms, err) != CP_OK) die(rank, err);
+    /* 5. to rank 0 */
+    cp_result r = CP_OK;
+    if (rank != 0) {
+        cp_bytes b = {0};
+        cp_accs_save(&accs, &b);
+        if (b.oom) {
+            fail(err, CP_ENOMEM, "out of memory");
+            die(rank, err);
+        }
+        send_bytes(b.p, b.n);
+        cp_bytes_free(&b);
+    } else {
+        for (int s = 1; s < size && !r; s++) {
+            uint64_t n;
+            uint8_t *p = recv_bytes(s, &n);
+            if (!p) {
+                r = fail(err, CP_ENOMEM, "out of memory");
+                break;
+            }
+            cp_bytes_reader in = cp_bytes_reader_of(p, n);
+            cp_accs other = {0};
+            r = cp_accs_load(&other, ropt, &in, err);
+            if (!r) r = cp_accs_merge(&accs, &other, err);
+            cp_accs_free(&other);
+            free(p);
+        }
+        if (!r) r = cp_accs_emit(&accs, run, ropt, as_of_ms, sum, err);
+    }
+    cp_accs_free(&accs);
+    cp_partitions_free(ps);
+    MPI_Finalize();
+    return r;
+}
+
+#endif
