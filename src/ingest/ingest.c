@@ -517,6 +517,32 @@ static int add_reject(file_ctx *fc, uint64_t line, cp_reject_reason reason, int 
     return 0;
 }
 
+int cp_run_add_reject(cp_run *run, const cp_reject *r) {
+    if (run->n_rejects == run->cap_rejects) {
+        size_t cap = run->cap_rejects ? run->cap_rejects * 2 : 256;
+        cp_reject *nr = realloc(run->rejects, cap * sizeof *nr);
+        if (!nr) return -1;
+        run->rejects = nr;
+        run->cap_rejects = cap;
+    }
+    char *text = cp_arena_strdup(&run->arena, r->text ? r->text : "");
+    if (!text || r->reason >= CP_N_REJECT_REASONS) return -1;
+    cp_reject *d = &run->rejects[run->n_rejects++];
+    *d = *r;
+    d->text = text;
+    run->reject_counts[r->reason]++;
+    run->rejected++;
+    return 0;
+}
+
+static int reject_cmp(const void *a, const void *b) {
+    const cp_reject *x = a, *y = b;
+    if (x->file != y->file) return x->file < y->file ? -1 : 1;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+void cp_run_sort_rejects(cp_run *run) { qsort(run->rejects, run->n_rejects, sizeof *run->rejects, reject_cmp); }
+
 /* ---- values -> event (R1.3, R1.4b fields and values) ------------------------- */
 
 static int parse_type(span v) {

@@ -125,12 +125,40 @@ static uint32_t uf_find(uint32_t *parent, uint32_t x) {
     return x;
 }
 
-static void uf_union(uint32_t *parent, uint32_t a, uint32_t b) {
-    a = uf_find(parent, a);
-    b = uf_find(parent, b);
+/* The root of a component is its least key, whatever the order of the
+ * unions: --mpi ranks join the same components in different orders and
+ * must agree on every component's partition. */
+static void uf_union(cp_partitions *ps, uint32_t a, uint32_t b) {
+    a = uf_find(ps->parent, a);
+    b = uf_find(ps->parent, b);
     if (a == b) return;
-    if (a < b) parent[b] = a;
-    else parent[a] = b;
+    if (ps->node_key[a] < ps->node_key[b]) ps->parent[b] = a;
+    else ps->parent[a] = b;
+}
+
+size_t cp_partitions_edges(cp_partitions *ps, uint64_t **pairs) {
+    size_t n = 0;
+    for (uint32_t i = 0; i < ps->n_nodes; i++) n += uf_find(ps->parent, i) != i;
+    uint64_t *p = malloc((n ? 2 * n : 1) * sizeof *p);
+    if (!p) return SIZE_MAX;
+    size_t k = 0;
+    for (uint32_t i = 0; i < ps->n_nodes; i++) {
+        uint32_t r = uf_find(ps->parent, i);
+        if (r == i) continue;
+        p[k++] = ps->node_key[i];
+        p[k++] = ps->node_key[r];
+    }
+    *pairs = p;
+    return n;
+}
+
+cp_result cp_partitions_join(cp_partitions *ps, const uint64_t *pairs, size_t n, cp_error *err) {
+    for (size_t i = 0; i < n; i++) {
+        uint32_t a = uf_node(ps, pairs[2 * i]), b = a == UINT32_MAX ? a : uf_node(ps, pairs[2 * i + 1]);
+        if (b == UINT32_MAX) return perr(err, CP_ENOMEM, "out of memory");
+        uf_union(ps, a, b);
+    }
+    return CP_OK;
 }
 
 /* ---- first pass -------------------------------------------------------------------------- */
@@ -147,7 +175,7 @@ static int first_pass_row(void *user, const cp_row_view *v) {
         if (id == UINT32_MAX) return -1;
         ids[n++] = id;
     }
-    for (int k = 1; k < n; k++) uf_union(ps->parent, ids[0], ids[k]);
+    for (int k = 1; k < n; k++) uf_union(ps, ids[0], ids[k]);
     if (!ps->any_event || v->ts_ms > ps->max_ts) ps->max_ts = v->ts_ms;
     ps->any_event = true;
     if (v->type == CP_CLICK && v->ip.len) {
@@ -243,7 +271,7 @@ static void file_name(char *buf, const char *dir, char kind, unsigned p, unsigne
 
 static unsigned src_of(const cp_partitions *ps, unsigned s) { return ps->n_ranks > 1 ? s : UINT32_MAX; }
 
-cp_result cp_partitions_plan(cp_partitions *ps, const cp_report_options *ropt, cp_error *err) {
+cp_result cp_partitions_floods(cp_partitions *ps, const cp_report_options *ropt, cp_error *err) {
     /* R3.1.3 over every address: the same sliding count as the quality
      * stage, on clicks in R1.6 order per address */
     qsort(ps->clicks, ps->n_clicks, sizeof *ps->clicks, click_cmp);
@@ -273,13 +301,24 @@ cp_result cp_partitions_plan(cp_partitions *ps, const cp_report_options *ropt, c
     cp_strings_free(ps->ips);
     ps->ips = NULL;
     qsort(flood, n_flood, sizeof *flood, u64_cmp);
+    free(ps->flood);
     ps->flood = flood;
     ps->n_flood = n_flood;
+    ps->floods_done = true;
+    return CP_OK;
+}
+
+cp_result cp_partitions_plan(cp_partitions *ps, const cp_report_options *ropt, cp_error *err) {
+    if (!ps->floods_done) {
+        cp_result r = cp_partitions_floods(ps, ropt, err);
+        if (r) return r;
+    }
+    uint64_t n_flood = ps->n_flood;
 
     /* P: a partition's events (store, stage columns and parsing: about
      * 160 bytes each, measured) within what is left of --memory after the
      * union-find */
-    uint64_t events = ps->run->accepted;
+    uint64_t events = ps->events_total ? ps->events_total : ps->run->accepted;
     if (ps->popt.partitions) {
         ps->n_parts = ps->popt.partitions;
     } else {

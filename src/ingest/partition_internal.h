@@ -39,6 +39,8 @@ struct cp_partitions {
     size_t n_flood, flood_at;
     int64_t max_ts;
     bool any_event;
+    bool floods_done;     /* flood[] is final (cp_partitions_floods) */
+    uint64_t events_total; /* --mpi: accepted events of all ranks; 0 = run->accepted */
     /* partitions */
     unsigned n_parts;
     char dir[PATH_MAX];
@@ -52,6 +54,16 @@ struct cp_partitions {
     bool changed;
     int write_errno;
 };
+
+/* R3.1.3 floods by address from clicks[] into flood[] (called by
+ * cp_partitions_plan unless already done; --mpi calls it on the clicks of
+ * the addresses a rank owns). */
+cp_result cp_partitions_floods(cp_partitions *ps, const cp_report_options *ropt, cp_error *err);
+/* The components as pairs (key, root key) of every node that is not a
+ * root, in *pairs (malloc'd, 2 per pair); the number of pairs, SIZE_MAX
+ * when out of memory.  cp_partitions_join joins such pairs into ps. */
+size_t cp_partitions_edges(cp_partitions *ps, uint64_t **pairs);
+cp_result cp_partitions_join(cp_partitions *ps, const uint64_t *pairs, size_t n, cp_error *err);
 
 /* Closes the partition files after the second pass. */
 cp_result cp_partitions_close_files(cp_partitions *ps, cp_error *err);

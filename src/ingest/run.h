@@ -98,6 +98,13 @@ struct cp_run {
                              * decided over the whole input */
 };
 
+/* --mpi: rejects read by other ranks.  cp_run_add_reject appends one (its
+ * text copied; the run's counts by reason and in all, not the input's);
+ * cp_run_sort_rejects puts them back in input order.  0, or -1 when out of
+ * memory or the reason is not one. */
+int cp_run_add_reject(cp_run *run, const cp_reject *r);
+void cp_run_sort_rejects(cp_run *run);
+
 /* Frames of a partition file: each accepted record with its origin, so a
  * partition parses into exactly the events the whole run would hold. */
 typedef struct cp_frame_head {

@@ -32,6 +32,7 @@
 #include "ingest/run.h"
 #include "report/merge.h"
 #include "util/bytes.h"
+#include "util/strings.h"
 
 #ifndef CP_HAVE_MPI
 
@@ -74,6 +75,27 @@ static void die(int rank, const cp_error *err) {
     MPI_Abort(MPI_COMM_WORLD, err->code == CP_EUSAGE ? 2 : 1);
 }
 
+/* Sends n bytes to rank 0 in pieces an int can count. */
+static void send_bytes(const uint8_t *p, uint64_t n) {
+    MPI_Send(&n, 1, MPI_UINT64_T, 0, 1, MPI_COMM_WORLD);
+    for (uint64_t at = 0; at < n;) {
+        int piece = n - at > (1u << 30) ? (1 << 30) : (int)(n - at);
+        MPI_Send(p + at, piece, MPI_BYTE, 0, 2, MPI_COMM_WORLD);
+        at += (uint64_t)piece;
+    }
+}
+
+static uint8_t *recv_bytes(int from, uint64_t *n) {
+    MPI_Recv(n, 1, MPI_UINT64_T, from, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    uint8_t *p = malloc(*n ? *n : 1);
+    for (uint64_t at = 0; at < *n;) {
+        int piece = *n - at > (1u << 30) ? (1 << 30) : (int)(*n - at);
+        MPI_Recv(p ? p + at : NULL, p ? piece : 0, MPI_BYTE, from, 2, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        at += (uint64_t)piece;
+    }
+    return p;
+}
+
 /* Every input read the same lines as the first pass, summed over the ranks'
  * stripes: an input changed between the passes is an error. */
 static cp_result check_stripes(const cp_partitions *ps, cp_error *err) {
@@ -100,6 +122,329 @@ static cp_result check_stripes(const cp_partitions *ps, cp_error *err) {
     free(mine);
     free(all);
     return r;
+}
+
+/* ---- records between ranks -------------------------------------------------------- */
+
+/* Sends out[d] (records of [uint32 length][bytes]) to every rank d with
+ * MPI_Alltoallv, in rounds of at most ROUND_BYTES per rank (a record is
+ * never cut); on_recv gets each piece received, with its source.  Every
+ * rank must call it (a collective call). */
+static cp_result exchange(cp_bytes *out, unsigned N, unsigned me,
+                          cp_result (*on_recv)(void *user, unsigned src, const uint8_t *p, size_t n, cp_error *err),
+                          void *user, cp_error *err) {
+    size_t *at = calloc(N, sizeof *at);
+    int *scount = calloc(N, sizeof *scount), *rcount = calloc(N, sizeof *rcount);
+    int *sdisp = calloc(N, sizeof *sdisp), *rdisp = calloc(N, sizeof *rdisp);
+    size_t per = ROUND_BYTES / N > (4u << 20) ? ROUND_BYTES / N : (4u << 20);
+    uint8_t *sbuf = malloc(per * N), *rbuf = NULL;
+    size_t rcap = 0;
+    cp_result r = CP_OK;
+    if (!at || !scount || !rcount || !sdisp || !rdisp || !sbuf) r = fail(err, CP_ENOMEM, "out of memory");
+    for (;;) {
+        size_t off = 0;
+        int more = 0;
+        for (unsigned d = 0; d < N; d++) {
+            sdisp[d] = (int)off;
+            size_t n = 0;
+            while (!r && at[d] < out[d].n) {
+                uint32_t len;
+                memcpy(&len, out[d].p + at[d], sizeof len);
+                size_t rec = sizeof len + len;
+                if (n + rec > per) {
+                    if (n == 0) r = fail(err, CP_EUSAGE, "--mpi: a record of %zu bytes is larger than a round", rec);
+                    break;
+                }
+                memcpy(sbuf + off + n, out[d].p + at[d], rec);
+                n += rec;
+                at[d] += rec;
+            }
+            scount[d] = (int)n;
+            off += n;
+            more |= at[d] < out[d].n && !r;
+        }
+        (void)me;
+        MPI_Alltoall(scount, 1, MPI_INT, rcount, 1, MPI_INT, MPI_COMM_WORLD);
+        size_t total = 0;
+        for (unsigned s = 0; s < N; s++) {
+            rdisp[s] = (int)total;
+            total += (size_t)rcount[s];
+        }
+        if (total > rcap) {
+            uint8_t *nb = realloc(rbuf, total);
+            if (!nb) {
+                fail(err, CP_ENOMEM, "out of memory");
+                die((int)me, err);
+            }
+            rbuf = nb;
+            rcap = total;
+        }
+        MPI_Alltoallv(sbuf, scount, sdisp, MPI_BYTE, rbuf, rcount, rdisp, MPI_BYTE, MPI_COMM_WORLD);
+        for (unsigned s = 0; s < N && !r; s++)
+            if (rcount[s]) r = on_recv(user, s, rbuf + rdisp[s], (size_t)rcount[s], err);
+        int any = 0;
+        MPI_Allreduce(&more, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+        if (!any) break;
+    }
+    free(at);
+    free(scount);
+    free(rcount);
+    free(sdisp);
+    free(rdisp);
+    free(sbuf);
+    free(rbuf);
+    return r;
+}
+
+static void put_record(cp_bytes *b, const cp_bytes *rec) {
+    cp_bytes_u32(b, (uint32_t)rec->n);
+    cp_bytes_put(b, rec->p, rec->n);
+}
+
+/* Clicks received for the addresses this rank owns. */
+typedef struct click_sink {
+    cp_partitions *ps;
+} click_sink;
+
+static cp_result take_clicks(void *user, unsigned src, const uint8_t *p, size_t n, cp_error *err) {
+    cp_partitions *ps = ((click_sink *)user)->ps;
+    (void)src;
+    cp_bytes_reader in = cp_bytes_reader_of(p, n);
+    while (in.at < in.n && !in.bad) {
+        uint32_t len = cp_bytes_get_u32(&in);
+        cp_bytes_reader rec = cp_bytes_reader_of(cp_bytes_get(&in, len), in.bad ? 0 : len);
+        size_t ip_len;
+        const char *ip = cp_bytes_get_str(&rec, &ip_len);
+        int64_t ts = cp_bytes_get_i64(&rec);
+        uint32_t file = cp_bytes_get_u32(&rec), line = cp_bytes_get_u32(&rec);
+        if (rec.bad || in.bad) break;
+        if (ps->n_clicks == ps->cap_clicks) {
+            size_t cap = ps->cap_clicks ? ps->cap_clicks * 2 : 4096;
+            ip_click *c = realloc(ps->clicks, cap * sizeof *c);
+            if (!c) return fail(err, CP_ENOMEM, "out of memory");
+            ps->clicks = c;
+            ps->cap_clicks = cap;
+        }
+        int oom = 0;
+        cp_str id = cp_strings_intern(ps->ips, ip, ip_len, &oom);
+        if (oom) return fail(err, CP_ENOMEM, "out of memory");
+        ps->clicks[ps->n_clicks++] = (ip_click){.ts_ms = ts, .ip = id, .file = (uint16_t)file, .line = line};
+    }
+    if (in.bad) return fail(err, CP_EIO, "--mpi: a damaged message from another rank");
+    return CP_OK;
+}
+
+static int u64_cmp(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Gathers `n` items of `size` bytes from every rank into every rank
+ * (MPI_Allgatherv), in *all (malloc'd); the total count. */
+static size_t allgather(const void *mine, size_t n, size_t size, void **all, int rank, cp_error *err) {
+    int N;
+    MPI_Comm_size(MPI_COMM_WORLD, &N);
+    MPI_Datatype t;
+    MPI_Type_contiguous((int)size, MPI_BYTE, &t);
+    MPI_Type_commit(&t);
+    if (n > INT_MAX) {
+        fail(err, CP_EUSAGE, "--mpi: too many items to gather (%zu)", n);
+        die(rank, err);
+    }
+    int cnt = (int)n;
+    int *counts = malloc((size_t)N * sizeof *counts), *disp = malloc((size_t)N * sizeof *disp);
+    if (!counts || !disp) {
+        fail(err, CP_ENOMEM, "out of memory");
+        die(rank, err);
+    }
+    MPI_Allgather(&cnt, 1, MPI_INT, counts, 1, MPI_INT, MPI_COMM_WORLD);
+    size_t total = 0;
+    for (int s = 0; s < N; s++) {
+        if (total > INT_MAX) {
+            fail(err, CP_EUSAGE, "--mpi: too many items to gather");
+            die(rank, err);
+        }
+        disp[s] = (int)total;
+        total += (size_t)counts[s];
+    }
+    *all = malloc((total ? total : 1) * size);
+    if (!*all) {
+        fail(err, CP_ENOMEM, "out of memory");
+        die(rank, err);
+    }
+    MPI_Allgatherv(mine, cnt, t, *all, counts, disp, t, MPI_COMM_WORLD);
+    MPI_Type_free(&t);
+    free(counts);
+    free(disp);
+    return total;
+}
+
+static int field_index(const char *name) {
+    for (int f = 0; name && f < CP_N_FIELDS; f++)
+        if (cp_field_names[f] == name) return f;
+    return 255;
+}
+
+/* The first pass, striped: each rank reads its stripes of the inputs; then
+ * the ranks agree on everything the first pass of one process knows. */
+static void first_pass(cp_partitions *ps, cp_run *run, char *const *paths, size_t n_paths,
+                       const cp_report_options *ropt, int rank, int size, cp_error *err) {
+    unsigned N = (unsigned)size;
+    run->opt.stripe_count = N;
+    run->opt.stripe_index = (unsigned)rank;
+    for (size_t i = 0; i < n_paths; i++)
+        if (cp_run_load(run, paths[i], err) != CP_OK) die(rank, err);
+    if (cp_run_finish(run, err) != CP_OK) die(rank, err);
+
+    /* R3.1.1, R10.1 over every rank's stripes */
+    int ua = run->has_ua, any_ua = 0;
+    MPI_Allreduce(&ua, &any_ua, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    run->has_ua = any_ua != 0;
+    int64_t mt = ps->any_event ? ps->max_ts : INT64_MIN, max_ts = INT64_MIN;
+    MPI_Allreduce(&mt, &max_ts, 1, MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD);
+    ps->any_event = max_ts != INT64_MIN;
+    ps->max_ts = ps->any_event ? max_ts : 0;
+
+    /* counts per input, summed: every rank knows the whole input's */
+    size_t n_in = run->n_inputs;
+    uint64_t *mine = calloc(4 * n_in + 1, sizeof *mine), *all = calloc(4 * n_in + 1, sizeof *all);
+    if (!mine || !all) {
+        fail(err, CP_ENOMEM, "out of memory");
+        die(rank, err);
+    }
+    for (size_t i = 0; i < n_in; i++) {
+        mine[4 * i] = run->inputs[i].lines;
+        mine[4 * i + 1] = run->inputs[i].accepted;
+        mine[4 * i + 2] = run->inputs[i].rejected;
+        mine[4 * i + 3] = run->inputs[i].blank_lines;
+    }
+    MPI_Allreduce(mine, all, (int)(4 * n_in), MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+    run->accepted = 0;
+    for (size_t i = 0; i < n_in; i++) {
+        run->inputs[i].lines = all[4 * i];
+        run->inputs[i].accepted = all[4 * i + 1];
+        run->inputs[i].rejected = all[4 * i + 2];
+        run->inputs[i].blank_lines = all[4 * i + 3];
+        run->accepted += all[4 * i + 1];
+    }
+    ps->events_total = run->accepted;
+    free(mine);
+    free(all);
+
+    /* rejects, to rank 0, in input order (R1.4b) */
+    if (rank != 0) {
+        cp_bytes b = {0};
+        size_t nr;
+        const cp_reject *rj = cp_run_rejects(run, &nr);
+        cp_bytes_u64(&b, nr);
+        for (size_t i = 0; i < nr; i++) {
+            cp_bytes_u32(&b, rj[i].file);
+            cp_bytes_u8(&b, rj[i].reason);
+            cp_bytes_u64(&b, rj[i].line);
+            cp_bytes_u8(&b, (uint8_t)field_index(rj[i].field));
+            cp_bytes_str(&b, rj[i].text, strlen(rj[i].text));
+        }
+        if (b.oom) {
+            fail(err, CP_ENOMEM, "out of memory");
+            die(rank, err);
+        }
+        send_bytes(b.p, b.n);
+        cp_bytes_free(&b);
+    } else {
+        for (int s = 1; s < size; s++) {
+            uint64_t n;
+            uint8_t *p = recv_bytes(s, &n);
+            if (!p) {
+                fail(err, CP_ENOMEM, "out of memory");
+                die(rank, err);
+            }
+            cp_bytes_reader in = cp_bytes_reader_of(p, n);
+            uint64_t nr = cp_bytes_get_u64(&in);
+            for (uint64_t i = 0; i < nr && !in.bad; i++) {
+                cp_reject r = {0};
+                r.file = (uint16_t)cp_bytes_get_u32(&in);
+                r.reason = cp_bytes_get_u8(&in);
+                r.line = cp_bytes_get_u64(&in);
+                uint8_t f = cp_bytes_get_u8(&in);
+                r.field = f < CP_N_FIELDS ? cp_field_names[f] : NULL;
+                size_t len;
+                const char *t = cp_bytes_get_str(&in, &len);
+                char *text = strndup(t, len);
+                r.text = text;
+                int bad = !text || cp_run_add_reject(run, &r) != 0;
+                free(text);
+                if (bad) {
+                    fail(err, CP_ENOMEM, "out of memory");
+                    die(rank, err);
+                }
+            }
+            free(p);
+            if (in.bad) {
+                fail(err, CP_EIO, "--mpi: a damaged message from rank %d", s);
+                die(rank, err);
+            }
+        }
+        cp_run_sort_rejects(run);
+    }
+
+    /* components: every rank joins every rank's (node, root) pairs; roots
+     * are least keys, so the ranks agree on every component's partition */
+    uint64_t *pairs = NULL, *every = NULL;
+    size_t n_pairs = cp_partitions_edges(ps, &pairs);
+    if (n_pairs == SIZE_MAX) {
+        fail(err, CP_ENOMEM, "out of memory");
+        die(rank, err);
+    }
+    size_t n_every = allgather(pairs, n_pairs, 2 * sizeof(uint64_t), (void **)&every, rank, err);
+    free(pairs);
+    if (cp_partitions_join(ps, every, n_every, err) != CP_OK) die(rank, err);
+    free(every);
+
+    /* R3.1.3: each click with an address to the rank that owns the address
+     * (hash mod N), floods counted there, the verdicts to every rank */
+    cp_bytes *out = calloc(N, sizeof *out);
+    if (!out) {
+        fail(err, CP_ENOMEM, "out of memory");
+        die(rank, err);
+    }
+    cp_bytes rec = {0};
+    for (size_t i = 0; i < ps->n_clicks; i++) {
+        size_t len;
+        const char *ip = cp_strings_get(ps->ips, ps->clicks[i].ip, &len);
+        rec.n = 0;
+        cp_bytes_str(&rec, ip, len);
+        cp_bytes_i64(&rec, ps->clicks[i].ts_ms);
+        cp_bytes_u32(&rec, ps->clicks[i].file);
+        cp_bytes_u32(&rec, ps->clicks[i].line);
+        put_record(&out[cp_hash_bytes(ip, len) % N], &rec);
+    }
+    bool oom = rec.oom;
+    for (unsigned d = 0; d < N; d++) oom |= out[d].oom;
+    cp_bytes_free(&rec);
+    if (oom) {
+        fail(err, CP_ENOMEM, "out of memory");
+        die(rank, err);
+    }
+    free(ps->clicks);
+    ps->clicks = NULL;
+    ps->n_clicks = ps->cap_clicks = 0;
+    cp_strings_free(ps->ips);
+    ps->ips = cp_strings_new();
+    if (!ps->ips) {
+        fail(err, CP_ENOMEM, "out of memory");
+        die(rank, err);
+    }
+    click_sink cs = {ps};
+    if (exchange(out, N, (unsigned)rank, take_clicks, &cs, err) != CP_OK) die(rank, err);
+    for (unsigned d = 0; d < N; d++) cp_bytes_free(&out[d]);
+    free(out);
+    if (cp_partitions_floods(ps, ropt, err) != CP_OK) die(rank, err);
+    uint64_t *floods = NULL;
+    size_t n_floods = allgather(ps->flood, ps->n_flood, sizeof(uint64_t), (void **)&floods, rank, err);
+    qsort(floods, n_floods, sizeof *floods, u64_cmp);
+    free(ps->flood);
+    ps->flood = floods;
+    ps->n_flood = n_floods;
 }
 
 /* Reads whole records (uint32 partition, frame head, record) from an outbox
@@ -243,27 +588,6 @@ static cp_result report_own(cp_partitions *ps, cp_accs *accs, const cp_report_op
     return r;
 }
 
-/* Sends n bytes to rank 0 in pieces an int can count. */
-static void send_bytes(const uint8_t *p, uint64_t n) {
-    MPI_Send(&n, 1, MPI_UINT64_T, 0, 1, MPI_COMM_WORLD);
-    for (uint64_t at = 0; at < n;) {
-        int piece = n - at > (1u << 30) ? (1 << 30) : (int)(n - at);
-        MPI_Send(p + at, piece, MPI_BYTE, 0, 2, MPI_COMM_WORLD);
-        at += (uint64_t)piece;
-    }
-}
-
-static uint8_t *recv_bytes(int from, uint64_t *n) {
-    MPI_Recv(n, 1, MPI_UINT64_T, from, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    uint8_t *p = malloc(*n ? *n : 1);
-    for (uint64_t at = 0; at < *n;) {
-        int piece = *n - at > (1u << 30) ? (1 << 30) : (int)(*n - at);
-        MPI_Recv(p ? p + at : NULL, p ? piece : 0, MPI_BYTE, from, 2, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        at += (uint64_t)piece;
-    }
-    return p;
-}
-
 cp_result cp_report_mpi(cp_run *run, char *const *paths, size_t n_paths, const cp_ingest_options *iopt,
                         const cp_partition_options *popt, const cp_report_options *ropt, cp_summary *sum,
                         bool *is_root, cp_error *err) {
@@ -274,14 +598,12 @@ cp_result cp_report_mpi(cp_run *run, char *const *paths, size_t n_paths, const c
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     *is_root = rank == 0;
 
-    /* 1. the first pass, whole, on every rank */
+    /* 1. the first pass, striped, and what the ranks must agree on */
     cp_partitions *ps = cp_partitions_new(run, iopt, popt, err);
     if (!ps) die(rank, err);
     ps->rank = (unsigned)rank;
     ps->n_ranks = (unsigned)size;
-    for (size_t i = 0; i < n_paths; i++)
-        if (cp_run_load(run, paths[i], err) != CP_OK) die(rank, err);
-    if (cp_run_finish(run, err) != CP_OK) die(rank, err);
+    first_pass(ps, run, paths, n_paths, ropt, rank, size, err);
     if (cp_partitions_plan(ps, ropt, err) != CP_OK) die(rank, err);
     /* 2. the second pass over this rank's stripes */
     for (size_t i = 0; i < n_paths; i++)

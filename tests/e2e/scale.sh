@@ -63,6 +63,17 @@ if command -v mpirun >/dev/null 2>&1; then
     check "--mpi with $n ranks: same bytes" same "$T/whole" "$T/mpi$n"
   done
   check "--mpi removes its files"     empty_dir "$T/tmp"
+  # two inputs, one JSON Lines, and rejects spread over every rank's stripes
+  "$CP" gen --events 60000 --seed 12 --format jsonl --out "$T/data2" 2>/dev/null
+  awk 'NR > 1 && NR % 4000 == 0 { print "not a time,click,bad" NR } { print }' "$D" > "$T/bad.csv"
+  "$CP" report "$T/bad.csv" "$T/data2/events.jsonl" --tags "$TAGS" --out "$T/whole2" --quiet --max-reject-rate 100%
+  check "rejects in the input"        test "$(wc -l < "$T/whole2/rejects.csv")" -gt 50
+  "${MPIRUN[@]}" 3 "$CP" report "$T/bad.csv" "$T/data2/events.jsonl" --tags "$TAGS" --out "$T/mpi3" --quiet \
+      --max-reject-rate 100% --mpi --threads 1 --tmp-dir "$T/tmp" >"$T/mpi.log" 2>&1
+  check "--mpi, 3 ranks, 2 inputs with rejects: same bytes" same "$T/whole2" "$T/mpi3"
+  "$CP" report "$T/bad.csv" "$T/data2/events.jsonl" --tags "$TAGS" --out "$T/p2" --quiet \
+      --max-reject-rate 100% --partitions 6 --tmp-dir "$T/tmp"
+  check "--partitions 6, 2 inputs with rejects: same bytes" same "$T/whole2" "$T/p2"
 else
   bad "mpirun not found (setup.sh installs openmpi-bin)"
 fi
