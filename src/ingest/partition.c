@@ -325,7 +325,7 @@ cp_result cp_partitions_plan(cp_partitions *ps, const cp_report_options *ropt, c
         uint64_t mem = ps->popt.memory_bytes ? ps->popt.memory_bytes : UINT64_C(4) << 30;
         uint64_t held = (uint64_t)(ps->slot_mask + 1) * 12 + (uint64_t)ps->cap_nodes * 12 + n_flood * 8;
         uint64_t budget = mem > held * 2 ? mem - held : mem / 2;
-        uint64_t per_part = budget / 160;
+        uint64_t per_part = budget / 160 / cp_partitions_workers(ps); /* that many at once */
         if (per_part < 1000) per_part = 1000;
         uint64_t p = (events + per_part - 1) / per_part;
         ps->n_parts = p < 1 ? 1 : p > MAX_PARTS ? MAX_PARTS : (unsigned)p;

@@ -74,6 +74,9 @@ void cp_partitions_part_path(const cp_partitions *ps, unsigned p, unsigned src, 
 void cp_partitions_outbox_path(const cp_partitions *ps, unsigned rank, char *buf, size_t size);
 /* Removes partition p's files. */
 void cp_partitions_remove_part(cp_partitions *ps, unsigned p);
+/* Partitions reported on at once (report.c): one per thread of --threads;
+ * the plan sizes partitions so that this many fit in --memory together. */
+unsigned cp_partitions_workers(const cp_partitions *ps);
 /* R10.1: --as-of, else the latest accepted event time of the whole input. */
 int64_t cp_partitions_as_of(const cp_partitions *ps, const cp_report_options *opt);
 

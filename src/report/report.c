@@ -468,21 +468,93 @@ int64_t cp_partitions_as_of(const cp_partitions *ps, const cp_report_options *op
     return opt->has_as_of ? opt->as_of_ms : ps->any_event ? ps->max_ts : 0;
 }
 
-cp_result cp_report_partitioned(cp_partitions *ps, const cp_report_options *opt, cp_summary *sum, cp_error *err) {
-    cp_result r = cp_partitions_close_files(ps, err);
-    if (r) return r;
-    int64_t as_of_ms = cp_partitions_as_of(ps, opt);
+/* The partitions of one report, taken in order by several workers, each
+ * with its own accumulators (merged at the end: the bytes do not depend on
+ * which worker took which partition). */
+typedef struct part_pool {
+    cp_partitions *ps;
+    const cp_report_options *opt;
+    cp_ingest_options iopt; /* the workers' share of the threads */
+    int64_t as_of_ms;
+    pthread_mutex_t lock;
+    unsigned next, done;
+    unsigned failed_at;     /* the first partition that failed, or n_parts */
+    cp_result rc;
+    cp_error err;
+} part_pool;
+
+typedef struct part_worker {
+    part_pool *pool;
     cp_accs accs;
-    if ((r = cp_accs_init(&accs, opt, err))) return r;
-    for (unsigned p = 0; p < ps->n_parts && !r; p++) {
+    pthread_t tid;
+    bool started;
+} part_worker;
+
+static void *part_worker_run(void *arg) {
+    part_worker *w = arg;
+    part_pool *pl = w->pool;
+    cp_partitions *ps = pl->ps;
+    for (;;) {
+        pthread_mutex_lock(&pl->lock);
+        unsigned p = pl->failed_at == ps->n_parts ? pl->next++ : ps->n_parts;
+        pthread_mutex_unlock(&pl->lock);
+        if (p >= ps->n_parts) break;
         char path[PATH_MAX + 32];
         cp_partitions_part_path(ps, p, 0, path, sizeof path);
         const char *paths[1] = {path};
-        r = cp_accs_add_frames(&accs, ps->run, ps->iopt, paths, 1, opt, as_of_ms, err);
+        cp_error e = {0};
+        cp_result r = cp_accs_add_frames(&w->accs, ps->run, &pl->iopt, paths, 1, pl->opt, pl->as_of_ms, &e);
         cp_partitions_remove_part(ps, p); /* its disk space back at once */
-        if (ps->popt.on_partition) ps->popt.on_partition(ps->popt.progress_user, p + 1, ps->n_parts);
+        pthread_mutex_lock(&pl->lock);
+        if (r && p < pl->failed_at) {
+            pl->failed_at = p;
+            pl->rc = r;
+            pl->err = e;
+        }
+        pl->done++;
+        if (!r && ps->popt.on_partition) ps->popt.on_partition(ps->popt.progress_user, pl->done, ps->n_parts);
+        pthread_mutex_unlock(&pl->lock);
     }
-    if (!r) r = cp_accs_emit(&accs, ps->run, opt, as_of_ms, sum, err);
-    cp_accs_free(&accs);
+    return NULL;
+}
+
+unsigned cp_partitions_workers(const cp_partitions *ps) {
+    unsigned t = cp_threads_resolve(ps->iopt->threads);
+    return t < 1 ? 1 : t;
+}
+
+cp_result cp_report_partitioned(cp_partitions *ps, const cp_report_options *opt, cp_summary *sum, cp_error *err) {
+    cp_result r = cp_partitions_close_files(ps, err);
+    if (r) return r;
+    unsigned n_workers = cp_partitions_workers(ps);
+    if (n_workers > ps->n_parts) n_workers = ps->n_parts ? ps->n_parts : 1;
+    part_pool pl = {.ps = ps, .opt = opt, .iopt = *ps->iopt, .as_of_ms = cp_partitions_as_of(ps, opt),
+                    .failed_at = ps->n_parts};
+    unsigned threads = cp_threads_resolve(ps->iopt->threads);
+    pl.iopt.threads = threads / n_workers ? threads / n_workers : 1;
+    part_worker *w = calloc(n_workers, sizeof *w);
+    if (!w) return accs_oom(err);
+    for (unsigned k = 0; k < n_workers && !r; k++) {
+        w[k].pool = &pl;
+        r = cp_accs_init(&w[k].accs, opt, err);
+    }
+    if (!r) {
+        pthread_mutex_init(&pl.lock, NULL);
+        for (unsigned k = 1; k < n_workers; k++)
+            w[k].started = pthread_create(&w[k].tid, NULL, part_worker_run, &w[k]) == 0;
+        part_worker_run(&w[0]);
+        for (unsigned k = 1; k < n_workers; k++)
+            if (w[k].started) pthread_join(w[k].tid, NULL);
+            else part_worker_run(&w[k]); /* no thread: its share here */
+        pthread_mutex_destroy(&pl.lock);
+        if (pl.failed_at < ps->n_parts) {
+            r = pl.rc;
+            if (err) *err = pl.err;
+        }
+    }
+    for (unsigned k = 1; k < n_workers && !r; k++) r = cp_accs_merge(&w[0].accs, &w[k].accs, err);
+    if (!r) r = cp_accs_emit(&w[0].accs, ps->run, opt, pl.as_of_ms, sum, err);
+    for (unsigned k = 0; k < n_workers; k++) cp_accs_free(&w[k].accs);
+    free(w);
     return r;
 }
