@@ -12,10 +12,12 @@
  *   R1.4b rejected lines, and a second input in JSON Lines.
  * The expected figures in the whole run are derived by hand in comments. */
 #include <sys/stat.h>
+#include <zstd.h>
 
 #include "clickpath/events.h"
 #include "clickpath/partition.h"
 #include "clickpath/report.h"
+#include "ingest/partition_internal.h"
 #include "report/table.h"
 #include "testutil.h"
 
@@ -107,8 +109,9 @@ static void report_whole(const inputs *in, const char *out) {
     cp_run_free(run);
 }
 
-/* The same in n_parts partitions, the partition files under tmp. */
-static void report_split(const inputs *in, unsigned n_parts, const char *tmp, const char *out) {
+/* The same in n_parts partitions, the partition files under tmp; wbuf: the
+ * partition writers' buffer (so many bytes to a zstd frame), 0 = as planned. */
+static void report_split(const inputs *in, unsigned n_parts, size_t wbuf, const char *tmp, const char *out) {
     cp_ingest_options io = {.threads = 2};
     cp_error err = {0};
     cp_run *run = cp_run_new(&io, &err);
@@ -123,6 +126,10 @@ static void report_split(const inputs *in, unsigned n_parts, const char *tmp, co
     report_options(&ro, out);
     assert_int_equal(cp_partitions_plan(ps, &ro, &err), CP_OK);
     assert_int_equal(cp_partitions_count(ps), n_parts);
+    if (wbuf) {
+        assert_true(wbuf <= ps->wbuf_cap); /* the buffers are that large */
+        ps->wbuf_cap = wbuf;
+    }
     for (int i = 0; i < 2; i++) assert_int_equal(cp_partitions_route(ps, in->paths[i], &err), CP_OK);
     assert_true(cp_partitions_bytes(ps) > 0);
     cp_summary *sum = cp_summary_new();
@@ -191,11 +198,14 @@ static void partitions_write_the_whole_runs_bytes(void **state) {
     assert_null(strstr(cu, "\nv1,"));
     free(cu);
 
-    static const unsigned parts[] = {1, 2, 3, 5, 8, 13};
+    /* and with zstd frames of 7 and 100 bytes: frames, heads and records
+     * cut across the zstd frames of a partition file */
+    static const unsigned parts[] = {1, 2, 3, 5, 8, 13, 1, 3};
+    static const size_t wbufs[] = {0, 0, 0, 0, 0, 0, 7, 100};
     for (size_t k = 0; k < sizeof parts / sizeof *parts; k++) {
         char out[] = "/tmp/cp_test_split_XXXXXX";
         assert_non_null(mkdtemp(out));
-        report_split(&in, parts[k], tmp, out);
+        report_split(&in, parts[k], wbufs[k], tmp, out);
         for (size_t f = 0; f < sizeof FILES / sizeof *FILES; f++) {
             char *a = read_out(whole, FILES[f]), *b = read_out(out, FILES[f]);
             if (strcmp(a, b) != 0) fprintf(stderr, "%u partitions: %s differs\n", parts[k], FILES[f]);
@@ -249,10 +259,167 @@ static void files_are_removed_after_an_error(void **state) {
     drop_inputs(&in);
 }
 
+/* ---- damaged partition files ---------------------------------------------------------- */
+
+static unsigned char *slurp(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long size = ftell(f);
+    assert_true(size >= 0);
+    rewind(f);
+    unsigned char *p = malloc((size_t)size + 1);
+    assert_non_null(p);
+    assert_int_equal(fread(p, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    *n = (size_t)size;
+    return p;
+}
+
+static void spill(const char *path, const void *p, size_t n) {
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(p, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* The file's frames as written (the zstd frames decompressed). */
+static unsigned char *frames_of(const char *path, size_t *n) {
+    size_t zn;
+    unsigned char *z = slurp(path, &zn);
+    size_t cap = 1u << 20; /* the test's inputs are far smaller */
+    unsigned char *p = malloc(cap);
+    assert_non_null(p);
+    size_t got = ZSTD_decompress(p, cap, z, zn); /* every frame */
+    assert_false(ZSTD_isError(got));
+    assert_true(got < cap);
+    free(z);
+    *n = got;
+    return p;
+}
+
+static void cut_5(const char *path) { /* inside the last zstd frame */
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(truncate(path, st.st_size - 5), 0);
+}
+
+static void flip_a_byte(const char *path) {
+    size_t n;
+    unsigned char *p = slurp(path, &n);
+    p[n / 2] ^= 0x5a;
+    spill(path, p, n);
+    free(p);
+}
+
+static void no_end_mark(const char *path) { /* valid zstd, every frame whole, then the end */
+    size_t n;
+    unsigned char *p = frames_of(path, &n);
+    cp_frame_head end;
+    assert_true(n > sizeof end);
+    memcpy(&end, p + n - sizeof end, sizeof end);
+    assert_int_equal(end.file, CP_FRAME_END_FILE); /* as written */
+    n -= sizeof end;
+    size_t zcap = ZSTD_compressBound(n);
+    unsigned char *z = malloc(zcap);
+    assert_non_null(z);
+    size_t zn = ZSTD_compress(z, zcap, p, n, 1);
+    assert_false(ZSTD_isError(zn));
+    spill(path, z, zn);
+    free(z);
+    free(p);
+}
+
+static void written_twice(const char *path) { /* data after the end mark */
+    size_t n;
+    unsigned char *p = slurp(path, &n);
+    unsigned char *q = malloc(2 * n);
+    assert_non_null(q);
+    memcpy(q, p, n);
+    memcpy(q + n, p, n);
+    spill(path, q, 2 * n);
+    free(q);
+    free(p);
+}
+
+static void emptied(const char *path) { assert_int_equal(truncate(path, 0), 0); }
+
+static void uncompressed(const char *path) { /* the frames, raw */
+    size_t n;
+    unsigned char *p = frames_of(path, &n);
+    spill(path, p, n);
+    free(p);
+}
+
+static void removed(const char *path) { assert_int_equal(unlink(path), 0); }
+
+/* The report over partition files of which the largest is damaged fails
+ * with an error naming it (and saying `want`), and removes every file. */
+static void report_damaged(const inputs *in, void (*damage)(const char *path), const char *want) {
+    char tmp[] = "/tmp/cp_test_parts_XXXXXX", out[] = "/tmp/cp_test_split_XXXXXX";
+    assert_non_null(mkdtemp(tmp));
+    assert_non_null(mkdtemp(out));
+    cp_ingest_options io = {.threads = 1};
+    cp_error err = {0};
+    cp_run *run = cp_run_new(&io, &err);
+    assert_non_null(run);
+    cp_partition_options po = {.partitions = 3, .tmp_dir = tmp};
+    cp_partitions *ps = cp_partitions_new(run, &io, &po, &err);
+    assert_non_null(ps);
+    for (int i = 0; i < 2; i++) assert_int_equal(cp_run_load(run, in->paths[i], &err), CP_OK);
+    assert_int_equal(cp_run_finish(run, &err), CP_OK);
+    cp_report_options ro;
+    report_options(&ro, out);
+    assert_int_equal(cp_partitions_plan(ps, &ro, &err), CP_OK);
+    ps->wbuf_cap = 100; /* several zstd frames to a file */
+    for (int i = 0; i < 2; i++) assert_int_equal(cp_partitions_route(ps, in->paths[i], &err), CP_OK);
+    assert_int_equal(cp_partitions_close_files(ps, &err), CP_OK); /* the files are whole now */
+    char path[PATH_MAX + 64], largest[PATH_MAX + 64] = "";
+    off_t size = -1;
+    for (unsigned p = 0; p < 3; p++) {
+        struct stat st;
+        cp_partitions_part_path(ps, p, 0, path, sizeof path);
+        assert_int_equal(stat(path, &st), 0);
+        if (st.st_size > size) {
+            size = st.st_size;
+            snprintf(largest, sizeof largest, "%s", path);
+        }
+    }
+    assert_true(size > 200);
+    damage(largest);
+    cp_summary *sum = cp_summary_new();
+    memset(&err, 0, sizeof err);
+    assert_int_equal(cp_report_partitioned(ps, &ro, sum, &err), CP_EIO);
+    if (!strstr(err.msg, largest) || !strstr(err.msg, want) || getenv("CP_TEST_VERBOSE")) fprintf(stderr, "message: %s\n", err.msg);
+    assert_non_null(strstr(err.msg, largest));
+    assert_non_null(strstr(err.msg, want));
+    cp_summary_free(sum);
+    cp_partitions_free(ps);
+    assert_true(dir_is_empty(tmp));
+    cp_run_free(run);
+    rmdir(tmp);
+    cp_test_remove_dir(out);
+}
+
+static void damaged_partition_files_are_errors(void **state) {
+    (void)state;
+    inputs in;
+    make_inputs(&in);
+    report_damaged(&in, cut_5, "damaged partition file (cannot decompress: zstd data ends early)");
+    report_damaged(&in, flip_a_byte, "damaged partition file (");
+    report_damaged(&in, no_end_mark, "damaged partition file (it ends before its end mark)");
+    report_damaged(&in, written_twice, "damaged partition file (data after its end mark)");
+    report_damaged(&in, emptied, "damaged partition file (not zstd data)");
+    report_damaged(&in, uncompressed, "damaged partition file (not zstd data)");
+    report_damaged(&in, removed, "cannot open");
+    drop_inputs(&in);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(partitions_write_the_whole_runs_bytes),
         cmocka_unit_test(files_are_removed_after_an_error),
+        cmocka_unit_test(damaged_partition_files_are_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,8 +78,10 @@ cp_result cp_report_mpi(cp_run *run, char *const *paths, size_t n_paths, const c
 unsigned cp_partitions_count(const cp_partitions *ps);
 /* Bytes the partitioner holds across the passes (components, floods). */
 uint64_t cp_partitions_aux_bytes(const cp_partitions *ps);
-/* Bytes of partition files written (after the second pass). */
+/* Bytes of the records written to partition files, and the bytes those
+ * files take on disk (zstd), after the second pass. */
 uint64_t cp_partitions_bytes(const cp_partitions *ps);
+uint64_t cp_partitions_disk_bytes(const cp_partitions *ps);
 void cp_partitions_free(cp_partitions *ps); /* removes the files; accepts NULL */
 /* Removes the partition files of the live partitioner, if any; only
  * async-signal-safe calls (for SIGINT and SIGTERM handlers). */

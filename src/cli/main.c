@@ -794,11 +794,14 @@ static cp_result report_split(report_args *a, cp_partitions *ps, char **files, i
         err->code = rc == 2 ? CP_EUSAGE : CP_EIO;
         return err->code;
     }
+    r = cp_report_partitioned(ps, &a->opt, sum, err);
     if (a->stats)
-        fprintf(stderr, "partitions: %u, %.1f MB of partition files, %.1f MB held for components and floods\n",
-                cp_partitions_count(ps), (double)cp_partitions_bytes(ps) / 1e6,
-                (double)cp_partitions_aux_bytes(ps) / 1e6);
-    return cp_report_partitioned(ps, &a->opt, sum, err);
+        fprintf(stderr,
+                "partitions: %u, %.1f MB of partition files (zstd; %.1f MB of records), %.1f MB held for "
+                "components and floods\n",
+                cp_partitions_count(ps), (double)cp_partitions_disk_bytes(ps) / 1e6,
+                (double)cp_partitions_bytes(ps) / 1e6, (double)cp_partitions_aux_bytes(ps) / 1e6);
+    return r;
 }
 
 /* Runs the whole report on loaded inputs; prints the human summary. */

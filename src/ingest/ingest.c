@@ -541,7 +541,9 @@ static int reject_cmp(const void *a, const void *b) {
     return x->line < y->line ? -1 : x->line > y->line;
 }
 
-void cp_run_sort_rejects(cp_run *run) { qsort(run->rejects, run->n_rejects, sizeof *run->rejects, reject_cmp); }
+void cp_run_sort_rejects(cp_run *run) {
+    if (run->n_rejects > 1) qsort(run->rejects, run->n_rejects, sizeof *run->rejects, reject_cmp);
+}
 
 /* ---- values -> event (R1.3, R1.4b fields and values) ------------------------- */
 
@@ -2057,23 +2059,86 @@ static int frames_commit(file_ctx *fc, part *pt) {
     return r;
 }
 
+/* Partition files are zstd (ingest/partition_internal.h): concatenated
+ * zstd frames that decompress to the frames (head + record), then the end
+ * mark, a head with file CP_FRAME_END_FILE, and nothing after it. */
+#define FRAME_SRC_BUF (256u << 10)
+
 /* One partition file being read: its next frame's head, when it has one. */
 typedef struct frame_src {
-    FILE *f;
+    cp_reader *rd;
     const char *path;
+    unsigned char *buf; /* FRAME_SRC_BUF decompressed bytes; [pos, len) not taken yet */
+    size_t pos, len;
     cp_frame_head h;
     bool have;
+    bool bad;           /* the file cannot be read: code and why */
+    cp_result code;
+    char why[256];
 } frame_src;
 
-/* Reads src's next head; false with *bad set when the file is damaged. */
-static bool frame_next(frame_src *src, size_t n_inputs, bool *bad) {
-    size_t got = fread(&src->h, 1, sizeof src->h, src->f);
-    src->have = got == sizeof src->h;
-    if (got == 0 && feof(src->f)) return false;
-    if (!src->have || src->h.file >= n_inputs || src->h.len > MAX_RECORD_BYTES) {
-        src->have = false;
-        *bad = true;
+__attribute__((format(printf, 3, 4)))
+static void frame_bad(frame_src *src, cp_result code, const char *fmt, ...) {
+    src->have = false;
+    if (src->bad) return;
+    src->bad = true;
+    src->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(src->why, sizeof src->why, fmt, ap);
+    va_end(ap);
+}
+
+/* Up to n decompressed bytes of src into dst; fewer only at its end or when
+ * it is damaged (src->bad). */
+static size_t frame_read(frame_src *src, void *dst, size_t n) {
+    size_t got = 0;
+    while (got < n && !src->bad) {
+        if (src->pos == src->len) {
+            cp_error e = {0};
+            ssize_t k = cp_reader_read(src->rd, src->buf, FRAME_SRC_BUF, &e);
+            if (k <= 0) {
+                if (k < 0) { /* "path: what": keep the what */
+                    size_t pl = strlen(src->path);
+                    const char *what = strncmp(e.msg, src->path, pl) == 0 && strncmp(e.msg + pl, ": ", 2) == 0
+                                           ? e.msg + pl + 2 : e.msg;
+                    if (e.code == CP_EFORMAT) frame_bad(src, CP_EIO, "damaged partition file (%s)", what);
+                    else frame_bad(src, e.code ? e.code : CP_EIO, "%s", what);
+                }
+                break;
+            }
+            src->pos = 0;
+            src->len = (size_t)k;
+        }
+        size_t k = src->len - src->pos < n - got ? src->len - src->pos : n - got;
+        memcpy((char *)dst + got, src->buf + src->pos, k);
+        src->pos += k;
+        got += k;
     }
+    return got;
+}
+
+/* Reads src's next head; false at the file's end mark, and also with *bad
+ * set when the file is damaged. */
+static bool frame_next(frame_src *src, size_t n_inputs, bool *bad) {
+    size_t got = frame_read(src, &src->h, sizeof src->h);
+    src->have = false;
+    unsigned char more;
+    if (src->bad) {
+        /* the reader's message */
+    } else if (got != sizeof src->h) {
+        frame_bad(src, CP_EIO, "damaged partition file (%s)", got ? "it ends inside a frame" : "it ends before its end mark");
+    } else if (src->h.file == CP_FRAME_END_FILE) {
+        if (src->h.len || src->h.line || src->h.flags)
+            frame_bad(src, CP_EIO, "damaged partition file (a bad end mark)");
+        else if (frame_read(src, &more, 1) != 0)
+            frame_bad(src, CP_EIO, "damaged partition file (data after its end mark)");
+    } else if (src->h.file >= n_inputs || src->h.len > MAX_RECORD_BYTES) {
+        frame_bad(src, CP_EIO, "damaged partition file (a bad frame head)");
+    } else {
+        src->have = true;
+    }
+    if (src->bad) *bad = true;
     return src->have;
 }
 
@@ -2105,9 +2170,16 @@ cp_result cp_run_load_frames(cp_run *run, const cp_input_stats *inputs, const cp
     bool bad = false;
     for (size_t k = 0; k < n_paths; k++) {
         src[k].path = paths[k];
-        src[k].f = fopen(paths[k], "rb");
-        if (!src[k].f) { result = fail(err, CP_EIO, paths[k], 0, "%s: %s", paths[k], strerror(errno)); goto done; }
-        (void)frame_next(&src[k], n_inputs, &bad);
+        src[k].rd = cp_reader_open(paths[k], err); /* names the file */
+        if (!src[k].rd) { result = err ? err->code : CP_EIO; goto done; }
+        src[k].buf = malloc(FRAME_SRC_BUF);
+        if (!src[k].buf) { result = fail(err, CP_ENOMEM, paths[k], 0, "out of memory"); goto done; }
+        if (cp_reader_compression(src[k].rd) != CP_COMP_ZSTD) {
+            frame_bad(&src[k], CP_EIO, "damaged partition file (not zstd data)");
+            bad = true;
+        } else {
+            (void)frame_next(&src[k], n_inputs, &bad);
+        }
     }
     part *cur = NULL;
     file_ctx *cur_fc = NULL;
@@ -2120,8 +2192,8 @@ cp_result cp_run_load_frames(cp_run *run, const cp_input_stats *inputs, const cp
                 s = &src[k];
         if (bad) {
             for (size_t k = 0; k < n_paths; k++)
-                if (!src[k].have && !feof(src[k].f)) s = &src[k];
-            result = fail(err, CP_EIO, s ? s->path : first_path, 0, "%s: damaged partition file", s ? s->path : first_path);
+                if (src[k].bad) s = &src[k];
+            result = fail(err, s->code, s->path, 0, "%s: %s", s->path, s->why);
             goto done;
         }
         if (!s) break;
@@ -2156,8 +2228,9 @@ cp_result cp_run_load_frames(cp_run *run, const cp_input_stats *inputs, const cp
         cur = &pts[h.file];
         cur_fc = &fcs[h.file];
         char *rec = buf + used;
-        if (h.len && fread(rec, 1, h.len, s->f) != h.len) {
-            result = fail(err, CP_EIO, s->path, 0, "%s: damaged partition file", s->path);
+        if (h.len && frame_read(s, rec, h.len) != h.len) {
+            if (!s->bad) frame_bad(s, CP_EIO, "damaged partition file (it ends inside a frame)");
+            result = fail(err, s->code, s->path, 0, "%s: %s", s->path, s->why);
             goto done;
         }
         used += h.len;
@@ -2183,12 +2256,12 @@ cp_result cp_run_load_frames(cp_run *run, const cp_input_stats *inputs, const cp
         }
         if (h.flags & CP_FRAME_FLOOD) r->flags |= CP_EV_FLOOD;
     }
-    for (size_t k = 0; k < n_paths; k++)
-        if (ferror(src[k].f)) { result = fail(err, CP_EIO, src[k].path, 0, "%s: %s", src[k].path, strerror(errno)); goto done; }
     if (cur && frames_commit(cur_fc, cur) != 0) result = fail(err, CP_ENOMEM, first_path, 0, "out of memory");
 done:
-    for (size_t k = 0; src && k < n_paths; k++)
-        if (src[k].f) fclose(src[k].f);
+    for (size_t k = 0; src && k < n_paths; k++) {
+        cp_reader_close(src[k].rd);
+        free(src[k].buf);
+    }
     free(src);
     if (pts)
         for (size_t i = 0; i < n_inputs; i++) part_free(&pts[i]);

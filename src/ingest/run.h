@@ -115,6 +115,10 @@ typedef struct cp_frame_head {
     uint32_t len;  /* record bytes that follow */
 } cp_frame_head;
 enum { CP_FRAME_FLOOD = 1u << 0 };
+/* A partition file ends with a head whose file is CP_FRAME_END_FILE (never
+ * an input's index) and nothing after it, so that a file cut between two
+ * compressed frames is told from a complete one. */
+#define CP_FRAME_END_FILE UINT16_MAX
 
 /* Loads a partition from files of frames, each in (file, line) order (one
  * file, or one per --mpi rank that read a stripe of the inputs): the inputs

@@ -441,7 +441,7 @@ static void first_pass(cp_partitions *ps, cp_run *run, char *const *paths, size_
     if (cp_partitions_floods(ps, ropt, err) != CP_OK) die(rank, err);
     uint64_t *floods = NULL;
     size_t n_floods = allgather(ps->flood, ps->n_flood, sizeof(uint64_t), (void **)&floods, rank, err);
-    qsort(floods, n_floods, sizeof *floods, u64_cmp);
+    if (n_floods > 1) qsort(floods, n_floods, sizeof *floods, u64_cmp);
     free(ps->flood);
     ps->flood = floods;
     ps->n_flood = n_floods;
@@ -476,7 +476,8 @@ static cp_result shuffle(cp_partitions *ps, cp_error *err) {
     uint64_t *left = calloc(N, sizeof *left);
     int *scount = calloc(N, sizeof *scount), *rcount = calloc(N, sizeof *rcount);
     int *sdisp = calloc(N, sizeof *sdisp), *rdisp = calloc(N, sizeof *rdisp);
-    FILE **in = calloc((size_t)ps->n_parts * N, sizeof *in); /* [p * N + s]: received from s */
+    /* [p * N + s]: the zstd writer of partition p's file of frames received from s */
+    cp_part_writer *in = calloc((size_t)ps->n_parts * N, sizeof *in);
     size_t per = ROUND_BYTES / N > (4u << 20) ? ROUND_BYTES / N : (4u << 20);
     char *sbuf = malloc(per * N), *rbuf = NULL;
     size_t rcap = 0;
@@ -529,18 +530,14 @@ static cp_result shuffle(cp_partitions *ps, cp_error *err) {
                     r = fail(err, CP_EIO, "--mpi: a damaged message from another rank");
                     break;
                 }
-                FILE **f = &in[(size_t)p * N + s];
-                if (!*f) {
+                cp_part_writer *w = &in[(size_t)p * N + s];
+                if (!w->open) {
                     char path[PATH_MAX + 32];
                     cp_partitions_part_path(ps, p, s, path, sizeof path);
-                    *f = fopen(path, "ab");
-                    if (!*f) {
-                        r = fail(err, CP_EIO, "%s: %s", path, strerror(errno));
-                        break;
-                    }
+                    if ((r = cp_part_writer_open(ps, w, path, err)) != CP_OK) break;
                 }
-                if (fwrite(rbuf + at + sizeof p, 1, rec, *f) != rec)
-                    r = fail(err, CP_EIO, "writing partition files in %s: %s", ps->dir, strerror(errno));
+                if (cp_part_writer_put(ps, w, rbuf + at + sizeof p, rec) != 0)
+                    r = fail(err, CP_EIO, "writing partition files in %s: %s", ps->dir, strerror(ps->write_errno));
                 at += sizeof p + rec;
             }
         }
@@ -550,8 +547,10 @@ static cp_result shuffle(cp_partitions *ps, cp_error *err) {
         MPI_Allreduce(&more, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
         if (!any) break;
     }
-    for (size_t k = 0; in && k < (size_t)ps->n_parts * N; k++)
-        if (in[k] && fclose(in[k]) != 0 && !r) r = fail(err, CP_EIO, "writing partition files in %s: %s", ps->dir, strerror(errno));
+    for (size_t k = 0; in && k < (size_t)ps->n_parts * N; k++) { /* the end marks */
+        cp_result c = cp_part_writer_close(ps, &in[k], r ? NULL : err);
+        if (!r) r = c;
+    }
     free(in);
     free(left);
     free(scount);
@@ -612,6 +611,7 @@ cp_result cp_report_mpi(cp_run *run, char *const *paths, size_t n_paths, const c
     if (cp_partitions_close_files(ps, err) != CP_OK) die(rank, err);
     /* 3. the shuffle */
     if (shuffle(ps, err) != CP_OK) die(rank, err);
+    cp_partitions_drop_outboxes(ps); /* their disk space back before the partitions */
     /* 4. this rank's partitions */
     int64_t as_of_ms = cp_partitions_as_of(ps, ropt);
     cp_accs accs;
