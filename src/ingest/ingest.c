@@ -1665,36 +1665,47 @@ static int block_join(block *b, size_t n_parts) {
  * (the order one thread committing row by row would meet them), then its
  * rows are appended with their ids mapped and its rejects recorded.  The
  * caller then resets the part's worker.  0, or -1 when out of memory. */
-static int commit_to_sink(file_ctx *fc, part *pt, uint64_t *line);
+static cp_text text_of(span v) { return (cp_text){v.len ? v.p : NULL, v.len}; }
+
+/* An accepted row to the run's sink (a partitioned run's passes, which hold
+ * no events and intern no strings). */
+static int sink_row(file_ctx *fc, const row *r, uint64_t line) {
+    cp_row_view v = {.file = fc->file_idx, .line = (uint32_t)line, .rec = r->rec, .rec_len = r->rec_len,
+                     .ts_ms = r->ts, .type = r->type, .visitor = text_of(r->s[S_VISITOR]),
+                     .customer = text_of(r->s[S_CUSTOMER]), .ip = text_of(r->s[S_IP]),
+                     .order = text_of(r->s[S_ORDER]), .click_id = text_of(r->s[S_CLICK_ID])};
+    return fc->run->sink(fc->run->sink_user, &v);
+}
 
 static int commit_part(file_ctx *fc, part *pt, uint64_t *line) {
     cp_run *run = fc->run;
-    if (run->sink) return commit_to_sink(fc, pt, line);
     ldict *d = &pt->d;
-    if (d->n + 1 > d->gid_cap) {
-        uint32_t *g = realloc(d->gid, ((size_t)d->n + 1) * sizeof *g);
-        if (!g) return -1;
-        d->gid = g;
-        d->gid_cap = d->n + 1;
-    }
-    if (d->np > d->gpl_cap) {
-        uint32_t *g = realloc(d->gpl, (size_t)d->np * sizeof *g);
-        if (!g) return -1;
-        d->gpl = g;
-        d->gpl_cap = d->np;
-    }
-    int oom = 0;
-    d->gid[0] = CP_STR_NONE;
-    for (uint32_t l = 1; l <= d->n; l++)
-        d->gid[l] = cp_strings_intern_h(run->str, d->s[l].p, d->s[l].len, d->h[l], &oom);
-    if (oom) return -1;
-    for (uint32_t q = 0; q < d->np; q++) {
-        d->gpl[q] = placement_index(run, d->gid[d->pl[q][0]], d->gid[d->pl[q][1]], d->gid[d->pl[q][2]]);
-        if (d->gpl[q] == CP_NONE) return -1;
-    }
     size_t accepted = 0;
     for (size_t i = 0; i < pt->n_rows; i++) accepted += pt->rows[i].kind == ROW_ACCEPTED;
-    if (run->ev.n + accepted > run->cap && reserve_events(run, run->ev.n + accepted) != 0) return -1;
+    if (!run->sink) {
+        if (d->n + 1 > d->gid_cap) {
+            uint32_t *g = realloc(d->gid, ((size_t)d->n + 1) * sizeof *g);
+            if (!g) return -1;
+            d->gid = g;
+            d->gid_cap = d->n + 1;
+        }
+        if (d->np > d->gpl_cap) {
+            uint32_t *g = realloc(d->gpl, (size_t)d->np * sizeof *g);
+            if (!g) return -1;
+            d->gpl = g;
+            d->gpl_cap = d->np;
+        }
+        int oom = 0;
+        d->gid[0] = CP_STR_NONE;
+        for (uint32_t l = 1; l <= d->n; l++)
+            d->gid[l] = cp_strings_intern_h(run->str, d->s[l].p, d->s[l].len, d->h[l], &oom);
+        if (oom) return -1;
+        for (uint32_t q = 0; q < d->np; q++) {
+            d->gpl[q] = placement_index(run, d->gid[d->pl[q][0]], d->gid[d->pl[q][1]], d->gid[d->pl[q][2]]);
+            if (d->gpl[q] == CP_NONE) return -1;
+        }
+        if (run->ev.n + accepted > run->cap && reserve_events(run, run->ev.n + accepted) != 0) return -1;
+    }
     cp_events *e = &run->ev;
     const uint32_t *g = d->gid;
     for (size_t i = 0; i < pt->n_rows; i++) {
@@ -1706,6 +1717,11 @@ static int commit_part(file_ctx *fc, part *pt, uint64_t *line) {
             if (add_reject(fc, r->line + *line, (cp_reject_reason)r->reason, r->field, r->rec, r->rec_len) != 0)
                 return -1;
         } else {
+            if (r->s[S_UA].len) run->has_ua = true;
+            if (run->sink) {
+                if (sink_row(fc, r, r->line + *line) != 0) return -1;
+                continue;
+            }
             size_t j = e->n++;
             e->ts_ms[j] = r->ts;
             e->type[j] = r->type;
@@ -1725,42 +1741,10 @@ static int commit_part(file_ctx *fc, part *pt, uint64_t *line) {
             e->placement[j] = r->lpl == CP_NONE ? CP_NONE : d->gpl[r->lpl];
             e->money_micros[j] = r->money;
             e->units[j] = r->units;
-            if (r->lid[S_UA]) run->has_ua = true;
         }
     }
     run->accepted += accepted;
     fc->stats->accepted += accepted;
-    *line += pt->newlines;
-    return 0;
-}
-
-static cp_text text_of(span v) { return (cp_text){v.len ? v.p : NULL, v.len}; }
-
-/* commit_part for a run with a row sink: the same accounting, but accepted
- * rows go to the sink and nothing is interned (a partitioned run's first
- * passes hold no events and no strings). */
-static int commit_to_sink(file_ctx *fc, part *pt, uint64_t *line) {
-    cp_run *run = fc->run;
-    for (size_t i = 0; i < pt->n_rows; i++) {
-        const row *r = &pt->rows[i];
-        fc->stats->lines++;
-        if (r->kind == ROW_BLANK) {
-            fc->stats->blank_lines++;
-        } else if (r->kind == ROW_REJECTED) {
-            if (add_reject(fc, r->line + *line, (cp_reject_reason)r->reason, r->field, r->rec, r->rec_len) != 0)
-                return -1;
-        } else {
-            cp_row_view v = {.file = fc->file_idx, .line = (uint32_t)(r->line + *line), .rec = r->rec,
-                             .rec_len = r->rec_len, .ts_ms = r->ts, .type = r->type,
-                             .visitor = text_of(r->s[S_VISITOR]), .customer = text_of(r->s[S_CUSTOMER]),
-                             .ip = text_of(r->s[S_IP]), .order = text_of(r->s[S_ORDER]),
-                             .click_id = text_of(r->s[S_CLICK_ID])};
-            if (r->s[S_UA].len) run->has_ua = true;
-            if (run->sink(run->sink_user, &v) != 0) return -1;
-            run->accepted++;
-            fc->stats->accepted++;
-        }
-    }
     *line += pt->newlines;
     return 0;
 }

@@ -38,20 +38,8 @@
 
 #include "clickpath/partition.h"
 #include "ingest/partition_internal.h"
+#include "util/error.h"
 #include "util/strings.h"
-
-__attribute__((format(printf, 3, 4)))
-static cp_result perr(cp_error *err, cp_result code, const char *fmt, ...) {
-    if (err) {
-        memset(err, 0, sizeof *err);
-        err->code = code;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 /* ---- union-find over hashed nodes --------------------------------------------------- */
 
@@ -156,7 +144,7 @@ size_t cp_partitions_edges(cp_partitions *ps, uint64_t **pairs) {
 cp_result cp_partitions_join(cp_partitions *ps, const uint64_t *pairs, size_t n, cp_error *err) {
     for (size_t i = 0; i < n; i++) {
         uint32_t a = uf_node(ps, pairs[2 * i]), b = a == UINT32_MAX ? a : uf_node(ps, pairs[2 * i + 1]);
-        if (b == UINT32_MAX) return perr(err, CP_ENOMEM, "out of memory");
+        if (b == UINT32_MAX) return cp_error_setf(err, CP_ENOMEM, "out of memory");
         uf_union(ps, a, b);
     }
     return CP_OK;
@@ -198,13 +186,13 @@ static int first_pass_row(void *user, const cp_row_view *v) {
 cp_partitions *cp_partitions_new(cp_run *run, const cp_ingest_options *iopt, const cp_partition_options *popt,
                                  cp_error *err) {
     if (run->n_inputs || run->sink) {
-        perr(err, CP_EUSAGE, "cp_partitions_new needs a new run");
+        cp_error_setf(err, CP_EUSAGE, "cp_partitions_new needs a new run");
         return NULL;
     }
     cp_partitions *ps = calloc(1, sizeof *ps);
     if (!ps || !(ps->ips = cp_strings_new())) {
         free(ps);
-        perr(err, CP_ENOMEM, "out of memory");
+        cp_error_setf(err, CP_ENOMEM, "out of memory");
         return NULL;
     }
     ps->run = run;
@@ -289,7 +277,7 @@ cp_result cp_partitions_floods(cp_partitions *ps, const cp_report_options *ropt,
             if (n_flood == cap_flood) {
                 cap_flood = cap_flood ? cap_flood * 2 : 1024;
                 uint64_t *nf = realloc(flood, cap_flood * sizeof *nf);
-                if (!nf) { free(flood); return perr(err, CP_ENOMEM, "out of memory"); }
+                if (!nf) { free(flood); return cp_error_setf(err, CP_ENOMEM, "out of memory"); }
                 flood = nf;
             }
             flood[n_flood++] = FRAME_KEY(ps->clicks[k].file, ps->clicks[k].line);
@@ -338,10 +326,10 @@ cp_result cp_partitions_plan(cp_partitions *ps, const cp_report_options *ropt, c
     if (!tmp || !*tmp) tmp = getenv("TMPDIR");
     if (!tmp || !*tmp) tmp = "/tmp";
     if ((size_t)snprintf(ps->dir, sizeof ps->dir, "%s/clickpath-XXXXXX", tmp) >= sizeof ps->dir)
-        return perr(err, CP_EUSAGE, "--tmp-dir %s: path too long", tmp);
+        return cp_error_setf(err, CP_EUSAGE, "--tmp-dir %s: path too long", tmp);
     if (!mkdtemp(ps->dir)) {
         ps->dir[0] = '\0';
-        return perr(err, CP_EUSAGE, "--tmp-dir %s: cannot make a directory there: %s", tmp, strerror(errno));
+        return cp_error_setf(err, CP_EUSAGE, "--tmp-dir %s: cannot make a directory there: %s", tmp, strerror(errno));
     }
     ps->have_dir = true;
     memcpy(live_dir, ps->dir, sizeof live_dir);
@@ -350,7 +338,7 @@ cp_result cp_partitions_plan(cp_partitions *ps, const cp_report_options *ropt, c
     ps->out = calloc(ps->n_parts, sizeof *ps->out);
     ps->outbox = calloc(ps->n_ranks, sizeof *ps->outbox);
     ps->part_events = calloc(ps->n_parts, sizeof *ps->part_events);
-    if (!ps->out || !ps->outbox || !ps->part_events) return perr(err, CP_ENOMEM, "out of memory");
+    if (!ps->out || !ps->outbox || !ps->part_events) return cp_error_setf(err, CP_ENOMEM, "out of memory");
     /* a writer's buffer: 64 MiB over all the partition files (a shuffle
      * writes as many), each between 64 KiB and 1 MiB (a larger zstd frame
      * compresses a little better: 12.8x at 64 KiB, 15.5x at 1 MiB) */
@@ -370,7 +358,7 @@ cp_result cp_partitions_plan(cp_partitions *ps, const cp_report_options *ropt, c
         char path[PATH_MAX + 32];
         file_name(path, ps->dir, 'o', d, 0);
         ps->outbox[d] = fopen(path, "w+b");
-        if (!ps->outbox[d]) return perr(err, CP_EIO, "%s: %s", path, strerror(errno));
+        if (!ps->outbox[d]) return cp_error_setf(err, CP_EIO, "%s: %s", path, strerror(errno));
         setvbuf(ps->outbox[d], NULL, _IOFBF, 1u << 20);
     }
     return CP_OK;
@@ -381,10 +369,10 @@ cp_result cp_partitions_plan(cp_partitions *ps, const cp_report_options *ropt, c
 cp_result cp_part_writer_open(cp_partitions *ps, cp_part_writer *w, const char *path, cp_error *err) {
     *w = (cp_part_writer){.fd = -1};
     w->buf = malloc(ps->wbuf_cap);
-    if (!w->buf) return perr(err, CP_ENOMEM, "out of memory");
+    if (!w->buf) return cp_error_setf(err, CP_ENOMEM, "out of memory");
     w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (w->fd < 0) {
-        cp_result r = perr(err, CP_EIO, "%s: %s", path, strerror(errno));
+        cp_result r = cp_error_setf(err, CP_EIO, "%s: %s", path, strerror(errno));
         free(w->buf);
         w->buf = NULL;
         return r;
@@ -454,7 +442,7 @@ cp_result cp_part_writer_close(cp_partitions *ps, cp_part_writer *w, cp_error *e
     }
     free(w->buf);
     *w = (cp_part_writer){.fd = -1};
-    return bad ? perr(err, CP_EIO, "writing partition files in %s: %s", ps->dir, strerror(ps->write_errno)) : CP_OK;
+    return bad ? cp_error_setf(err, CP_EIO, "writing partition files in %s: %s", ps->dir, strerror(ps->write_errno)) : CP_OK;
 }
 
 void cp_part_writer_discard(cp_part_writer *w) {
@@ -512,7 +500,7 @@ static int route_row(void *user, const cp_row_view *v) {
 }
 
 cp_result cp_partitions_route(cp_partitions *ps, const char *path, cp_error *err) {
-    if (!ps->out) return perr(err, CP_EUSAGE, "cp_partitions_route before cp_partitions_plan");
+    if (!ps->out) return cp_error_setf(err, CP_EUSAGE, "cp_partitions_route before cp_partitions_plan");
     if (!ps->route_run) {
         cp_ingest_options o = *ps->iopt;
         if (ps->n_ranks > 1) { /* --mpi: this rank's stripes of the inputs */
@@ -526,18 +514,18 @@ cp_result cp_partitions_route(cp_partitions *ps, const char *path, cp_error *err
     }
     cp_result r = cp_run_load(ps->route_run, path, err);
     if (r != CP_OK && ps->changed)
-        return perr(err, CP_EIO, "%s changed between the two passes of --memory", path);
+        return cp_error_setf(err, CP_EIO, "%s changed between the two passes of --memory", path);
     if (r != CP_OK && ps->write_errno)
-        return perr(err, CP_EIO, "writing partition files in %s: %s", ps->dir, strerror(ps->write_errno));
+        return cp_error_setf(err, CP_EIO, "writing partition files in %s: %s", ps->dir, strerror(ps->write_errno));
     if (r != CP_OK) return r;
     if (ps->n_ranks > 1) return CP_OK; /* each rank read a stripe: the sums are checked (mpi.c) */
     /* the same lines, accepted and rejected, as the first pass read */
     size_t i = ps->route_run->n_inputs - 1;
-    if (i >= ps->run->n_inputs) return perr(err, CP_EUSAGE, "%s: more inputs than the first pass read", path);
+    if (i >= ps->run->n_inputs) return cp_error_setf(err, CP_EUSAGE, "%s: more inputs than the first pass read", path);
     const cp_input_stats *a = &ps->run->inputs[i], *b = &ps->route_run->inputs[i];
     if (strcmp(a->path, b->path) != 0 || a->lines != b->lines ||
         a->accepted != b->accepted || a->rejected != b->rejected)
-        return perr(err, CP_EIO, "%s changed between the two passes of --memory", path);
+        return cp_error_setf(err, CP_EIO, "%s changed between the two passes of --memory", path);
     return CP_OK;
 }
 
@@ -548,7 +536,7 @@ cp_result cp_partitions_close_files(cp_partitions *ps, cp_error *err) {
         if (!r) r = c;
     }
     if (r == CP_OK && ps->n_ranks == 1 && ps->route_run && ps->route_run->accepted != ps->run->accepted)
-        r = perr(err, CP_EIO, "the inputs changed between the two passes of --memory");
+        r = cp_error_setf(err, CP_EIO, "the inputs changed between the two passes of --memory");
     cp_run_free(ps->route_run);
     ps->route_run = NULL;
     return r;

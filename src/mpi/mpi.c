@@ -32,6 +32,7 @@
 #include "ingest/run.h"
 #include "report/merge.h"
 #include "util/bytes.h"
+#include "util/error.h"
 #include "util/strings.h"
 
 #ifndef CP_HAVE_MPI
@@ -53,19 +54,6 @@ cp_result cp_report_mpi(cp_run *run, char *const *paths, size_t n_paths, const c
 #include <mpi.h>
 
 #define ROUND_BYTES (64u << 20) /* sent by one rank in one round of the shuffle */
-
-__attribute__((format(printf, 3, 4)))
-static cp_result fail(cp_error *err, cp_result code, const char *fmt, ...) {
-    if (err) {
-        memset(err, 0, sizeof *err);
-        err->code = code;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 /* A local failure: every rank is taken down (the others may be waiting in a
  * collective call).  The message is printed by this rank. */
@@ -104,7 +92,7 @@ static cp_result check_stripes(const cp_partitions *ps, cp_error *err) {
     if (!mine || !all) {
         free(mine);
         free(all);
-        return fail(err, CP_ENOMEM, "out of memory");
+        return cp_error_setf(err, CP_ENOMEM, "out of memory");
     }
     const cp_run *rr = ps->route_run;
     for (size_t i = 0; rr && i < n && i < rr->n_inputs; i++) {
@@ -117,7 +105,7 @@ static cp_result check_stripes(const cp_partitions *ps, cp_error *err) {
     for (size_t i = 0; i < n && !r; i++) {
         const cp_input_stats *in = &ps->run->inputs[i];
         if (all[3 * i] != in->lines || all[3 * i + 1] != in->accepted || all[3 * i + 2] != in->rejected)
-            r = fail(err, CP_EIO, "%s changed between the two passes of --mpi", in->path);
+            r = cp_error_setf(err, CP_EIO, "%s changed between the two passes of --mpi", in->path);
     }
     free(mine);
     free(all);
@@ -126,44 +114,43 @@ static cp_result check_stripes(const cp_partitions *ps, cp_error *err) {
 
 /* ---- records between ranks -------------------------------------------------------- */
 
-/* Sends out[d] (records of [uint32 length][bytes]) to every rank d with
- * MPI_Alltoallv, in rounds of at most ROUND_BYTES per rank (a record is
- * never cut); on_recv gets each piece received, with its source.  Every
- * rank must call it (a collective call). */
-static cp_result exchange(cp_bytes *out, unsigned N, unsigned me,
-                          cp_result (*on_recv)(void *user, unsigned src, const uint8_t *p, size_t n, cp_error *err),
-                          void *user, cp_error *err) {
-    size_t *at = calloc(N, sizeof *at);
+/* What one exchange() moves: fill() puts up to cap bytes of whole records
+ * for rank d into buf (*n; *more when d has more after them), take() gets
+ * what rank src sent. */
+typedef struct exchange_io {
+    cp_result (*fill)(void *user, unsigned d, uint8_t *buf, size_t cap, size_t *n, bool *more, cp_error *err);
+    cp_result (*take)(void *user, unsigned src, const uint8_t *p, size_t n, cp_error *err);
+    void *fill_user, *take_user;
+} exchange_io;
+
+/* Records from every rank to every rank with MPI_Alltoallv, in rounds of
+ * at most ROUND_BYTES per rank, until no rank has more.  A collective call:
+ * every rank makes it; after a local error a rank goes on taking part with
+ * nothing to send, and returns the error at the end. */
+static cp_result exchange(unsigned N, unsigned me, const exchange_io *io, cp_error *err) {
     int *scount = calloc(N, sizeof *scount), *rcount = calloc(N, sizeof *rcount);
     int *sdisp = calloc(N, sizeof *sdisp), *rdisp = calloc(N, sizeof *rdisp);
     size_t per = ROUND_BYTES / N > (4u << 20) ? ROUND_BYTES / N : (4u << 20);
     uint8_t *sbuf = malloc(per * N), *rbuf = NULL;
     size_t rcap = 0;
     cp_result r = CP_OK;
-    if (!at || !scount || !rcount || !sdisp || !rdisp || !sbuf) r = fail(err, CP_ENOMEM, "out of memory");
+    if (!scount || !rcount || !sdisp || !rdisp || !sbuf) {
+        cp_error_setf(err, CP_ENOMEM, "out of memory");
+        die((int)me, err);
+    }
     for (;;) {
         size_t off = 0;
         int more = 0;
         for (unsigned d = 0; d < N; d++) {
             sdisp[d] = (int)off;
             size_t n = 0;
-            while (!r && at[d] < out[d].n) {
-                uint32_t len;
-                memcpy(&len, out[d].p + at[d], sizeof len);
-                size_t rec = sizeof len + len;
-                if (n + rec > per) {
-                    if (n == 0) r = fail(err, CP_EUSAGE, "--mpi: a record of %zu bytes is larger than a round", rec);
-                    break;
-                }
-                memcpy(sbuf + off + n, out[d].p + at[d], rec);
-                n += rec;
-                at[d] += rec;
-            }
+            bool m = false;
+            if (!r) r = io->fill(io->fill_user, d, sbuf + off, per, &n, &m, err);
+            if (r) n = 0, m = false;
             scount[d] = (int)n;
             off += n;
-            more |= at[d] < out[d].n && !r;
+            more |= m;
         }
-        (void)me;
         MPI_Alltoall(scount, 1, MPI_INT, rcount, 1, MPI_INT, MPI_COMM_WORLD);
         size_t total = 0;
         for (unsigned s = 0; s < N; s++) {
@@ -173,7 +160,7 @@ static cp_result exchange(cp_bytes *out, unsigned N, unsigned me,
         if (total > rcap) {
             uint8_t *nb = realloc(rbuf, total);
             if (!nb) {
-                fail(err, CP_ENOMEM, "out of memory");
+                cp_error_setf(err, CP_ENOMEM, "out of memory");
                 die((int)me, err);
             }
             rbuf = nb;
@@ -181,12 +168,11 @@ static cp_result exchange(cp_bytes *out, unsigned N, unsigned me,
         }
         MPI_Alltoallv(sbuf, scount, sdisp, MPI_BYTE, rbuf, rcount, rdisp, MPI_BYTE, MPI_COMM_WORLD);
         for (unsigned s = 0; s < N && !r; s++)
-            if (rcount[s]) r = on_recv(user, s, rbuf + rdisp[s], (size_t)rcount[s], err);
+            if (rcount[s]) r = io->take(io->take_user, s, rbuf + rdisp[s], (size_t)rcount[s], err);
         int any = 0;
         MPI_Allreduce(&more, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
         if (!any) break;
     }
-    free(at);
     free(scount);
     free(rcount);
     free(sdisp);
@@ -194,6 +180,33 @@ static cp_result exchange(cp_bytes *out, unsigned N, unsigned me,
     free(sbuf);
     free(rbuf);
     return r;
+}
+
+/* Records in memory, [uint32 length][bytes], one buffer per rank. */
+typedef struct mem_out {
+    cp_bytes *out;
+    size_t *at;
+} mem_out;
+
+static cp_result fill_mem(void *user, unsigned d, uint8_t *buf, size_t cap, size_t *n, bool *more, cp_error *err) {
+    mem_out *m = user;
+    const cp_bytes *b = &m->out[d];
+    size_t k = 0;
+    while (m->at[d] < b->n) {
+        uint32_t len;
+        memcpy(&len, b->p + m->at[d], sizeof len);
+        size_t rec = sizeof len + len;
+        if (k + rec > cap) {
+            if (k == 0) return cp_error_setf(err, CP_EUSAGE, "--mpi: a record of %zu bytes is larger than a round", rec);
+            break;
+        }
+        memcpy(buf + k, b->p + m->at[d], rec);
+        k += rec;
+        m->at[d] += rec;
+    }
+    *n = k;
+    *more = m->at[d] < b->n;
+    return CP_OK;
 }
 
 static void put_record(cp_bytes *b, const cp_bytes *rec) {
@@ -221,16 +234,16 @@ static cp_result take_clicks(void *user, unsigned src, const uint8_t *p, size_t 
         if (ps->n_clicks == ps->cap_clicks) {
             size_t cap = ps->cap_clicks ? ps->cap_clicks * 2 : 4096;
             ip_click *c = realloc(ps->clicks, cap * sizeof *c);
-            if (!c) return fail(err, CP_ENOMEM, "out of memory");
+            if (!c) return cp_error_setf(err, CP_ENOMEM, "out of memory");
             ps->clicks = c;
             ps->cap_clicks = cap;
         }
         int oom = 0;
         cp_str id = cp_strings_intern(ps->ips, ip, ip_len, &oom);
-        if (oom) return fail(err, CP_ENOMEM, "out of memory");
+        if (oom) return cp_error_setf(err, CP_ENOMEM, "out of memory");
         ps->clicks[ps->n_clicks++] = (ip_click){.ts_ms = ts, .ip = id, .file = (uint16_t)file, .line = line};
     }
-    if (in.bad) return fail(err, CP_EIO, "--mpi: a damaged message from another rank");
+    if (in.bad) return cp_error_setf(err, CP_EIO, "--mpi: a damaged message from another rank");
     return CP_OK;
 }
 
@@ -248,20 +261,20 @@ static size_t allgather(const void *mine, size_t n, size_t size, void **all, int
     MPI_Type_contiguous((int)size, MPI_BYTE, &t);
     MPI_Type_commit(&t);
     if (n > INT_MAX) {
-        fail(err, CP_EUSAGE, "--mpi: too many items to gather (%zu)", n);
+        cp_error_setf(err, CP_EUSAGE, "--mpi: too many items to gather (%zu)", n);
         die(rank, err);
     }
     int cnt = (int)n;
     int *counts = malloc((size_t)N * sizeof *counts), *disp = malloc((size_t)N * sizeof *disp);
     if (!counts || !disp) {
-        fail(err, CP_ENOMEM, "out of memory");
+        cp_error_setf(err, CP_ENOMEM, "out of memory");
         die(rank, err);
     }
     MPI_Allgather(&cnt, 1, MPI_INT, counts, 1, MPI_INT, MPI_COMM_WORLD);
     size_t total = 0;
     for (int s = 0; s < N; s++) {
         if (total > INT_MAX) {
-            fail(err, CP_EUSAGE, "--mpi: too many items to gather");
+            cp_error_setf(err, CP_EUSAGE, "--mpi: too many items to gather");
             die(rank, err);
         }
         disp[s] = (int)total;
@@ -269,7 +282,7 @@ static size_t allgather(const void *mine, size_t n, size_t size, void **all, int
     }
     *all = malloc((total ? total : 1) * size);
     if (!*all) {
-        fail(err, CP_ENOMEM, "out of memory");
+        cp_error_setf(err, CP_ENOMEM, "out of memory");
         die(rank, err);
     }
     MPI_Allgatherv(mine, cnt, t, *all, counts, disp, t, MPI_COMM_WORLD);
@@ -309,7 +322,7 @@ static void first_pass(cp_partitions *ps, cp_run *run, char *const *paths, size_
     size_t n_in = run->n_inputs;
     uint64_t *mine = calloc(4 * n_in + 1, sizeof *mine), *all = calloc(4 * n_in + 1, sizeof *all);
     if (!mine || !all) {
-        fail(err, CP_ENOMEM, "out of memory");
+        cp_error_setf(err, CP_ENOMEM, "out of memory");
         die(rank, err);
     }
     for (size_t i = 0; i < n_in; i++) {
@@ -345,7 +358,7 @@ static void first_pass(cp_partitions *ps, cp_run *run, char *const *paths, size_
             cp_bytes_str(&b, rj[i].text, strlen(rj[i].text));
         }
         if (b.oom) {
-            fail(err, CP_ENOMEM, "out of memory");
+            cp_error_setf(err, CP_ENOMEM, "out of memory");
             die(rank, err);
         }
         send_bytes(b.p, b.n);
@@ -355,7 +368,7 @@ static void first_pass(cp_partitions *ps, cp_run *run, char *const *paths, size_
             uint64_t n;
             uint8_t *p = recv_bytes(s, &n);
             if (!p) {
-                fail(err, CP_ENOMEM, "out of memory");
+                cp_error_setf(err, CP_ENOMEM, "out of memory");
                 die(rank, err);
             }
             cp_bytes_reader in = cp_bytes_reader_of(p, n);
@@ -374,13 +387,13 @@ static void first_pass(cp_partitions *ps, cp_run *run, char *const *paths, size_
                 int bad = !text || cp_run_add_reject(run, &r) != 0;
                 free(text);
                 if (bad) {
-                    fail(err, CP_ENOMEM, "out of memory");
+                    cp_error_setf(err, CP_ENOMEM, "out of memory");
                     die(rank, err);
                 }
             }
             free(p);
             if (in.bad) {
-                fail(err, CP_EIO, "--mpi: a damaged message from rank %d", s);
+                cp_error_setf(err, CP_EIO, "--mpi: a damaged message from rank %d", s);
                 die(rank, err);
             }
         }
@@ -392,7 +405,7 @@ static void first_pass(cp_partitions *ps, cp_run *run, char *const *paths, size_
     uint64_t *pairs = NULL, *every = NULL;
     size_t n_pairs = cp_partitions_edges(ps, &pairs);
     if (n_pairs == SIZE_MAX) {
-        fail(err, CP_ENOMEM, "out of memory");
+        cp_error_setf(err, CP_ENOMEM, "out of memory");
         die(rank, err);
     }
     size_t n_every = allgather(pairs, n_pairs, 2 * sizeof(uint64_t), (void **)&every, rank, err);
@@ -404,7 +417,7 @@ static void first_pass(cp_partitions *ps, cp_run *run, char *const *paths, size_
      * (hash mod N), floods counted there, the verdicts to every rank */
     cp_bytes *out = calloc(N, sizeof *out);
     if (!out) {
-        fail(err, CP_ENOMEM, "out of memory");
+        cp_error_setf(err, CP_ENOMEM, "out of memory");
         die(rank, err);
     }
     cp_bytes rec = {0};
@@ -422,7 +435,7 @@ static void first_pass(cp_partitions *ps, cp_run *run, char *const *paths, size_
     for (unsigned d = 0; d < N; d++) oom |= out[d].oom;
     cp_bytes_free(&rec);
     if (oom) {
-        fail(err, CP_ENOMEM, "out of memory");
+        cp_error_setf(err, CP_ENOMEM, "out of memory");
         die(rank, err);
     }
     free(ps->clicks);
@@ -431,11 +444,19 @@ static void first_pass(cp_partitions *ps, cp_run *run, char *const *paths, size_
     cp_strings_free(ps->ips);
     ps->ips = cp_strings_new();
     if (!ps->ips) {
-        fail(err, CP_ENOMEM, "out of memory");
+        cp_error_setf(err, CP_ENOMEM, "out of memory");
         die(rank, err);
     }
     click_sink cs = {ps};
-    if (exchange(out, N, (unsigned)rank, take_clicks, &cs, err) != CP_OK) die(rank, err);
+    size_t *at = calloc(N, sizeof *at);
+    if (!at) {
+        cp_error_setf(err, CP_ENOMEM, "out of memory");
+        die(rank, err);
+    }
+    mem_out mo = {out, at};
+    exchange_io io = {.fill = fill_mem, .take = take_clicks, .fill_user = &mo, .take_user = &cs};
+    if (exchange(N, (unsigned)rank, &io, err) != CP_OK) die(rank, err);
+    free(at);
     for (unsigned d = 0; d < N; d++) cp_bytes_free(&out[d]);
     free(out);
     if (cp_partitions_floods(ps, ropt, err) != CP_OK) die(rank, err);
@@ -447,118 +468,98 @@ static void first_pass(cp_partitions *ps, cp_run *run, char *const *paths, size_
     ps->n_flood = n_floods;
 }
 
-/* Reads whole records (uint32 partition, frame head, record) from an outbox
- * into buf, at most cap bytes (a record is never cut).  The bytes read. */
-static size_t outbox_read(FILE *f, uint64_t *left, char *buf, size_t cap, bool *bad) {
-    size_t n = 0;
-    while (*left > 0) {
+/* The shuffle's records: [uint32 partition][frame head][record], read from
+ * the outboxes (files) and written to the partitions' files, one per
+ * source rank, each in (file, line) order. */
+typedef struct shuffle_io {
+    cp_partitions *ps;
+    uint64_t *left;       /* [d]: outbox bytes not sent yet */
+    cp_part_writer *in;   /* [p * N + s]: partition p's file of frames from s */
+} shuffle_io;
+
+static cp_result fill_outbox(void *user, unsigned d, uint8_t *buf, size_t cap, size_t *n, bool *more, cp_error *err) {
+    shuffle_io *sh = user;
+    FILE *f = sh->ps->outbox[d];
+    size_t k = 0;
+    while (f && sh->left[d] > 0) {
         long at = ftell(f);
         uint32_t p;
         cp_frame_head h;
-        if (fread(&p, sizeof p, 1, f) != 1 || fread(&h, sizeof h, 1, f) != 1) { *bad = true; break; }
+        if (fread(&p, sizeof p, 1, f) != 1 || fread(&h, sizeof h, 1, f) != 1)
+            return cp_error_setf(err, CP_EIO, "reading partition files in %s", sh->ps->dir);
         size_t rec = sizeof p + sizeof h + h.len;
-        if (n + rec > cap) {
+        if (k + rec > cap) {
+            if (k == 0) return cp_error_setf(err, CP_EUSAGE, "--mpi: a record of %zu bytes is larger than a round", rec);
             fseek(f, at, SEEK_SET);
             break;
         }
-        memcpy(buf + n, &p, sizeof p);
-        memcpy(buf + n + sizeof p, &h, sizeof h);
-        if (h.len && fread(buf + n + sizeof p + sizeof h, 1, h.len, f) != h.len) { *bad = true; break; }
-        n += rec;
-        *left -= rec;
+        memcpy(buf + k, &p, sizeof p);
+        memcpy(buf + k + sizeof p, &h, sizeof h);
+        if (h.len && fread(buf + k + sizeof p + sizeof h, 1, h.len, f) != h.len)
+            return cp_error_setf(err, CP_EIO, "reading partition files in %s", sh->ps->dir);
+        k += rec;
+        sh->left[d] -= rec;
     }
-    return n;
+    *n = k;
+    *more = sh->left[d] > 0;
+    return CP_OK;
+}
+
+static cp_result take_frames(void *user, unsigned s, const uint8_t *buf, size_t n, cp_error *err) {
+    shuffle_io *sh = user;
+    cp_partitions *ps = sh->ps;
+    unsigned N = ps->n_ranks;
+    for (size_t at = 0; at < n;) {
+        uint32_t p;
+        cp_frame_head h;
+        if (at + sizeof p + sizeof h > n) return cp_error_setf(err, CP_EIO, "--mpi: a damaged message from rank %u", s);
+        memcpy(&p, buf + at, sizeof p);
+        memcpy(&h, buf + at + sizeof p, sizeof h);
+        size_t rec = sizeof h + h.len;
+        if (p >= ps->n_parts || p % N != ps->rank || at + sizeof p + rec > n)
+            return cp_error_setf(err, CP_EIO, "--mpi: a damaged message from rank %u", s);
+        cp_part_writer *w = &sh->in[(size_t)p * N + s];
+        if (!w->open) {
+            char path[PATH_MAX + 32];
+            cp_partitions_part_path(ps, p, s, path, sizeof path);
+            cp_result r = cp_part_writer_open(ps, w, path, err);
+            if (r) return r;
+        }
+        if (cp_part_writer_put(ps, w, buf + at + sizeof p, rec) != 0)
+            return cp_error_setf(err, CP_EIO, "writing partition files in %s: %s", ps->dir, strerror(ps->write_errno));
+        at += sizeof p + rec;
+    }
+    return CP_OK;
 }
 
 /* The shuffle: every rank's outboxes to their owners, in rounds. */
 static cp_result shuffle(cp_partitions *ps, cp_error *err) {
     unsigned N = ps->n_ranks, me = ps->rank;
-    uint64_t *left = calloc(N, sizeof *left);
-    int *scount = calloc(N, sizeof *scount), *rcount = calloc(N, sizeof *rcount);
-    int *sdisp = calloc(N, sizeof *sdisp), *rdisp = calloc(N, sizeof *rdisp);
-    /* [p * N + s]: the zstd writer of partition p's file of frames received from s */
-    cp_part_writer *in = calloc((size_t)ps->n_parts * N, sizeof *in);
-    size_t per = ROUND_BYTES / N > (4u << 20) ? ROUND_BYTES / N : (4u << 20);
-    char *sbuf = malloc(per * N), *rbuf = NULL;
-    size_t rcap = 0;
+    shuffle_io sh = {.ps = ps, .left = calloc(N, sizeof *sh.left),
+                     .in = calloc((size_t)ps->n_parts * N, sizeof *sh.in)};
+    if (!sh.left || !sh.in) {
+        cp_error_setf(err, CP_ENOMEM, "out of memory");
+        die((int)me, err);
+    }
     cp_result r = CP_OK;
-    if (!left || !scount || !rcount || !sdisp || !rdisp || !in || !sbuf) r = fail(err, CP_ENOMEM, "out of memory");
     for (unsigned d = 0; d < N && !r; d++) {
         if (d == me) continue;
-        if (fflush(ps->outbox[d]) != 0) r = fail(err, CP_EIO, "writing partition files in %s: %s", ps->dir, strerror(errno));
+        if (fflush(ps->outbox[d]) != 0)
+            r = cp_error_setf(err, CP_EIO, "writing partition files in %s: %s", ps->dir, strerror(errno));
         long size = ftell(ps->outbox[d]);
-        left[d] = size > 0 ? (uint64_t)size : 0;
+        sh.left[d] = size > 0 ? (uint64_t)size : 0;
         rewind(ps->outbox[d]);
     }
-    for (int round = 0;; round++) {
-        int local_bad = r != CP_OK;
-        bool bad = false;
-        size_t off = 0;
-        for (unsigned d = 0; d < N; d++) {
-            sdisp[d] = (int)off;
-            size_t n = d == me || local_bad ? 0 : outbox_read(ps->outbox[d], &left[d], sbuf + off, per, &bad);
-            scount[d] = (int)n;
-            off += n;
-        }
-        if (bad && !r) r = fail(err, CP_EIO, "reading partition files in %s", ps->dir);
-        MPI_Alltoall(scount, 1, MPI_INT, rcount, 1, MPI_INT, MPI_COMM_WORLD);
-        size_t total = 0;
-        for (unsigned s = 0; s < N; s++) {
-            rdisp[s] = (int)total;
-            total += (size_t)rcount[s];
-        }
-        if (total > rcap) {
-            char *nb = realloc(rbuf, total);
-            if (!nb) {
-                r = fail(err, CP_ENOMEM, "out of memory");
-                die((int)me, err);
-            }
-            rbuf = nb;
-            rcap = total;
-        }
-        MPI_Alltoallv(sbuf, scount, sdisp, MPI_BYTE, rbuf, rcount, rdisp, MPI_BYTE, MPI_COMM_WORLD);
-        /* what rank s sent: into partition p's file for s */
-        for (unsigned s = 0; s < N && !r; s++) {
-            size_t at = (size_t)rdisp[s], end = at + (size_t)rcount[s];
-            while (at < end && !r) {
-                uint32_t p;
-                cp_frame_head h;
-                memcpy(&p, rbuf + at, sizeof p);
-                memcpy(&h, rbuf + at + sizeof p, sizeof h);
-                size_t rec = sizeof h + h.len;
-                if (p >= ps->n_parts || p % N != me || at + sizeof p + rec > end) {
-                    r = fail(err, CP_EIO, "--mpi: a damaged message from another rank");
-                    break;
-                }
-                cp_part_writer *w = &in[(size_t)p * N + s];
-                if (!w->open) {
-                    char path[PATH_MAX + 32];
-                    cp_partitions_part_path(ps, p, s, path, sizeof path);
-                    if ((r = cp_part_writer_open(ps, w, path, err)) != CP_OK) break;
-                }
-                if (cp_part_writer_put(ps, w, rbuf + at + sizeof p, rec) != 0)
-                    r = fail(err, CP_EIO, "writing partition files in %s: %s", ps->dir, strerror(ps->write_errno));
-                at += sizeof p + rec;
-            }
-        }
-        int more = 0;
-        for (unsigned d = 0; d < N; d++) more |= left[d] > 0 && !local_bad;
-        int any = 0;
-        MPI_Allreduce(&more, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-        if (!any) break;
-    }
-    for (size_t k = 0; in && k < (size_t)ps->n_parts * N; k++) { /* the end marks */
-        cp_result c = cp_part_writer_close(ps, &in[k], r ? NULL : err);
+    if (r) memset(sh.left, 0, N * sizeof *sh.left); /* send nothing, but take part */
+    exchange_io io = {.fill = fill_outbox, .take = take_frames, .fill_user = &sh, .take_user = &sh};
+    cp_result x = exchange(N, me, &io, err);
+    if (!r) r = x;
+    for (size_t k = 0; sh.in && k < (size_t)ps->n_parts * N; k++) { /* the end marks */
+        cp_result c = cp_part_writer_close(ps, &sh.in[k], r ? NULL : err);
         if (!r) r = c;
     }
-    free(in);
-    free(left);
-    free(scount);
-    free(rcount);
-    free(sdisp);
-    free(rdisp);
-    free(sbuf);
-    free(rbuf);
+    free(sh.in);
+    free(sh.left);
     return r;
 }
 
@@ -568,7 +569,7 @@ static cp_result report_own(cp_partitions *ps, cp_accs *accs, const cp_report_op
     unsigned N = ps->n_ranks;
     char (*names)[PATH_MAX + 32] = malloc(N * sizeof *names);
     const char **paths = malloc(N * sizeof *paths);
-    cp_result r = names && paths ? CP_OK : fail(err, CP_ENOMEM, "out of memory");
+    cp_result r = names && paths ? CP_OK : cp_error_setf(err, CP_ENOMEM, "out of memory");
     for (unsigned p = ps->rank; p < ps->n_parts && !r; p += N) {
         size_t n = 0;
         for (unsigned s = 0; s < N; s++) {
@@ -623,7 +624,7 @@ cp_result cp_report_mpi(cp_run *run, char *const *paths, size_t n_paths, const c
         cp_bytes b = {0};
         cp_accs_save(&accs, &b);
         if (b.oom) {
-            fail(err, CP_ENOMEM, "out of memory");
+            cp_error_setf(err, CP_ENOMEM, "out of memory");
             die(rank, err);
         }
         send_bytes(b.p, b.n);
@@ -633,7 +634,7 @@ cp_result cp_report_mpi(cp_run *run, char *const *paths, size_t n_paths, const c
             uint64_t n;
             uint8_t *p = recv_bytes(s, &n);
             if (!p) {
-                r = fail(err, CP_ENOMEM, "out of memory");
+                r = cp_error_setf(err, CP_ENOMEM, "out of memory");
                 break;
             }
             cp_bytes_reader in = cp_bytes_reader_of(p, n);

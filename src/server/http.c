@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "server/server.h"
+#include "util/error.h"
 #include "tags/tags.h"
 
 enum { ST_NEW = 0, ST_WAIT, ST_LOGGED, ST_FAILED };
@@ -465,14 +466,10 @@ static void log_msg(void *user, const char *msg) {
 static cp_server *fail_start(cp_server *s, cp_error *err, cp_result code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static cp_server *fail_start(cp_server *s, cp_error *err, cp_result code, const char *fmt, ...) {
-    if (err) {
-        memset(err, 0, sizeof *err);
-        err->code = code;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    cp_error_vsetf(err, code, fmt, ap);
+    va_end(ap);
     cp_server_stop(s);
     return NULL;
 }

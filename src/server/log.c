@@ -37,6 +37,7 @@
 #include <zstd.h>
 
 #include "server/server.h"
+#include "util/error.h"
 
 const uint32_t cp_log_fsync_bounds_us[CP_LOG_FSYNC_BUCKETS - 1] = {
     100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 1000000};
@@ -91,14 +92,10 @@ static void say(const cp_log *log, const char *fmt, ...) {
 
 static cp_log *fail_open(cp_error *err, cp_result code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static cp_log *fail_open(cp_error *err, cp_result code, const char *fmt, ...) {
-    if (err) {
-        memset(err, 0, sizeof *err);
-        err->code = code;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    cp_error_vsetf(err, code, fmt, ap);
+    va_end(ap);
     return NULL;
 }
 
