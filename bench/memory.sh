@@ -67,7 +67,7 @@ variant() {
     read -r s kb < <(run "$name" "$@")
     local parts bytes same=-
     parts=$(sed -n 's/^partitions: \([0-9]*\),.*/\1/p' "$out/$name.err" | head -1)
-XX
+    bytes=$(sed -n 's/^partitions: [0-9]*, \([0-9.]*\) MB.*/\1 MB/p' "$out/$name.err" | head -1)
     if [ "$WHOLE" = 1 ]; then
         same=yes
         diff -rq -x report.xlsx "$out/whole" "$out/$name" >/dev/null || same=NO
