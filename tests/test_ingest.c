@@ -727,6 +727,67 @@ static void pipeline_with_frequent_quoted_line_ends(void **state) {
     for (int t = 0; t < N_RUNS; t++) cp_run_free(runs[t]);
 }
 
+/* The one-pass CSV scan (line end, delimiter and quote masks 64 bytes at a
+ * time, ASCII check) and the split from the masks: user agents of every
+ * length from 0 to 199 bytes, so that their delimiters and quotes fall on
+ * every offset of a 64-byte word, plain, quoted with a delimiter inside,
+ * with a doubled quote, and with a non-ASCII byte; and lines whose quoting
+ * breaks at those offsets.  Each value as written, each break rejected at
+ * its line; and the same store read through 4 KiB windows of the mapped
+ * file on two threads as read on one. */
+static void csv_fields_at_every_offset(void **state) {
+    (void)state;
+    size_t cap = 1u << 20, len = 0;
+    char *text = malloc(cap);
+    len += (size_t)snprintf(text + len, cap - len, HDR);
+    char pad[256];
+    memset(pad, 'x', sizeof pad);
+    uint64_t line = 1;
+    enum { N_LEN = 200, N_KIND = 6 };
+    for (int n = 0; n < N_LEN; n++)
+        for (int kind = 0; kind < N_KIND; kind++) {
+            line++;
+            int vis = (int)(line % 13); /* moves the field's start too */
+            len += (size_t)snprintf(text + len, cap - len, "2024-03-01T12:00:00Z,purchase,v%.*s,,A1,,,,1,1.5,,,,o%d,",
+                                    vis, pad, (int)line);
+            switch (kind) {
+            case 0: len += (size_t)snprintf(text + len, cap - len, "%.*s\n", n, pad); break;
+            case 1: len += (size_t)snprintf(text + len, cap - len, "\"%.*s, z\"\n", n, pad); break;
+            case 2: len += (size_t)snprintf(text + len, cap - len, "\"%.*s\"\"w\"\n", n, pad); break;
+            case 3: len += (size_t)snprintf(text + len, cap - len, "\xc3\xa9%.*s\n", n, pad); break;
+            case 4: len += (size_t)snprintf(text + len, cap - len, "a%.*s\"x\"\n", n, pad); break; /* quote inside */
+            case 5: len += (size_t)snprintf(text + len, cap - len, "\"%.*s\"x\n", n, pad); break; /* after closing */
+            }
+        }
+    cp_ingest_options one = {.threads = 1}, mapped = {.threads = 2, .parallel_min_bytes = 4096, .block_bytes = 4096};
+    cp_run *runs[2] = {load_text(text, &one), load_text(text, &mapped)};
+    free(text);
+    const cp_events *e = cp_run_events(runs[0]);
+    assert_int_equal(e->n, N_LEN * 4);
+    assert_int_equal(cp_run_rejected(runs[0]), N_LEN * 2);
+    char want[300];
+    for (size_t i = 0; i < e->n; i++) {
+        uint64_t k = e->line[i] - 2;
+        int n = (int)(k / N_KIND), kind = (int)(k % N_KIND);
+        switch (kind) {
+        case 0: snprintf(want, sizeof want, "%.*s", n, pad); break;
+        case 1: snprintf(want, sizeof want, "%.*s, z", n, pad); break;
+        case 2: snprintf(want, sizeof want, "%.*s\"w", n, pad); break;
+        case 3: snprintf(want, sizeof want, "\xc3\xa9%.*s", n, pad); break;
+        default: fail_msg("line %u accepted", (unsigned)e->line[i]);
+        }
+        assert_string_equal(cp_str_c(cp_run_strings(runs[0]), e->ua[i]), want);
+    }
+    size_t nr;
+    const cp_reject *rj = cp_run_rejects(runs[0], &nr);
+    for (size_t i = 0; i < nr; i++) {
+        assert_true((rj[i].line - 2) % N_KIND >= 4);
+        assert_string_equal(cp_reject_reason_name(rj[i].reason), "csv_bad_quote");
+    }
+    assert_same_runs(runs, 2, N_LEN * 4 - 1);
+    for (int t = 0; t < 2; t++) cp_run_free(runs[t]);
+}
+
 /* --mpi stripes (cp_ingest_options.stripe_*): the processes' stripes of one
  * input hold every record exactly once, each at its own line, rejects and
  * blank lines included, for any thread count and block size. */
@@ -849,6 +910,7 @@ int main(void) {
         cmocka_unit_test(zstd_read_ahead_same_as_direct),
         cmocka_unit_test(threads_give_identical_results),
         cmocka_unit_test(pipeline_with_frequent_quoted_line_ends),
+        cmocka_unit_test(csv_fields_at_every_offset),
         cmocka_unit_test(stripes_share_the_records),
         cmocka_unit_test(load_buffer_same_as_file),
         cmocka_unit_test(real_online_retail_loads),

@@ -8,8 +8,10 @@
  * R1.4b reject reasons in order: whole-line first, then fields, then values.
  * R1.5  money parsed straight into micro-units.
  *
- * Hot path: input is read in large blocks; records are found with memchr
- * (the quote-aware slow path runs only on lines holding a quote); fields are
+ * Hot path: input is mapped (uncompressed files) or read in large blocks; a
+ * CSV line's end, its delimiter and quote bit masks and an ASCII check come
+ * from one SSE2 pass (csv_scan_line; the quote-aware slow path runs only on
+ * lines with an odd number of quotes); fields are cut from the masks and are
  * spans into the block (quoted fields with doubled quotes and JSON strings
  * with escapes are unescaped into a per-record scratch buffer); strings are
  * interned once.  No allocation per event except amortised column growth.
@@ -286,6 +288,10 @@ typedef struct file_ctx {
     int32_t slot_of[CP_N_FIELDS][8];
     uint8_t n_slots[CP_N_FIELDS];
     size_t n_slot_values; /* CSV: n_cols; JSONL: n_keys */
+    /* plan_direct(): when no field is a constant or a join, field k is
+     * column direct[k] (n_slot_values, an empty span, when absent) */
+    bool direct_ok;
+    uint32_t direct[CP_N_FIELDS];
     /* JSONL: needed key names -> slot */
     const char **key_names;
     size_t n_keys;
@@ -312,9 +318,13 @@ typedef struct worker {
     bool quotes_in_record; /* the record holds a quote: csv_split checks */
     uint64_t *dmask, *qmask; /* csv_masks(): delimiter and quote bits of a record */
     size_t mask_words;       /* capacity of each, grown to the longest record */
+    const char *masked;      /* csv_scan_line(): the masks hold this line's bits */
+    size_t masked_len;       /* ... its length (bits at and past it are clear) */
+    bool masked_ascii;       /* ... and it has no byte >= 0x80 and no NUL */
     span last[N_S];        /* localize(): the last value of each string field */
     uint32_t last_lid[N_S]; /* ... and its id in the part's dictionary; both
                              * valid until worker_forget() */
+    span s[N_S];           /* parse_event(): the current record's string fields */
     span *cols;            /* column/slot values of the current record */
     size_t cap_cols;
     scratch_chunk *chunks; /* head = current */
@@ -373,22 +383,25 @@ static bool worker_init(worker *w, const file_ctx *fc) {
     w->fc = fc;
     w->cap_cols = fc->n_slot_values;
     w->cols = malloc((w->cap_cols + 1) * sizeof *w->cols);
+    if (w->cols) w->cols[w->cap_cols] = (span){"", 0}; /* plan_direct's absent column */
     return w->cols != NULL;
 }
 
 /* One parsed record, as a worker hands it to the committing thread. */
 enum { ROW_ACCEPTED = 0, ROW_REJECTED = 1, ROW_BLANK = 2 };
+/* Kept small (about 100 bytes): the committing thread reads every row,
+ * written on another core.  The string fields' spans stay in the worker
+ * (worker.s), and in part.spans only for a run with a sink. */
 typedef struct row {
     uint64_t line;      /* physical line (relative to the part in a worker) */
     const char *rec;    /* the raw record, for a reject's text */
     size_t rec_len;
+    int64_t ts, money;
+    int32_t units;
+    uint32_t lid[N_S]; /* the string fields' ids in the part's dictionary (localize) */
+    uint32_t lpl;      /* ... and the placement's, CP_NONE when none */
     uint8_t kind, reason, type, flags, rating;
     int8_t field;
-    int32_t units;
-    int64_t ts, money;
-    span s[N_S];
-    uint32_t lid[N_S]; /* s[k]'s id in the part's dictionary (localize) */
-    uint32_t lpl;      /* ... and the placement's, CP_NONE when none */
 } row;
 
 /* ---- UTF-8 validation (R1.4b bad_encoding) ---------------------------------- */
@@ -547,10 +560,38 @@ void cp_run_sort_rejects(cp_run *run) {
 
 /* ---- values -> event (R1.3, R1.4b fields and values) ------------------------- */
 
+static inline bool bytes_eq(const char *a, const char *b, size_t n) {
+    /* inline for the short fields of a row; memcmp's call costs more */
+    if (n >= 8) {
+        uint64_t x, y;
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y) return false;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return false;
+    return true;
+}
+
+/* The event type named v, or -1: the length picks the one candidate (only
+ * purchase and feedback share one). */
 static int parse_type(span v) {
-    for (int t = 0; t < CP_N_EVENT_TYPES; t++)
-        if (strlen(type_names[t]) == v.len && memcmp(type_names[t], v.p, v.len) == 0) return t;
-    return -1;
+    int t;
+    switch (v.len) {
+    case 10: t = CP_IMPRESSION; break;
+    case 5: t = CP_CLICK; break;
+    case 9: t = CP_PAGE_VIEW; break;
+    case 11: t = CP_ADD_TO_CART; break;
+    case 8: t = v.p[0] == 'p' ? CP_PURCHASE : CP_FEEDBACK; break;
+    case 6: t = CP_RETURN; break;
+    default: return -1;
+    }
+    return bytes_eq(type_names[t], v.p, v.len) ? t : -1;
 }
 
 static bool parse_loaded(span v, bool *out) {
@@ -561,21 +602,22 @@ static bool parse_loaded(span v, bool *out) {
 }
 
 /* Validates one record's field values (R1.3, R1.4b fields then values) into
- * *r.  Never touches the run: safe on any thread. */
-static void parse_event(const file_ctx *fc, const span *f, row *r) {
+ * *r, its string fields into s[].  Field k is f[ix[k]] (resolve_fields).
+ * Never touches the run: safe on any thread. */
+static void parse_event(const file_ctx *fc, const span *f, const uint32_t *ix, row *r, span *s) {
     const cp_run *run = fc->run;
 #define REJECT(rsn, fld) do { r->kind = ROW_REJECTED; r->reason = (rsn); r->field = (fld); return; } while (0)
-#define HAS(x) (f[x].len > 0)
+#define HAS(x) (f[ix[x]].len > 0)
     /* fields (R1.4b order) */
     int64_t ts;
     if (!HAS(CP_F_TS)) REJECT(CP_R_MISSING_TS, CP_F_TS);
     bool ts_ok = false;
     if (run->opt.ts_format)
-        ts_ok = cp_parse_ts_format(f[CP_F_TS].p, f[CP_F_TS].len, run->opt.ts_format, run->input_tz, &ts);
-    if (!ts_ok) ts_ok = cp_parse_ts(f[CP_F_TS].p, f[CP_F_TS].len, run->input_tz, &ts);
+        ts_ok = cp_parse_ts_format(f[ix[CP_F_TS]].p, f[ix[CP_F_TS]].len, run->opt.ts_format, run->input_tz, &ts);
+    if (!ts_ok) ts_ok = cp_parse_ts(f[ix[CP_F_TS]].p, f[ix[CP_F_TS]].len, run->input_tz, &ts);
     if (!ts_ok) REJECT(CP_R_BAD_TS, CP_F_TS);
     if (!HAS(CP_F_TYPE)) REJECT(CP_R_MISSING_TYPE, CP_F_TYPE);
-    int type = parse_type(f[CP_F_TYPE]);
+    int type = parse_type(f[ix[CP_F_TYPE]]);
     if (type < 0) REJECT(CP_R_BAD_TYPE, CP_F_TYPE);
     bool has_identity = HAS(CP_F_VISITOR) || HAS(CP_F_CUSTOMER);
     switch (type) {
@@ -598,27 +640,27 @@ static void parse_event(const file_ctx *fc, const span *f, row *r) {
     }
     /* values: every value present is checked, whatever the type */
     int64_t cost = 0, price = 0, amount = 0, units = 1;
-    if (HAS(CP_F_COST) && (!cp_parse_decimal_micros(f[CP_F_COST].p, f[CP_F_COST].len, &cost) || cost < 0))
+    if (HAS(CP_F_COST) && (!cp_parse_decimal_micros(f[ix[CP_F_COST]].p, f[ix[CP_F_COST]].len, &cost) || cost < 0))
         REJECT(CP_R_BAD_COST, CP_F_COST);
     if (HAS(CP_F_UNITS)) {
-        if (!cp_parse_int(f[CP_F_UNITS].p, f[CP_F_UNITS].len, &units) || units == 0 ||
+        if (!cp_parse_int(f[ix[CP_F_UNITS]].p, f[ix[CP_F_UNITS]].len, &units) || units == 0 ||
             (units < 0 && type != CP_PURCHASE))
             REJECT(CP_R_BAD_UNITS, CP_F_UNITS);
     }
-    if (HAS(CP_F_PRICE) && (!cp_parse_decimal_micros(f[CP_F_PRICE].p, f[CP_F_PRICE].len, &price) || price < 0))
+    if (HAS(CP_F_PRICE) && (!cp_parse_decimal_micros(f[ix[CP_F_PRICE]].p, f[ix[CP_F_PRICE]].len, &price) || price < 0))
         REJECT(CP_R_BAD_PRICE, CP_F_PRICE);
     bool negated = type == CP_PURCHASE && units < 0; /* R1.4a: a return */
     if (HAS(CP_F_AMOUNT)) {
-        if (!cp_parse_decimal_micros(f[CP_F_AMOUNT].p, f[CP_F_AMOUNT].len, &amount))
+        if (!cp_parse_decimal_micros(f[ix[CP_F_AMOUNT]].p, f[ix[CP_F_AMOUNT]].len, &amount))
             REJECT(CP_R_BAD_AMOUNT, CP_F_AMOUNT);
         if (negated) amount = -amount;
         if (amount < 0) REJECT(CP_R_BAD_AMOUNT, CP_F_AMOUNT);
     }
     bool loaded = true;
-    if (HAS(CP_F_LOADED) && !parse_loaded(f[CP_F_LOADED], &loaded)) REJECT(CP_R_BAD_LOADED, CP_F_LOADED);
+    if (HAS(CP_F_LOADED) && !parse_loaded(f[ix[CP_F_LOADED]], &loaded)) REJECT(CP_R_BAD_LOADED, CP_F_LOADED);
     int64_t rating = 0;
     if (HAS(CP_F_RATING)) {
-        if (!cp_parse_int(f[CP_F_RATING].p, f[CP_F_RATING].len, &rating) || rating < 1 || rating > 5)
+        if (!cp_parse_int(f[ix[CP_F_RATING]].p, f[ix[CP_F_RATING]].len, &rating) || rating < 1 || rating > 5)
             REJECT(CP_R_BAD_RATING, CP_F_RATING);
     } else if (type == CP_FEEDBACK) {
         REJECT(CP_R_BAD_RATING, CP_F_RATING);
@@ -654,43 +696,40 @@ static void parse_event(const file_ctx *fc, const span *f, row *r) {
     r->rating = type == CP_FEEDBACK ? (uint8_t)rating : 0;
     r->money = money;
     r->units = (type == CP_PURCHASE || type == CP_RETURN) ? (int32_t)units : 0;
-    r->s[S_VISITOR] = f[CP_F_VISITOR];
-    r->s[S_CUSTOMER] = f[CP_F_CUSTOMER];
-    r->s[S_IP] = f[CP_F_IP];
-    r->s[S_UA] = f[CP_F_UA];
-    r->s[S_REFERRER] = f[CP_F_REFERRER];
-    r->s[S_ASIN] = f[CP_F_ASIN];
-    r->s[S_TAG] = f[CP_F_TAG];
-    r->s[S_CLICK_ID] = f[CP_F_CLICK_ID];
-    r->s[S_ORDER] = (type == CP_PURCHASE || type == CP_RETURN || type == CP_FEEDBACK) ? f[CP_F_ORDER] : (span){"", 0};
-    r->s[S_CAMPAIGN] = f[CP_F_CAMPAIGN];
-    r->s[S_AD_GROUP] = f[CP_F_AD_GROUP];
-    r->s[S_KEYWORD] = f[CP_F_KEYWORD];
+    s[S_VISITOR] = f[ix[CP_F_VISITOR]];
+    s[S_CUSTOMER] = f[ix[CP_F_CUSTOMER]];
+    s[S_IP] = f[ix[CP_F_IP]];
+    s[S_UA] = f[ix[CP_F_UA]];
+    s[S_REFERRER] = f[ix[CP_F_REFERRER]];
+    s[S_ASIN] = f[ix[CP_F_ASIN]];
+    s[S_TAG] = f[ix[CP_F_TAG]];
+    s[S_CLICK_ID] = f[ix[CP_F_CLICK_ID]];
+    s[S_ORDER] = (type == CP_PURCHASE || type == CP_RETURN || type == CP_FEEDBACK) ? f[ix[CP_F_ORDER]] : (span){"", 0};
+    s[S_CAMPAIGN] = f[ix[CP_F_CAMPAIGN]];
+    s[S_AD_GROUP] = f[ix[CP_F_AD_GROUP]];
+    s[S_KEYWORD] = f[ix[CP_F_KEYWORD]];
 #undef HAS
 }
 
-static inline bool bytes_eq(const char *a, const char *b, size_t n) {
-    /* inline for the short fields of a row; memcmp's call costs more */
-    if (n >= 8) {
-        uint64_t x, y;
-        for (size_t i = 0; i + 8 <= n; i += 8) {
-            memcpy(&x, a + i, 8);
-            memcpy(&y, b + i, 8);
-            if (x != y) return false;
-        }
-        memcpy(&x, a + n - 8, 8);
-        memcpy(&y, b + n - 8, 8);
-        return x == y;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (a[i] != b[i]) return false;
-    return true;
-}
+/* Field k's index in resolve_fields' own spans: k. */
+static const uint32_t field_ix[CP_N_FIELDS] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19};
+_Static_assert(CP_N_FIELDS == 20, "field_ix lists every field");
 
-/* Builds the field spans of a record from its column spans (R1.4a). */
-static void resolve_fields(worker *w, span *f) {
+/* Where a record's fields are for parse_event: field k is (*f)[(*ix)[k]].
+ * When every field is one column or none (fc->direct_ok), the column spans
+ * themselves, through fc->direct: nothing is copied.  Else the fields are
+ * built in f from the column spans (R1.4a: constants, joined columns), in
+ * field order. */
+static void resolve_fields(worker *w, span *f, const span **fp, const uint32_t **ix) {
     const file_ctx *fc = w->fc;
     const cp_run *run = fc->run;
+    if (fc->direct_ok) { /* the common case: one column per field */
+        *fp = w->cols;
+        *ix = fc->direct;
+        return;
+    }
+    *fp = f;
+    *ix = field_ix;
     for (int k = 0; k < CP_N_FIELDS; k++) {
         if (run->src[k].constant) {
             f[k].p = run->src[k].constant;
@@ -931,20 +970,31 @@ static size_t csv_split(worker *w, const char *p, size_t len) {
     return n;
 }
 
+/* Makes room for `words` words in each of the delimiter and quote masks,
+ * keeping what they hold; false when out of memory. */
+static bool mask_grow(worker *w, size_t words) {
+    size_t old = w->mask_words, cap = old ? old : 16;
+    while (cap < words) cap *= 2;
+    uint64_t *m = realloc(w->dmask, 2 * cap * sizeof *m);
+    if (!m) return false;
+    if (old) memmove(m + cap, m + old, old * sizeof *m); /* the quote words */
+    w->dmask = m;
+    w->qmask = m + cap;
+    w->mask_words = cap;
+    return true;
+}
+
+static inline bool mask_reserve(worker *w, size_t words) {
+    return words <= w->mask_words || mask_grow(w, words);
+}
+
 /* Bit masks of a record's delimiter and quote bytes, 64 bytes to a word:
  * bit k of word j is byte 64j + k; bits past the end are clear.  SSE2 (every
- * x86-64) compares 16 bytes at once; elsewhere a plain loop. */
+ * x86-64) compares 16 bytes at once; elsewhere a plain loop.  For records
+ * that csv_scan_line() has not already scanned. */
 static bool csv_masks(worker *w, const char *p, size_t len, char delim) {
     size_t nw = len / 64 + 1;
-    if (nw > w->mask_words) {
-        size_t cap = w->mask_words ? w->mask_words : 16;
-        while (cap < nw) cap *= 2;
-        uint64_t *m = realloc(w->dmask, 2 * cap * sizeof *m);
-        if (!m) return false;
-        w->dmask = m;
-        w->qmask = m + cap;
-        w->mask_words = cap;
-    }
+    if (!mask_reserve(w, nw)) return false;
     for (size_t j = 0; j < nw; j++) {
         const char *c = p + j * 64;
         size_t avail = len - j * 64;
@@ -974,46 +1024,159 @@ static bool csv_masks(worker *w, const char *p, size_t len, char delim) {
     return true;
 }
 
-/* The first byte at or after i whose bit is set in a or b (b may be NULL);
- * len when none. */
-static inline size_t next_bit(const uint64_t *a, const uint64_t *b, size_t i, size_t len) {
-    size_t j = i >> 6, nw = len / 64 + 1;
-    if (j >= nw) return len;
-    uint64_t x = (a[j] | (b ? b[j] : 0)) & (~UINT64_C(0) << (i & 63));
-    while (!x) {
-        if (++j >= nw) return len;
-        x = a[j] | (b ? b[j] : 0);
+/* Finds the end of the CSV line at p and builds its delimiter and quote
+ * masks (csv_split_bits) on the way: one pass over 64 bytes at a time,
+ * where csv_find_record makes a memchr for the line end and one per quote,
+ * and the masks and the UTF-8 check two more passes.  For a one-byte
+ * delimiter other than a quote.  1: the line is p[0, *line_len), ended by
+ * '\n' or by the end of the input, with an even number of quotes (so the
+ * line end is the record's: see csv_find_record), and w->masked describes
+ * it; 0: let csv_find_record decide (an odd number of quotes, a line longer
+ * than a record may be, or out of memory); -1: the line may go on past
+ * avail. */
+static int csv_scan_line(worker *w, const char *p, size_t avail, bool eof, char delim, size_t *line_len) {
+    w->masked = NULL;
+    size_t limit = avail < MAX_RECORD_BYTES + 64 ? avail : MAX_RECORD_BYTES + 64;
+    uint64_t parity = 0; /* the quote words xor-ed: the parity of their count */
+    size_t len = avail, j = 0;
+#if defined(__SSE2__)
+    const __m128i vd = _mm_set1_epi8(delim), vq = _mm_set1_epi8('"'), vn = _mm_set1_epi8('\n');
+    __m128i any_or = _mm_setzero_si128(), any_min = _mm_set1_epi8((char)0xff);
+#else
+    bool not_ascii = false;
+#endif
+    for (size_t off = 0;; off += 64, j++) {
+        if (off >= limit) {
+            if (limit < avail) return 0;  /* over MAX_RECORD_BYTES: the slow path */
+            if (!eof) return -1;
+            if (!mask_reserve(w, j + 1)) return 0;
+            w->dmask[j] = w->qmask[j] = 0; /* the word of the end (csv_split_bits) */
+            break;
+        }
+        if (!mask_reserve(w, j + 1)) return 0;
+        const char *c = p + off;
+        size_t n = avail - off;
+        char tail[64];
+        if (n < 64) { /* padding: no line end, quote, NUL or high byte */
+            memset(tail, 'x', sizeof tail);
+            memcpy(tail, c, n);
+            c = tail;
+        }
+        uint64_t dm = 0, qm = 0, nm = 0;
+#if defined(__SSE2__)
+        for (int k = 0; k < 4; k++) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(c + 16 * k));
+            dm |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vd)) << (16 * k);
+            qm |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vq)) << (16 * k);
+            nm |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vn)) << (16 * k);
+            any_or = _mm_or_si128(any_or, v);
+            any_min = _mm_min_epu8(any_min, v);
+        }
+#else
+        for (int k = 0; k < 64; k++) {
+            dm |= (uint64_t)(c[k] == delim) << k;
+            qm |= (uint64_t)(c[k] == '"') << k;
+            nm |= (uint64_t)(c[k] == '\n') << k;
+            not_ascii |= (unsigned char)c[k] >= 0x80 || c[k] == 0;
+        }
+#endif
+        uint64_t keep = ~UINT64_C(0);
+        if (nm) {
+            size_t e = (size_t)__builtin_ctzll(nm);
+            len = off + e;
+            keep = e ? ~UINT64_C(0) >> (64 - e) : 0;
+        } else if (n < 64) {
+            keep = ~UINT64_C(0) >> (64 - n); /* the padding */
+            len = avail;
+        }
+        w->dmask[j] = dm & keep;
+        w->qmask[j] = qm & keep;
+        parity ^= qm & keep;
+        if (nm) break;
+        if (n < 64) {
+            if (!eof) return -1;
+            break;
+        }
     }
-    size_t r = j * 64 + (size_t)__builtin_ctzll(x);
-    return r < len ? r : len;
+    if (__builtin_parityll(parity)) return 0; /* a quoted line end, or a quoting error */
+    *line_len = len;
+    w->masked = p;
+    w->masked_len = len;
+#if defined(__SSE2__)
+    /* over whole words, so bytes of the next line may count: then
+     * parse_record runs the exact check */
+    w->masked_ascii = !_mm_movemask_epi8(any_or) &&
+                      !_mm_movemask_epi8(_mm_cmpeq_epi8(any_min, _mm_setzero_si128()));
+#else
+    w->masked_ascii = !not_ascii;
+#endif
+    return 1;
+}
+
+/* A cursor over the set bits of the delimiter and quote masks, taken in
+ * increasing order. */
+typedef struct bitcur {
+    const uint64_t *d, *q;
+    size_t j, nw, len;
+    uint64_t x;  /* word j's bits not taken yet */
+    uint64_t qx; /* word j's quote bits */
+} bitcur;
+
+/* The next set bit (taking it), or len when none is left; *quote tells
+ * whether a quote is there (else a delimiter), without reading the byte. */
+static inline size_t bits_take(bitcur *c, bool *quote) {
+    while (!c->x) {
+        if (++c->j >= c->nw) {
+            *quote = false;
+            return c->len;
+        }
+        c->qx = c->q[c->j];
+        c->x = c->d[c->j] | c->qx;
+    }
+    unsigned k = (unsigned)__builtin_ctzll(c->x);
+    c->x &= c->x - 1;
+    *quote = (c->qx >> k) & 1;
+    return c->j * 64 + k;
 }
 
 /* csv_split for a data record with a one-byte delimiter (not a quote): the
- * same fields and the same errors, found from the bit masks instead of byte
- * by byte.  The record is at most MAX_RECORD_BYTES.  SIZE_MAX - 1 when out
- * of memory. */
-static size_t csv_split_masked(worker *w, const char *p, size_t len, char delim) {
-    if (!csv_masks(w, p, len, delim)) return SIZE_MAX - 1; /* out of memory */
-    size_t n = 0, i = 0;
+ * same fields and the same errors, found from the bit masks (bits past len
+ * clear) by taking their set bits in order, instead of byte by byte.  Every
+ * bit before a field's start is taken, so the next bit tells how the field
+ * starts and ends: a quote at its start opens a quoted field, any other
+ * quote is an error, a delimiter ends it.  Delimiters inside quoted fields
+ * are taken and passed over. */
+static size_t csv_split_bits(worker *w, const char *p, size_t len) {
+    bitcur c = {.d = w->dmask, .q = w->qmask, .j = 0, .nw = len / 64 + 1, .len = len,
+                .x = w->dmask[0] | w->qmask[0], .qx = w->qmask[0]};
+    size_t n = 0, i = 0; /* i: where the field starts */
     for (;;) {
         span v;
-        if (i < len && p[i] == '"') {
-            size_t start = i + 1, q = start;
+        bool quote;
+        size_t b = bits_take(&c, &quote);
+        if (quote && b == i) { /* a quoted field */
+            size_t start = i + 1, q;
             bool esc = false;
             for (;;) {
-                q = next_bit(w->qmask, NULL, q, len);
+                q = bits_take(&c, &quote);
                 if (q >= len) return SIZE_MAX; /* unterminated within the record */
-                if (q + 1 < len && p[q + 1] == '"') { esc = true; q += 2; continue; }
+                if (!quote) continue;          /* a delimiter inside the quotes */
+                if (q + 1 < len && p[q + 1] == '"') { /* a doubled quote */
+                    esc = true;
+                    (void)bits_take(&c, &quote);
+                    continue;
+                }
                 break;
             }
             i = q + 1;
-            if (i < len && p[i] != delim) return SIZE_MAX;
+            /* the closing quote must be followed by a delimiter (the next
+             * bit, at i) or the end */
+            if (i < len && (bits_take(&c, &quote) != i || quote)) return SIZE_MAX;
             v = quoted_value(w, p + start, q - start, esc);
         } else {
-            size_t start = i;
-            i = next_bit(w->dmask, w->qmask, i, len);
-            if (i < len && p[i] == '"') return SIZE_MAX; /* a quote inside an unquoted field */
-            v = (span){p + start, i - start};
+            if (quote) return SIZE_MAX; /* a quote inside an unquoted field */
+            v = (span){p + i, b - i};
+            i = b;
         }
         if (n < w->cap_cols) w->cols[n] = v;
         n++;
@@ -1032,6 +1195,21 @@ static bool blank(const char *p, size_t len) {
     for (size_t i = 0; i < len; i++)
         if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r') return false;
     return true;
+}
+
+/* Sets fc->direct when every field is one column or none (no --set, no
+ * joined --map): resolve_fields then copies spans without looking at the
+ * plan.  After the plan and n_slot_values are set. */
+static void plan_direct(file_ctx *fc) {
+    fc->direct_ok = true;
+    for (int k = 0; k < CP_N_FIELDS; k++) {
+        if (fc->run->src[k].constant || fc->n_slots[k] > 1 ||
+            (fc->n_slots[k] == 1 && fc->slot_of[k][0] < 0)) {
+            fc->direct_ok = false;
+            return;
+        }
+        fc->direct[k] = fc->n_slots[k] ? (uint32_t)fc->slot_of[k][0] : (uint32_t)fc->n_slot_values;
+    }
 }
 
 /* Maps the header's column names to field slots (R1.4a).  A --map naming a
@@ -1266,6 +1444,7 @@ static cp_result plan_jsonl(file_ctx *fc) {
         fc->n_slots[k] = (uint8_t)parts;
     }
     fc->n_slot_values = fc->n_keys;
+    plan_direct(fc);
     return CP_OK;
 }
 
@@ -1283,8 +1462,13 @@ static bool parse_record(worker *w, const char *rec, size_t len, rec_status st, 
         r->kind = ROW_BLANK;
         return true;
     }
+    /* csv_scan_line() found this record's line end: its masks are built and
+     * a line of plain ASCII needs no UTF-8 check */
+    bool masked = w->masked == rec && len <= w->masked_len;
+    bool ascii = masked && w->masked_ascii;
+    w->masked = NULL;
     /* whole-line reasons, in R1.4b order */
-    if (!utf8_ok((const unsigned char *)rec, len)) LINE_REJECT(CP_R_BAD_ENCODING);
+    if (!ascii && !utf8_ok((const unsigned char *)rec, len)) LINE_REJECT(CP_R_BAD_ENCODING);
     if (len > MAX_RECORD_BYTES) LINE_REJECT(CP_R_LINE_TOO_LONG);
     if (!scratch_reserve(w, len * 4 + 64)) return false;
     if (fc->jsonl) {
@@ -1294,7 +1478,8 @@ static bool parse_record(worker *w, const char *rec, size_t len, rec_status st, 
         if (st == REC_UNTERMINATED) LINE_REJECT(CP_R_CSV_UNTERMINATED_QUOTE);
         size_t n;
         if (fc->delim && fc->delim != '"') {
-            n = csv_split_masked(w, rec, len, fc->delim);
+            n = masked || csv_masks(w, rec, len, fc->delim) ? csv_split_bits(w, rec, len)
+                                                            : SIZE_MAX - 1; /* out of memory */
         } else {
             w->quotes_in_record = memchr(rec, '"', len) != NULL;
             n = csv_split(w, rec, len);
@@ -1305,8 +1490,10 @@ static bool parse_record(worker *w, const char *rec, size_t len, rec_status st, 
     }
 #undef LINE_REJECT
     span f[CP_N_FIELDS];
-    resolve_fields(w, f);
-    parse_event(fc, f, r);
+    const span *fp;
+    const uint32_t *ix;
+    resolve_fields(w, f, &fp, &ix);
+    parse_event(fc, fp, ix, r, w->s);
     return true;
 }
 
@@ -1348,6 +1535,7 @@ static cp_result setup_header(file_ctx *fc, const char *rec, size_t len, rec_sta
         fc->n_cols = n;
         fc->n_slot_values = n;
         rc = plan_csv(fc, names, n);
+        if (rc == CP_OK) plan_direct(fc);
     }
     free(names);
     return rc;
@@ -1368,10 +1556,11 @@ static cp_result setup_header(file_ctx *fc, const char *rec, size_t len, rec_sta
  * hashing and probing of every row happens on the parsing threads.  Spans
  * point into the block and the part's scratch, valid until the commit. */
 typedef struct ldict {
-    uint32_t *slots;     /* local id, 0 = empty; mask + 1 slots, at most half full */
+    uint64_t *slots;     /* local_hash << 32 | local id, 0 = empty; mask + 1
+                          * slots, at most half full */
     uint32_t mask;
     span *s;             /* [id] */
-    uint32_t *h;         /* [id] cp_hash_bytes, low 32 bits */
+    uint32_t *h;         /* [id] cp_hash_bytes, low 32 bits (for the run's table) */
     uint32_t n, cap;     /* ids 1..n */
     uint32_t *pslots;    /* placement + 1, 0 = empty */
     uint32_t pmask;
@@ -1415,13 +1604,73 @@ static bool ldict_rehash(uint32_t **slots, uint32_t *mask, uint32_t n, const uin
     return true;
 }
 
-/* The local id of v (hash h), added when new; 0 when out of memory. */
-static uint32_t ldict_intern(ldict *d, span v, uint32_t h) {
+static inline uint64_t hash_mix(uint64_t a, uint64_t b) {
+    unsigned __int128 r = (unsigned __int128)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* The hash of a part's dictionary: 16 bytes to a multiply, where
+ * cp_hash_bytes takes 8 and mixes more.  Most lookups find a string the part
+ * has seen already; only a new one needs cp_hash_bytes (kept in ldict.h
+ * for the run's table). */
+static inline uint32_t local_hash(const char *p, size_t len) {
+    uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ len, a, b;
+    size_t n = len;
+    while (n > 16) {
+        memcpy(&a, p, 8);
+        memcpy(&b, p + 8, 8);
+        h = hash_mix(a ^ UINT64_C(0xa0761d6478bd642f), b ^ h);
+        p += 16;
+        n -= 16;
+    }
+    if (n >= 8) {
+        memcpy(&a, p, 8);
+        memcpy(&b, p + n - 8, 8);
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, p, 4);
+        memcpy(&y, p + n - 4, 4);
+        a = x;
+        b = y;
+    } else {
+        a = n ? (uint64_t)(unsigned char)p[0] << 16 | (uint64_t)(unsigned char)p[n >> 1] << 8 |
+                    (unsigned char)p[n - 1] : 0;
+        b = 0;
+    }
+    h = hash_mix(a ^ UINT64_C(0xe7037ed1a0b428db), b ^ h);
+    return (uint32_t)hash_mix(h, UINT64_C(0x8ebc6af09c88c6e3) ^ len);
+}
+
+/* Doubles the string slots (1024 at first), placing each entry again by the
+ * hash it holds. */
+static bool ldict_grow(ldict *d) {
+    uint32_t cap = d->mask ? (d->mask + 1) * 2 : 1024;
+    uint64_t *ns = calloc(cap, sizeof *ns);
+    if (!ns) return false;
+    for (uint32_t i = 0; d->mask && i <= d->mask; i++) {
+        uint64_t e = d->slots[i];
+        if (!e) continue;
+        uint32_t j = (uint32_t)(e >> 32) & (cap - 1);
+        while (ns[j]) j = (j + 1) & (cap - 1);
+        ns[j] = e;
+    }
+    free(d->slots);
+    d->slots = ns;
+    d->mask = cap - 1;
+    return true;
+}
+
+/* The local id of v (not empty), added when new; 0 when out of memory.  A
+ * slot holds its entry's hash: a probe reads an entry's bytes only when the
+ * hashes match. */
+static uint32_t ldict_intern(ldict *d, span v) {
+    uint32_t lh = local_hash(v.p, v.len);
     if (d->mask) {
-        for (uint32_t i = h & d->mask;; i = (i + 1) & d->mask) {
-            uint32_t id = d->slots[i];
-            if (!id) break;
-            if (d->h[id] == h && d->s[id].len == v.len && memcmp(d->s[id].p, v.p, v.len) == 0) return id;
+        for (uint32_t i = lh & d->mask;; i = (i + 1) & d->mask) {
+            uint64_t e = d->slots[i];
+            if (!e) break;
+            uint32_t id = (uint32_t)e;
+            if ((uint32_t)(e >> 32) == lh && d->s[id].len == v.len && bytes_eq(d->s[id].p, v.p, v.len)) return id;
         }
     }
     if (d->n + 1 >= d->cap) {
@@ -1433,16 +1682,13 @@ static uint32_t ldict_intern(ldict *d, span v, uint32_t h) {
         if (!ns || !nh) return 0;
         d->cap = cap;
     }
+    if ((uint64_t)(d->n + 1) * 2 > d->mask && !ldict_grow(d)) return 0;
     uint32_t id = ++d->n;
     d->s[id] = v;
-    d->h[id] = h;
-    if ((uint64_t)d->n * 2 > d->mask) {
-        if (!ldict_rehash(&d->slots, &d->mask, d->n, d->h, false)) { d->n--; return 0; }
-    } else {
-        uint32_t i = h & d->mask;
-        while (d->slots[i]) i = (i + 1) & d->mask;
-        d->slots[i] = id;
-    }
+    d->h[id] = (uint32_t)cp_hash_bytes(v.p, v.len);
+    uint32_t i = lh & d->mask;
+    while (d->slots[i]) i = (i + 1) & d->mask;
+    d->slots[i] = (uint64_t)lh << 32 | id;
     return id;
 }
 
@@ -1498,13 +1744,14 @@ static uint32_t ldict_place(ldict *d, uint32_t c, uint32_t a, uint32_t k) {
  * placement).  Only spans inside the record (rec, len) are remembered:
  * unescaped text lives in scratch memory.  False when out of memory. */
 static bool localize(worker *w, ldict *d, const char *rec, size_t len, row *r) {
-    int last = r->s[S_CAMPAIGN].len ? S_KEYWORD : S_ORDER;
+    const span *s = w->s;
+    int last = s[S_CAMPAIGN].len ? S_KEYWORD : S_ORDER;
     for (int k = 0; k <= last; k++) {
-        span v = r->s[k];
+        span v = s[k];
         if (!v.len) { r->lid[k] = 0; continue; }
         span l = w->last[k];
         if (l.len == v.len && bytes_eq(l.p, v.p, v.len)) { r->lid[k] = w->last_lid[k]; continue; }
-        uint32_t id = ldict_intern(d, v, (uint32_t)cp_hash_bytes(v.p, v.len));
+        uint32_t id = ldict_intern(d, v);
         if (!id) return false;
         r->lid[k] = id;
         bool inside = v.p >= rec && v.p + v.len <= rec + len;
@@ -1512,15 +1759,19 @@ static bool localize(worker *w, ldict *d, const char *rec, size_t len, row *r) {
         w->last_lid[k] = id;
     }
     r->lpl = CP_NONE;
-    if (r->s[S_CAMPAIGN].len) {
+    if (s[S_CAMPAIGN].len) {
         r->lpl = ldict_place(d, r->lid[S_CAMPAIGN], r->lid[S_AD_GROUP], r->lid[S_KEYWORD]);
         if (r->lpl == CP_NONE) return false;
     }
     return true;
 }
 
+/* Each part is written on every record by its own thread (rows, counts,
+ * the worker's remembered fields): parts start on 128-byte boundaries
+ * (two cache lines, as the prefetcher pulls them) so that two threads never
+ * write the same line. */
 typedef struct part {
-    worker w;
+    _Alignas(128) worker w;
     ldict d;
     const char *buf;
     size_t start, end;
@@ -1530,7 +1781,9 @@ typedef struct part {
     uint64_t newlines; /* physical lines consumed */
     size_t next;       /* where parsing stopped: the first record not parsed */
     row *rows;
+    span (*spans)[N_S]; /* [row] its string fields, for a run's sink only */
     size_t n_rows, cap_rows;
+    size_t n_accepted;  /* rows of kind ROW_ACCEPTED */
     pthread_t thread;
 } part;
 
@@ -1538,8 +1791,22 @@ typedef struct part {
  * without the line end, the bytes it takes with it, the line ends inside it
  * (quoted, CSV) and its quoting status.  False when the record may go on
  * past avail bytes. */
-static bool next_record(const file_ctx *fc, const char *p, size_t avail, bool eof, size_t *rec_len,
+static bool next_record(const file_ctx *fc, worker *w, const char *p, size_t avail, bool eof, size_t *rec_len,
                         size_t *consumed, uint64_t *nls, rec_status *st) {
+    if (!fc->jsonl && w && fc->delim && fc->delim != '"') {
+        /* with the masks for parse_record (csv_scan_line) */
+        size_t line_len;
+        int found = csv_scan_line(w, p, avail, eof, fc->delim, &line_len);
+        if (found < 0) return false;
+        if (found > 0) {
+            *rec_len = line_len;
+            *consumed = line_len < avail ? line_len + 1 : line_len;
+            *nls = 0;
+            *st = REC_OK;
+            if (line_len > 0 && p[line_len - 1] == '\r') (*rec_len)--;
+            return true;
+        }
+    }
     if (!fc->jsonl) return csv_find_record(p, avail, eof, fc->delim, rec_len, consumed, nls, st);
     const char *nl = memchr(p, '\n', avail);
     if (!nl && !eof) return false;
@@ -1551,14 +1818,31 @@ static bool next_record(const file_ctx *fc, const char *p, size_t avail, bool eo
     return true;
 }
 
+/* Room for more rows (and their spans, with a sink); false when out of
+ * memory. */
+static bool part_grow(part *pt, bool sink) {
+    size_t cap = pt->cap_rows ? pt->cap_rows * 2 : 1024;
+    row *nr = realloc(pt->rows, cap * sizeof *nr);
+    if (!nr) return false;
+    pt->rows = nr;
+    if (sink) {
+        span (*ns)[N_S] = realloc(pt->spans, cap * sizeof *ns);
+        if (!ns) return false;
+        pt->spans = ns;
+    }
+    pt->cap_rows = cap;
+    return true;
+}
+
 static void *part_run(void *arg) {
     part *pt = arg;
     const file_ctx *fc = pt->w.fc;
+    const bool sink = fc->run->sink != NULL;
     size_t pos = pt->start;
     uint64_t line = 0;
     const cp_ingest_options *o = &fc->run->opt;
     unsigned stripes = o->stripe_count, stripe = o->stripe_index, shift = o->stripe_shift ? o->stripe_shift : 20;
-    pt->n_rows = 0;
+    pt->n_rows = pt->n_accepted = 0;
     pt->overflow = pt->oom = false;
     worker_forget(&pt->w);
     ldict_reset(&pt->d);
@@ -1567,7 +1851,7 @@ static void *part_run(void *arg) {
         size_t rec_len, consumed;
         uint64_t nls;
         rec_status st;
-        if (!next_record(fc, rec, pt->end - pos, pt->eof_at_end, &rec_len, &consumed, &nls, &st)) {
+        if (!next_record(fc, &pt->w, rec, pt->end - pos, pt->eof_at_end, &rec_len, &consumed, &nls, &st)) {
             pt->overflow = true; /* the record goes on past the end */
             break;
         }
@@ -1577,17 +1861,15 @@ static void *part_run(void *arg) {
             line += 1 + nls;
             continue;
         }
-        if (pt->n_rows == pt->cap_rows) {
-            size_t cap = pt->cap_rows ? pt->cap_rows * 2 : 1024;
-            row *nr = realloc(pt->rows, cap * sizeof *nr);
-            if (!nr) { pt->oom = true; break; }
-            pt->rows = nr;
-            pt->cap_rows = cap;
-        }
+        if (pt->n_rows == pt->cap_rows && !part_grow(pt, sink)) { pt->oom = true; break; }
         row *r = &pt->rows[pt->n_rows++];
         r->line = line;
         if (!parse_record(&pt->w, rec, rec_len, st, r) ||
             (r->kind == ROW_ACCEPTED && !localize(&pt->w, &pt->d, rec, rec_len, r))) { pt->oom = true; break; }
+        if (r->kind == ROW_ACCEPTED) {
+            pt->n_accepted++;
+            if (sink) memcpy(pt->spans[pt->n_rows - 1], pt->w.s, sizeof pt->w.s);
+        }
         pos += consumed;
         line += 1 + nls;
     }
@@ -1600,6 +1882,7 @@ static void part_free(part *pt) {
     worker_free(&pt->w);
     ldict_free(&pt->d);
     free(pt->rows);
+    free(pt->spans);
     memset(pt, 0, sizeof *pt);
 }
 
@@ -1669,19 +1952,18 @@ static cp_text text_of(span v) { return (cp_text){v.len ? v.p : NULL, v.len}; }
 
 /* An accepted row to the run's sink (a partitioned run's passes, which hold
  * no events and intern no strings). */
-static int sink_row(file_ctx *fc, const row *r, uint64_t line) {
+static int sink_row(file_ctx *fc, const row *r, const span *s, uint64_t line) {
     cp_row_view v = {.file = fc->file_idx, .line = (uint32_t)line, .rec = r->rec, .rec_len = r->rec_len,
-                     .ts_ms = r->ts, .type = r->type, .visitor = text_of(r->s[S_VISITOR]),
-                     .customer = text_of(r->s[S_CUSTOMER]), .ip = text_of(r->s[S_IP]),
-                     .order = text_of(r->s[S_ORDER]), .click_id = text_of(r->s[S_CLICK_ID])};
+                     .ts_ms = r->ts, .type = r->type, .visitor = text_of(s[S_VISITOR]),
+                     .customer = text_of(s[S_CUSTOMER]), .ip = text_of(s[S_IP]),
+                     .order = text_of(s[S_ORDER]), .click_id = text_of(s[S_CLICK_ID])};
     return fc->run->sink(fc->run->sink_user, &v);
 }
 
 static int commit_part(file_ctx *fc, part *pt, uint64_t *line) {
     cp_run *run = fc->run;
     ldict *d = &pt->d;
-    size_t accepted = 0;
-    for (size_t i = 0; i < pt->n_rows; i++) accepted += pt->rows[i].kind == ROW_ACCEPTED;
+    size_t accepted = pt->n_accepted;
     if (!run->sink) {
         if (d->n + 1 > d->gid_cap) {
             uint32_t *g = realloc(d->gid, ((size_t)d->n + 1) * sizeof *g);
@@ -1708,40 +1990,70 @@ static int commit_part(file_ctx *fc, part *pt, uint64_t *line) {
     }
     cp_events *e = &run->ev;
     const uint32_t *g = d->gid;
-    for (size_t i = 0; i < pt->n_rows; i++) {
-        const row *r = &pt->rows[i];
-        fc->stats->lines++;
-        if (r->kind == ROW_BLANK) {
-            fc->stats->blank_lines++;
-        } else if (r->kind == ROW_REJECTED) {
-            if (add_reject(fc, r->line + *line, (cp_reject_reason)r->reason, r->field, r->rec, r->rec_len) != 0)
-                return -1;
-        } else {
-            if (r->s[S_UA].len) run->has_ua = true;
-            if (run->sink) {
-                if (sink_row(fc, r, r->line + *line) != 0) return -1;
-                continue;
+    cp_input_stats *stats = fc->stats;
+    stats->lines += pt->n_rows;
+    if (run->sink) {
+        for (size_t i = 0; i < pt->n_rows; i++) {
+            const row *r = &pt->rows[i];
+            if (r->kind == ROW_BLANK) {
+                stats->blank_lines++;
+            } else if (r->kind == ROW_REJECTED) {
+                if (add_reject(fc, r->line + *line, (cp_reject_reason)r->reason, r->field, r->rec, r->rec_len) != 0)
+                    return -1;
+            } else {
+                if (r->lid[S_UA]) run->has_ua = true; /* 0: no user agent (localize) */
+                if (sink_row(fc, r, pt->spans[i], r->line + *line) != 0) return -1;
             }
-            size_t j = e->n++;
-            e->ts_ms[j] = r->ts;
-            e->type[j] = r->type;
-            e->flags[j] = r->flags;
-            e->rating[j] = r->rating;
-            e->file[j] = fc->file_idx;
-            e->line[j] = (uint32_t)(r->line + *line);
-            e->visitor[j] = g[r->lid[S_VISITOR]];
-            e->customer[j] = g[r->lid[S_CUSTOMER]];
-            e->ip[j] = g[r->lid[S_IP]];
-            e->ua[j] = g[r->lid[S_UA]];
-            e->referrer[j] = g[r->lid[S_REFERRER]];
-            e->asin[j] = g[r->lid[S_ASIN]];
-            e->tag[j] = g[r->lid[S_TAG]];
-            e->click_id[j] = g[r->lid[S_CLICK_ID]];
-            e->order[j] = g[r->lid[S_ORDER]];
-            e->placement[j] = r->lpl == CP_NONE ? CP_NONE : d->gpl[r->lpl];
-            e->money_micros[j] = r->money;
-            e->units[j] = r->units;
         }
+    } else {
+        /* the columns' next rows in locals: stores through them cannot
+         * change them, where the compiler reloads e's pointers on every row */
+        size_t n0 = e->n, j = 0;
+        int64_t *ts = e->ts_ms + n0, *money = e->money_micros + n0;
+        uint8_t *type = e->type + n0, *flags = e->flags + n0, *rating = e->rating + n0;
+        uint16_t *file = e->file + n0;
+        uint32_t *ln = e->line + n0, *visitor = e->visitor + n0, *customer = e->customer + n0,
+                 *ip = e->ip + n0, *ua = e->ua + n0, *referrer = e->referrer + n0, *asin = e->asin + n0,
+                 *tag = e->tag + n0, *click_id = e->click_id + n0, *order = e->order + n0,
+                 *placement = e->placement + n0;
+        int32_t *units = e->units + n0;
+        const uint32_t *gpl = d->gpl;
+        const uint16_t file_idx = fc->file_idx;
+        const uint64_t line0 = *line;
+        bool has_ua = false;
+        for (size_t i = 0; i < pt->n_rows; i++) {
+            const row *r = &pt->rows[i];
+            if (r->kind == ROW_ACCEPTED) {
+                const uint32_t *l = r->lid;
+                has_ua |= l[S_UA] != 0; /* 0: no user agent (localize) */
+                ts[j] = r->ts;
+                type[j] = r->type;
+                flags[j] = r->flags;
+                rating[j] = r->rating;
+                file[j] = file_idx;
+                ln[j] = (uint32_t)(r->line + line0);
+                visitor[j] = g[l[S_VISITOR]];
+                customer[j] = g[l[S_CUSTOMER]];
+                ip[j] = g[l[S_IP]];
+                ua[j] = g[l[S_UA]];
+                referrer[j] = g[l[S_REFERRER]];
+                asin[j] = g[l[S_ASIN]];
+                tag[j] = g[l[S_TAG]];
+                click_id[j] = g[l[S_CLICK_ID]];
+                order[j] = g[l[S_ORDER]];
+                placement[j] = r->lpl == CP_NONE ? CP_NONE : gpl[r->lpl];
+                money[j] = r->money;
+                units[j] = r->units;
+                j++;
+            } else if (r->kind == ROW_BLANK) {
+                stats->blank_lines++;
+            } else if (add_reject(fc, r->line + line0, (cp_reject_reason)r->reason, r->field, r->rec, r->rec_len) != 0) {
+                e->n = n0 + j;
+                return -1;
+            }
+        }
+        e->n = n0 + j;
+        if (has_ua) run->has_ua = true;
     }
     run->accepted += accepted;
     fc->stats->accepted += accepted;
@@ -1831,14 +2143,41 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
     size_t cap = run->opt.block_bytes ? run->opt.block_bytes : BLOCK_BYTES;
     if (cap < 64) cap = 64;
     if (input_size > 0 && input_size + 1 < cap) cap = input_size + 1 < 4096 ? 4096 : (size_t)input_size + 1;
-    if (!block_reserve(cur, cap)) { result = fail(err, CP_ENOMEM, path, 0, "out of memory"); goto done; }
+    /* Input larger than a block, uncompressed, is parsed in place
+     * (cp_reader_map): the blocks are windows into it, never written, and
+     * what read() would copy is not copied. */
+    size_t map_len = 0;
+    const char *map = input_size > cap ? cp_reader_map(rd, &map_len) : NULL;
+    if (map) {
+        blk[0].cap = blk[1].cap = cap; /* a window's size, not an allocation */
+        blk[0].buf = (char *)map;
+    } else if (!block_reserve(cur, cap)) {
+        result = fail(err, CP_ENOMEM, path, 0, "out of memory");
+        goto done;
+    }
     bool eof = false, started = false, header_done = false;
     uint64_t line = 1; /* physical line of the next record not yet committed */
     uint64_t next_progress = 64u << 20;
 
     for (;;) {
         /* refill: keep the unconsumed tail at the front */
-        if (!eof) {
+        if (!eof && map) {
+            /* the window moves past what was consumed and takes in up to
+             * a block more (twice itself for one record longer than it) */
+            cur->off += cur->pos;
+            cur->have -= cur->pos;
+            cur->pos = 0;
+            size_t want = cur->have < cur->cap ? cur->cap : cur->have * 2, left = map_len - cur->off;
+            size_t got = (want < left ? want : left) - cur->have;
+            cur->buf = (char *)map + cur->off;
+            cur->have += got;
+            eof = cur->have == left;
+            stats->bytes += got;
+            if (run->opt.on_progress && stats->bytes >= next_progress) {
+                run->opt.on_progress(run->opt.progress_user, path, stats->bytes);
+                next_progress = stats->bytes + (64u << 20);
+            }
+        } else if (!eof) {
             if (cur->pos > 0) {
                 memmove(cur->buf, cur->buf + cur->pos, cur->have - cur->pos);
                 cur->have -= cur->pos;
@@ -1892,8 +2231,9 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
         bool parallel = header_done && n_parts > 1 && have - cur->pos >= min_parallel;
         if (parallel && !blk[0].parts) {
             for (int b = 0; b < 2; b++) {
-                blk[b].parts = calloc(n_parts, sizeof *blk[b].parts);
+                blk[b].parts = aligned_alloc(_Alignof(part), n_parts * sizeof *blk[b].parts);
                 if (!blk[b].parts) { result = fail(err, CP_ENOMEM, path, 0, "out of memory"); goto done; }
+                memset(blk[b].parts, 0, n_parts * sizeof *blk[b].parts);
                 for (size_t k = 0; k < n_parts; k++)
                     if (!worker_init(&blk[b].parts[k].w, &fc)) {
                         result = fail(err, CP_ENOMEM, path, 0, "out of memory");
@@ -1939,8 +2279,12 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
                 fly = cur;
                 cur = fly == &blk[0] ? &blk[1] : &blk[0];
                 size_t tail = fly->have - fly->region_end;
-                if (!block_reserve(cur, fly->cap)) { result = fail(err, CP_ENOMEM, path, line, "out of memory"); goto done; }
-                memcpy(cur->buf, fly->buf + fly->region_end, tail);
+                if (map) {
+                    cur->buf = fly->buf + fly->region_end;
+                } else {
+                    if (!block_reserve(cur, fly->cap)) { result = fail(err, CP_ENOMEM, path, line, "out of memory"); goto done; }
+                    memcpy(cur->buf, fly->buf + fly->region_end, tail);
+                }
                 cur->have = tail;
                 cur->off = fly->off + fly->region_end;
                 cur->pos = 0;
@@ -1967,9 +2311,13 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
              * parsed below on this thread */
             for (size_t k = 0; k < n_parts; k++) worker_reset(&fly->parts[k].w);
             size_t flen = fly->region_end - fly->pos, clen = cur->have - cur->pos;
-            if (!block_reserve(cur, flen + clen)) { result = fail(err, CP_ENOMEM, path, line, "out of memory"); goto done; }
-            memmove(cur->buf + flen, cur->buf + cur->pos, clen);
-            memcpy(cur->buf, fly->buf + fly->pos, flen);
+            if (map) { /* cur's data follows fly's region in the input */
+                cur->buf = (char *)map + fly->off + fly->pos;
+            } else {
+                if (!block_reserve(cur, flen + clen)) { result = fail(err, CP_ENOMEM, path, line, "out of memory"); goto done; }
+                memmove(cur->buf + flen, cur->buf + cur->pos, clen);
+                memcpy(cur->buf, fly->buf + fly->pos, flen);
+            }
             cur->off = fly->off + fly->pos;
             cur->pos = 0;
             cur->have = flen + clen;
@@ -1983,7 +2331,7 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
             uint64_t nls;
             rec_status st;
             while (!header_done && pos < have &&
-                   next_record(&fc, buf + pos, have - pos, eof, &rec_len, &consumed, &nls, &st)) {
+                   next_record(&fc, NULL, buf + pos, have - pos, eof, &rec_len, &consumed, &nls, &st)) {
                 const char *rec = buf + pos;
                 pos += consumed;
                 line += 1 + nls;
@@ -2022,7 +2370,7 @@ done:
             for (size_t k = 0; k < n_parts; k++) part_free(&blk[b].parts[k]);
             free(blk[b].parts);
         }
-        free(blk[b].buf);
+        if (!map) free(blk[b].buf); /* windows of a mapped input own nothing */
     }
     part_free(&one);
     cp_reader_close(rd);
@@ -2039,7 +2387,7 @@ static int frames_commit(file_ctx *fc, part *pt) {
     worker_reset(&pt->w);
     worker_forget(&pt->w);
     ldict_reset(&pt->d);
-    pt->n_rows = 0;
+    pt->n_rows = pt->n_accepted = 0;
     return r;
 }
 
@@ -2219,12 +2567,9 @@ cp_result cp_run_load_frames(cp_run *run, const cp_input_stats *inputs, const cp
         }
         used += h.len;
         (void)frame_next(s, n_inputs, &bad);
-        if (cur->n_rows == cur->cap_rows) {
-            size_t c = cur->cap_rows ? cur->cap_rows * 2 : 1024;
-            row *nr = realloc(cur->rows, c * sizeof *nr);
-            if (!nr) { result = fail(err, CP_ENOMEM, s->path, 0, "out of memory"); goto done; }
-            cur->rows = nr;
-            cur->cap_rows = c;
+        if (cur->n_rows == cur->cap_rows && !part_grow(cur, run->sink != NULL)) {
+            result = fail(err, CP_ENOMEM, s->path, 0, "out of memory");
+            goto done;
         }
         row *r = &cur->rows[cur->n_rows++];
         r->line = h.line;
@@ -2233,12 +2578,14 @@ cp_result cp_run_load_frames(cp_run *run, const cp_input_stats *inputs, const cp
             result = fail(err, CP_ENOMEM, s->path, 0, "out of memory");
             goto done;
         }
+        if (run->sink && r->kind == ROW_ACCEPTED) memcpy(cur->spans[cur->n_rows - 1], cur->w.s, sizeof cur->w.s);
         if (r->kind != ROW_ACCEPTED) {
             result = fail(err, CP_EIO, s->path, h.line, "%s: a record of %s line %u no longer parses", s->path,
                           run->inputs[h.file].path, (unsigned)h.line);
             goto done;
         }
         if (h.flags & CP_FRAME_FLOOD) r->flags |= CP_EV_FLOOD;
+        cur->n_accepted++;
     }
     if (cur && frames_commit(cur_fc, cur) != 0) result = fail(err, CP_ENOMEM, first_path, 0, "out of memory");
 done:
@@ -2281,3 +2628,4 @@ size_t cp_run_memory_bytes(const cp_run *run) {
            run->n_orders * sizeof(cp_order) + (run->by_identity ? run->ev.n * 4 : 0) +
            run->cap_rejects * sizeof(cp_reject) + run->arena.used_bytes;
 }
+

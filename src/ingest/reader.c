@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -34,6 +35,8 @@ struct cp_reader {
     struct prefetch *pf;  /* cp_reader_prefetch(): a thread decompresses ahead */
     bool drop_behind;     /* a file larger than half the memory: see cp_reader_open */
     uint64_t read_off, dropped; /* bytes read from fd; page cache dropped below */
+    void *map;            /* cp_reader_map(): the file mapped whole, or NULL */
+    size_t map_len;
 };
 
 static bool detect(cp_reader *r, cp_error *err);
@@ -407,8 +410,31 @@ ssize_t cp_reader_read(cp_reader *r, void *buf, size_t cap, cp_error *err) {
     return read_direct(r, buf, cap, err);
 }
 
+const char *cp_reader_map(cp_reader *r, size_t *len) {
+    if (r->map) { *len = r->map_len; return r->map; }
+    if (r->comp != CP_COMP_NONE || r->pf) return NULL;
+    if (r->mem) {
+        if (!r->mem_len) return NULL;
+        *len = r->mem_len;
+        return (const char *)r->mem;
+    }
+    /* not standard input: it may start past the file's beginning */
+    struct stat st;
+    if (!r->own_fd || r->drop_behind || fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+        (uint64_t)st.st_size > SIZE_MAX)
+        return NULL;
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, r->fd, 0);
+    if (m == MAP_FAILED) return NULL;
+    (void)madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL); /* one pass front to back */
+    r->map = m;
+    r->map_len = (size_t)st.st_size;
+    *len = r->map_len;
+    return m;
+}
+
 void cp_reader_close(cp_reader *r) {
     if (!r) return;
+    if (r->map) munmap(r->map, r->map_len);
     if (r->pf) {
         prefetch *pf = r->pf;
         pthread_mutex_lock(&pf->mu);

@@ -36,6 +36,13 @@ ssize_t cp_reader_read(cp_reader *r, void *buf, size_t cap, cp_error *err);
  * decompression overlaps parsing and committing.  The same bytes and the
  * same errors as without; after it, use the reader from one thread only. */
 bool cp_reader_prefetch(cp_reader *r);
+/* The whole input as bytes in place of cp_reader_read(), when it is
+ * uncompressed and either in memory or a regular file that can be mapped
+ * (not one larger than half the memory, read with its page cache dropped
+ * behind): *len bytes valid until cp_reader_close(); else NULL.  Saves the
+ * copy of every byte that read() makes.  A mapped file cut shorter by
+ * another process while mapped would fault (SIGBUS), as with any mapping. */
+const char *cp_reader_map(cp_reader *r, size_t *len);
 void cp_reader_close(cp_reader *r); /* accepts NULL (stops the thread) */
 
 #endif

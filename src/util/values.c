@@ -439,24 +439,38 @@ static bool parse_offset(const char *p, size_t len, size_t *i, int32_t *off_s) {
     return true;
 }
 
+/* The last valid date (YYYY-MM-DD) that parse_rfc3339 read on this thread
+ * and its day number: logs come in time order, so most timestamps repeat
+ * the date of the one before and skip its digits, its check and the day
+ * count. */
+static _Thread_local struct {
+    char ymd[10];
+    bool set;
+    int64_t days;
+} last_date;
+
 /* YYYY-MM-DD[Tt ]HH:MM:SS[.f+][offset]; this is also the fast path: fixed
- * positions, no loops but the fraction. */
+ * positions, no loops but the fraction.  The same checks as fields_to_utc,
+ * the date's skipped when it is last_date's. */
 static bool parse_rfc3339(const char *p, size_t len, const cp_tz *tz, int64_t *out_ms) {
     if (len < 19 || p[4] != '-' || p[7] != '-' || p[13] != ':' || p[16] != ':')
         return false;
     if (p[10] != 'T' && p[10] != ' ' && p[10] != 't')
         return false;
-    int y_hi = d2(p), y_lo = d2(p + 2);
     ts_fields f;
-    f.mon = d2(p + 5);
-    f.day = d2(p + 8);
     f.hour = d2(p + 11);
     f.min = d2(p + 14);
     f.sec = d2(p + 17);
     f.ms = 0;
-    if (y_hi < 0 || y_lo < 0)
-        return false;
-    f.year = y_hi * 100 + y_lo;
+    bool same_date = last_date.set && memcmp(p, last_date.ymd, 10) == 0;
+    if (!same_date) {
+        int y_hi = d2(p), y_lo = d2(p + 2);
+        if (y_hi < 0 || y_lo < 0)
+            return false;
+        f.year = y_hi * 100 + y_lo;
+        f.mon = d2(p + 5);
+        f.day = d2(p + 8);
+    }
     size_t i = 19;
     if (i < len && p[i] == '.') {
         i++;
@@ -471,7 +485,25 @@ static bool parse_rfc3339(const char *p, size_t len, const cp_tz *tz, int64_t *o
             return false;
         has_off = true;
     }
-    return fields_to_utc(&f, has_off, off_s, tz, out_ms); /* checks -1 fields */
+    if (!same_date) {
+        if (!fields_to_utc(&f, has_off, off_s, tz, out_ms)) /* checks -1 fields */
+            return false;
+        memcpy(last_date.ymd, p, 10);
+        last_date.days = cp_days_from_civil(f.year, (unsigned)f.mon, (unsigned)f.day);
+        last_date.set = true;
+        return true;
+    }
+    /* fields_to_utc with the date known valid */
+    if (f.hour < 0 || f.hour > 23 || f.min < 0 || f.min > 59 || f.sec < 0 || f.sec > 59 || f.ms < 0 ||
+        f.ms > 999)
+        return false;
+    int64_t local = last_date.days * MS_PER_DAY + f.hour * INT64_C(3600000) + f.min * INT64_C(60000) +
+                    f.sec * MS_PER_S + f.ms;
+    int64_t utc = has_off ? local - (int64_t)off_s * MS_PER_S : cp_tz_local_to_utc(tz, local);
+    if (!in_range(utc))
+        return false;
+    *out_ms = utc;
+    return true;
 }
 
 bool cp_parse_ts(const char *p, size_t len, const cp_tz *input_tz, int64_t *out_ms) {
