@@ -509,7 +509,7 @@ static void emits_whole_run(cp_business_acc *a, tctx *out) {
 /* The partitions of acc_two_partitions_add_up_to_the_whole_run: A = {v1,
  * v4} and B = {v2, v3, v6} share the rows (03-01, A1), (03-02, A3) and both
  * days; A0 only in B, and the two accumulators intern their ASINs in
- * different orders (A: A1 A2 A3; B: A3 A1 A0), so merging by id would put
+ * different orders (A: A1 A2 A3; B: A1 A3 A0: page views in row order), so merging by id would put
  * figures on the wrong ASIN.  Each case in both directions. */
 static const char *const part_a = ",v1,v4,", *const part_b = ",v2,v3,v6,";
 
@@ -636,12 +636,12 @@ static void acc_load_of_damaged_state_fails_cleanly(void **state) {
     cp_business_acc *a = acc_of(&out, part_b);
     cp_bytes buf = saved(a);
     cp_business_acc_free(a);
-    /* Layout of B's state: magic 4, n_str 4, "A3" "A1" "A0" 3 x (4 + 2)
+    /* Layout of B's state: magic 4, n_str 4, "A1" "A3" "A0" 3 x (4 + 2)
      * (B's first-seen order), n_rows 8, 3 rows x 104 ((03-01, A1),
      * (03-02, A0), (03-02, A3); L9 is unloaded, L10 a click), n_days 8,
      * 2 days x 84. */
     size_t n_rows_at = 4 + 4 + 3 * 6, n_days_at = n_rows_at + 8 + 3 * 104;
-    assert_memory_equal(buf.p + 8, "\2\0\0\0A3\2\0\0\0A1\2\0\0\0A0", 18);
+    assert_memory_equal(buf.p + 8, "\2\0\0\0A1\2\0\0\0A3\2\0\0\0A0", 18);
     assert_int_equal(buf.n, n_days_at + 8 + 2 * 84);
     /* Every truncation. */
     for (size_t len = 0; len < buf.n; len++) load_fails(&out, &buf, len, SIZE_MAX, 0);

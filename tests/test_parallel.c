@@ -84,7 +84,7 @@ static void radix_sort_is_stable_on_its_bits(void **state) {
  * path that a 70-year span over millions of rows takes). */
 static void sort_by_time_matches_stable_sort(void **state) {
     (void)state;
-    static const size_t sizes[] = {1, 2, 3, 100, 5000};
+    static const size_t sizes[] = {1, 2, 3, 100, 5000, 70000}; /* 5000 and up: the MSD path */
     static const int64_t spans[] = {0, 1, 1000, INT64_C(4102444800000)}; /* up to 1970..2100 */
     for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
         size_t n = sizes[si];

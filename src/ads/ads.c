@@ -24,8 +24,8 @@
  * order whose lines are credited to one row counts once).  bounced_clicks:
  * valid clicks whose click_id no loaded page view carries (R3.4; a click
  * re-using an earlier click's id shares that click's landing, as in
- * quality.c).  Events add to their daily row only (a placement's last
- * (placement, asin) combo is tried before the hash table); whole-period rows
+ * quality.c).  Events add to their daily row only (found through a small
+ * table of (placement, asin) combos and a per-day index); whole-period rows
  * are the sums of their daily rows and the total the sum of the
  * whole-period rows, orders excepted (distinct, from sorted pairs).
  * Whole-period rows first (by campaign, ad_group, keyword,
@@ -53,7 +53,9 @@
 #include "report/partial.h"
 #include "report/table.h"
 #include "util/check.h"
+#include "util/daycache.h"
 #include "util/rowmap.h"
+#include "util/rowmask.h"
 #include "util/sort.h"
 #include "util/strings.h"
 #include "util/values.h"
@@ -91,35 +93,41 @@ cp_result cp_ads_build(cp_report_ctx *ctx, cp_error *err) {
     if (!ctx->ad_credit || !ctx->ad_same_asin) return oom(err);
     for (size_t i = 0; i < n; i++) ctx->ad_credit[i] = CP_NONE;
 
-    /* Only valid sponsored clicks and purchase lines matter: gather them in
-     * one sequential pass and put them in identity order with a radix sort,
+    /* Only valid sponsored clicks and purchase lines matter: gathered in one
+     * pass over the clicks and purchases (util/rowmask.h), into buffers
+     * sized by their count, and put in identity order with a radix sort,
      * instead of walking every event through cp_run_by_identity. */
-    size_t n_clicks = 0, n_purch = 0;
-    for (size_t i = 0; i < n; i++) {
-        n_clicks += is_ad_click(ctx, (uint32_t)i);
-        n_purch += ev->type[i] == CP_PURCHASE;
+    const uint8_t *type = ev->type;
+    size_t cap = cp_rows_count(cp_rows_of(type, n, CP_CLICK)) + cp_rows_count(cp_rows_of(type, n, CP_PURCHASE));
+    if (!cap) return CP_OK;
+    uint64_t *keys = malloc(cap * sizeof *keys), *tmp = malloc(cap * sizeof *tmp);
+    if (!keys || !tmp) {
+        free(keys);
+        free(tmp);
+        return oom(err);
     }
-    if (!n_clicks || !n_purch) return CP_OK;
+    size_t n_clicks = 0, n_purch = 0;
+    uint32_t max_id = 0;
+    for (cp_rows r = cp_rows_not(type, n, CP_IMPRESSION); cp_rows_next(&r);) {
+        size_t i = r.i;
+        if (type[i] == CP_PURCHASE) n_purch++;
+        else if (is_ad_click(ctx, (uint32_t)i)) n_clicks++;
+        else continue;
+        cp_str id = ev->identity[i];
+        if (id > max_id) max_id = id;
+        keys[n_clicks + n_purch - 1] = (uint64_t)id << 32 | i;
+    }
     size_t m = n_clicks + n_purch;
-    uint64_t *keys = malloc(m * sizeof *keys), *tmp = malloc(m * sizeof *tmp);
     size_t n_slots = 16;
     while (n_slots < n_clicks * 2) n_slots *= 2;
-    last_slot *tab = calloc(n_slots, sizeof *tab);
-    if (!keys || !tmp || !tab) {
+    last_slot *tab = n_clicks && n_purch ? calloc(n_slots, sizeof *tab) : NULL;
+    const uint64_t *by = tab ? cp_sort_by_identity(keys, tmp, m, max_id, 1) : NULL;
+    if (!by) {
         free(keys);
         free(tmp);
         free(tab);
-        return oom(err);
+        return n_clicks && n_purch ? oom(err) : CP_OK;
     }
-    uint32_t max_id = 0;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (ev->type[i] != CP_PURCHASE && !is_ad_click(ctx, (uint32_t)i)) continue;
-        cp_str id = ev->identity[i];
-        if (id > max_id) max_id = id;
-        keys[k++] = (uint64_t)id << 32 | i;
-    }
-    const uint64_t *by = cp_sort_by_identity(keys, tmp, m, max_id, 1);
 
     size_t g = 0;
     while (g < m) {
@@ -225,100 +233,95 @@ static uint64_t order_key(const cp_events *ev, uint32_t r) {
     return ev->order[r] != CP_NONE ? ev->order[r] : (UINT64_C(1) << 32) | r;
 }
 
-/* (placement, asin) -> its whole-period row and a dense per-day index of its
- * daily rows, so the common case costs one small-table probe per event
- * instead of two probes of the big row table.  Used when the input spans at
- * most DENSE_MAX_DAYS days; otherwise rows come from the row map alone. */
-#define DENSE_MAX_DAYS 4096
+/* (placement, asin) -> its whole-period row and the daily row of the day
+ * it was last met on.  Rows come in time order, so an event's daily row is
+ * mostly its combo's last one: one probe of this small table (a few hundred
+ * combos) instead of two of the big row table.  Other days go through the
+ * row map. */
 typedef struct combo {
-    uint32_t placement;
-    cp_str asin;
-    uint32_t whole;  /* row index */
-    uint32_t *days;  /* n_days entries: row index + 1; 0 = none yet */
+    uint64_t key;     /* placement << 32 | asin */
+    uint32_t whole;   /* row index */
+    int32_t cur_day;  /* the day of cur_row */
+    uint32_t cur_row; /* daily row index + 1; 0 = an empty slot */
 } combo;
 
 typedef struct combo_table {
     combo *c;
-    size_t n, n_slots; /* slots == c, open addressing; power of two */
-    int32_t day0;
-    size_t n_days;     /* 0: dense index off */
-    uint32_t *pl_last; /* per placement: slot + 1 of its last combo, 0 = none */
-    size_t n_pl;
-    bool oom;
+    size_t n, n_slots; /* slots == c, open addressing; power of two, at most a quarter full */
+    unsigned shift;    /* 64 - log2(n_slots) */
 } combo_table;
 
-static uint64_t combo_hash(uint32_t placement, cp_str asin) {
-    return cp_hash_u64(placement ^ cp_hash_u64(asin));
+/* Fibonacci hashing: one multiply, the top bits pick the slot. */
+static inline size_t combo_slot(const combo_table *ct, uint64_t key) {
+    return (size_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> ct->shift);
 }
 
 static bool ct_grow(combo_table *ct) {
     size_t ns = ct->n_slots ? ct->n_slots * 2 : 256;
     combo *nc = calloc(ns, sizeof *nc);
     if (!nc) return false;
+    combo_table g = {.c = nc, .n_slots = ns, .shift = (unsigned)__builtin_clzll((unsigned long long)ns) + 1};
     for (size_t i = 0; i < ct->n_slots; i++) {
-        if (!ct->c[i].days) continue;
-        size_t h = (size_t)combo_hash(ct->c[i].placement, ct->c[i].asin) & (ns - 1);
-        while (nc[h].days) h = (h + 1) & (ns - 1);
+        if (!ct->c[i].cur_row) continue;
+        size_t h = combo_slot(&g, ct->c[i].key);
+        while (nc[h].cur_row) h = (h + 1) & (ns - 1);
         nc[h] = ct->c[i];
     }
     free(ct->c);
     ct->c = nc;
     ct->n_slots = ns;
-    memset(ct->pl_last, 0, ct->n_pl * sizeof *ct->pl_last); /* slots moved */
+    ct->shift = g.shift;
     return true;
 }
 
 /* Row index of (day, placement, asin), its whole-period row (WHOLE,
  * placement, asin) created first when missing (the rows' creation order is
- * that of the first event of each key), and the daily row's whole set.  A
- * placement's last combo is tried before the hash table: an ad's events
- * mostly carry its own ASIN. */
-static bool rows_of(cp_rowmap *t, combo_table *ct, int32_t day, uint32_t placement, cp_str asin,
-                    uint32_t *daily) {
-    size_t di = (size_t)(int64_t)(day - ct->day0);
-    if (!ct->n_days || day < ct->day0 || di >= ct->n_days) {
-        uint32_t whole = rt_get(t, WHOLE, placement, asin);
-        *daily = rt_get(t, day, placement, asin);
-        if (t->oom) return false;
-        CP_ROWMAP_AT(t, ad_row, *daily)->whole = whole;
-        return true;
-    }
+ * that of the first event of each key), and the daily row's whole set. */
+static bool rows_of_slow(cp_rowmap *t, combo_table *ct, int32_t day, uint32_t placement, cp_str asin,
+                         uint32_t *daily) {
+    uint64_t key = (uint64_t)placement << 32 | asin;
     combo *c = NULL;
-    uint32_t last = placement < ct->n_pl ? ct->pl_last[placement] : 0;
-    if (last && ct->c[last - 1].asin == asin) {
-        c = &ct->c[last - 1];
-    } else {
-        if ((ct->n + 1) * 2 > ct->n_slots && !ct_grow(ct)) return false;
-        size_t h = (size_t)combo_hash(placement, asin) & (ct->n_slots - 1);
-        while (ct->c[h].days && (ct->c[h].placement != placement || ct->c[h].asin != asin))
-            h = (h + 1) & (ct->n_slots - 1);
+    if (ct->n_slots) {
+        size_t h = combo_slot(ct, key);
+        while (ct->c[h].cur_row && ct->c[h].key != key) h = (h + 1) & (ct->n_slots - 1);
         c = &ct->c[h];
-        if (placement < ct->n_pl) ct->pl_last[placement] = (uint32_t)h + 1;
     }
-    if (!c->days) {
-        c->days = calloc(ct->n_days, sizeof *c->days);
-        if (!c->days) return false;
-        c->placement = placement;
-        c->asin = asin;
-        c->whole = rt_get(t, WHOLE, placement, asin);
-        if (t->oom) return false;
+    uint32_t whole;
+    if (!c || !c->cur_row) { /* a new combo */
+        if ((ct->n + 1) * 4 > ct->n_slots && !ct_grow(ct)) return false;
+        size_t h = combo_slot(ct, key);
+        while (ct->c[h].cur_row) h = (h + 1) & (ct->n_slots - 1);
+        c = &ct->c[h];
+        whole = rt_get(t, WHOLE, placement, asin);
         ct->n++;
+    } else {
+        whole = c->whole;
     }
-    if (!c->days[di]) {
-        uint32_t r = rt_get(t, day, placement, asin);
-        if (t->oom) return false;
-        c->days[di] = r + 1;
-        CP_ROWMAP_AT(t, ad_row, r)->whole = c->whole;
-    }
-    *daily = c->days[di] - 1;
+    uint32_t r = rt_get(t, day, placement, asin);
+    if (t->oom) return false;
+    CP_ROWMAP_AT(t, ad_row, r)->whole = whole;
+    *c = (combo){.key = key, .whole = whole, .cur_day = day, .cur_row = r + 1};
+    *daily = r;
     return true;
 }
 
-static void ct_free(combo_table *ct) {
-    for (size_t i = 0; i < ct->n_slots; i++) free(ct->c[i].days);
-    free(ct->c);
-    free(ct->pl_last);
+/* The same; inline for the common case, the combo's last day. */
+static inline bool rows_of(cp_rowmap *t, combo_table *ct, int32_t day, uint32_t placement, cp_str asin,
+                           uint32_t *daily) {
+    if (ct->n_slots) {
+        uint64_t key = (uint64_t)placement << 32 | asin;
+        size_t h = combo_slot(ct, key);
+        while (ct->c[h].cur_row && ct->c[h].key != key) h = (h + 1) & (ct->n_slots - 1);
+        const combo *c = &ct->c[h];
+        if (c->cur_row && c->cur_day == day) {
+            *daily = c->cur_row - 1;
+            return true;
+        }
+    }
+    return rows_of_slow(t, ct, day, placement, asin, daily);
 }
+
+static void ct_free(combo_table *ct) { free(ct->c); }
 
 /* Adds the summable figures of x to y (everything but orders). */
 static void add_row(ad_row *y, const ad_row *x) {
@@ -439,26 +442,18 @@ cp_result cp_ads_acc_add(cp_ads_acc *a, cp_report_ctx *ctx, cp_error *err) {
     ad_row *rows;
 
     cp_rowmap_init(&t, sizeof(ad_row), 3);
-    for (size_t i = 0; i < n; i++)
-        if (ev->type[i] == CP_PURCHASE && ctx->ad_credit[i] != CP_NONE) n_credited++;
+    for (cp_rows r = cp_rows_of(ev->type, n, CP_PURCHASE); cp_rows_next(&r);) n_credited += ctx->ad_credit[r.i] != CP_NONE;
     pairs = malloc((2 * n_credited + 1) * sizeof *pairs);
     orders = malloc((n_credited + 1) * sizeof *orders);
-    ct.n_pl = n_pl;
-    ct.pl_last = calloc(n_pl + 1, sizeof *ct.pl_last);
-    if (!pairs || !orders || !ct.pl_last) { rc = oom(err); goto out; }
-    if (n) {
-        /* rows are in time order: the first and last events bound the days */
-        ct.day0 = cp_tz_day(tz, ev->ts_ms[0]);
-        int64_t span = (int64_t)cp_tz_day(tz, ev->ts_ms[n - 1]) - ct.day0 + 1;
-        ct.n_days = span > 0 && span <= DENSE_MAX_DAYS ? (size_t)span : 0;
-    }
+    cp_day_cache dc = {.tz = tz};
+    if (!pairs || !orders) { rc = oom(err); goto out; }
 
     for (size_t i = 0; i < n; i++) {
         uint8_t ty = ev->type[i];
         if ((ty == CP_IMPRESSION || ty == CP_CLICK) && ev->placement[i] != CP_NONE) {
             /* daily rows only; whole-period rows are their sums (below) */
             uint32_t d;
-            if (!rows_of(&t, &ct, cp_tz_day(tz, ev->ts_ms[i]), ev->placement[i], ev->asin[i], &d)) {
+            if (!rows_of(&t, &ct, cp_day_cache_get(&dc, ev->ts_ms[i]), ev->placement[i], ev->asin[i], &d)) {
                 rc = oom(err);
                 goto out;
             }

@@ -54,6 +54,7 @@
 #include "tags/tags.h"
 #include "util/check.h"
 #include "util/rowmap.h"
+#include "util/rowmask.h"
 #include "util/sort.h"
 #include "util/strings.h"
 #include "util/values.h"
@@ -77,41 +78,55 @@ static inline bool is_offsite_click(const cp_report_ctx *ctx, uint32_t i) {
 }
 
 /* Rows matching `want` (1 valid off-site click, 2 conversion: a loaded page
- * view, an add_to_cart or a purchase line, 4 purchase line) as (identity << 32 | row) keys in (identity, ts, input order);
- * *out = NULL when none.  *buf is the allocation to free. */
+ * view, an add_to_cart or a purchase line, 4 purchase line) as (identity <<
+ * 32 | row) keys in (identity, ts, input order); *out = NULL when none.
+ * *buf is the allocation to free.
+ *
+ * No impression is ever wanted: one pass over the other rows
+ * (util/rowmask.h; purchases alone for want 4), into a buffer sized by
+ * their count.  They are a few percent of the rows, spread over the
+ * columns, so a column read is mostly a cache miss: each row reads only
+ * the columns its type needs. */
 static bool rows_by_identity(const cp_report_ctx *ctx, unsigned want, uint64_t **out, size_t *m_out,
                              uint64_t **buf) {
     const cp_events *ev = ctx->ev;
-    size_t n = ev->n, m = 0;
+    size_t n = ev->n;
     *out = *buf = NULL;
     *m_out = 0;
-    /* without branches: the types come in no order a predictor can learn */
     const uint8_t *type = ev->type, *flags = ev->flags, *status = ctx->status;
     const cp_str *tag = ev->tag;
-    const bool w1 = want & 1, w2 = want & 2, w4 = want & 4;
-#define ROW_WANTED(i)                                                                                   \
-    ((w1 & (type[i] == CP_CLICK) & (tag[i] != CP_STR_NONE) & (status[i] == CP_CLICK_VALID)) |           \
-     (w2 & (((type[i] == CP_PAGE_VIEW) & ((flags[i] & CP_EV_LOADED) != 0)) | (type[i] == CP_ADD_TO_CART) | \
-            (type[i] == CP_PURCHASE))) |                                                                  \
-     (w4 & (type[i] == CP_PURCHASE)))
-    for (size_t i = 0; i < n; i++) m += ROW_WANTED(i);
-    if (!m) return true;
-    uint64_t *keys = malloc(2 * m * sizeof *keys);
+    cp_rows rows = want & ~4u ? cp_rows_not(type, n, CP_IMPRESSION) : cp_rows_of(type, n, CP_PURCHASE);
+    size_t cap = cp_rows_count(rows);
+    if (!cap) return true;
+    uint64_t *keys = malloc(2 * cap * sizeof *keys); /* the keys, then the sort's scratch */
     if (!keys) return false;
     uint32_t max_id = 0;
-    size_t k = 0;
-    for (size_t i = 0; i < n && k < m; i++) {
-        /* written always, kept when wanted (k < m, so keys[k] is in the
-         * buffer; the slot past the last key is the sort's scratch) */
+    size_t m = 0;
+    for (cp_rows r = rows; cp_rows_next(&r);) {
+        size_t i = r.i;
+        bool keep;
+        switch (type[i]) {
+        case CP_CLICK: keep = (want & 1) && tag[i] != CP_STR_NONE && status[i] == CP_CLICK_VALID; break;
+        case CP_PAGE_VIEW: keep = (want & 2) && (flags[i] & CP_EV_LOADED); break;
+        case CP_ADD_TO_CART: keep = want & 2; break;
+        case CP_PURCHASE: keep = want & (2 | 4); break;
+        default: keep = false; break;
+        }
+        if (!keep) continue;
         cp_str id = ev->identity[i];
-        bool keep = ROW_WANTED(i);
-        keys[k] = (uint64_t)id << 32 | i;
-        if (keep && id > max_id) max_id = id;
-        k += keep;
+        if (id > max_id) max_id = id;
+        keys[m++] = (uint64_t)id << 32 | i;
     }
-#undef ROW_WANTED
-    *buf = keys;
+    if (!m) {
+        free(keys);
+        return true;
+    }
     *out = cp_sort_by_identity(keys, keys + m, m, max_id, 1);
+    if (!*out) {
+        free(keys);
+        return false;
+    }
+    *buf = keys;
     *m_out = m;
     return true;
 }
@@ -633,7 +648,8 @@ cp_result cp_attribution_acc_add(cp_attribution_acc *a, cp_report_ctx *ctx, cp_e
     if (!tag_of) { rc = oom(err); goto out; }
 
     /* clicks (R7.2: valid ones in clicks; invalid_clicks), on their own day */
-    for (size_t i = 0; i < n; i++) {
+    for (cp_rows r = cp_rows_of(ev->type, n, CP_CLICK); cp_rows_next(&r);) {
+        size_t i = r.i;
         if (!is_offsite_click(ctx, (uint32_t)i)) continue;
         cp_str sid = ev->tag[i];
         if (!tag_of[sid]) {
@@ -729,10 +745,13 @@ cp_result cp_attribution_acc_add(cp_attribution_acc *a, cp_report_ctx *ctx, cp_e
 
     /* credited conversions, on their click's day (R7.1a) */
     size_t n_purch = 0;
-    for (size_t i = 0; i < n; i++) n_purch += ev->type[i] == CP_PURCHASE && ctx->offsite_credit[i] != CP_NONE;
+    for (cp_rows r = cp_rows_of(ev->type, n, CP_PURCHASE); cp_rows_next(&r);)
+        n_purch += ctx->offsite_credit[r.i] != CP_NONE;
     cl = malloc((n_purch + 1) * sizeof *cl);
     if (!cl) { rc = oom(err); goto out; }
-    for (size_t i = 0; i < n; i++) {
+    /* only conversions are credited, never an impression */
+    for (cp_rows r = cp_rows_not(ev->type, n, CP_IMPRESSION); cp_rows_next(&r);) {
+        size_t i = r.i;
         uint32_t c = ctx->offsite_credit[i];
         if (c == CP_NONE) continue;
         uint32_t ti_i = tag_of[ev->tag[c]] - 1;

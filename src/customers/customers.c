@@ -31,6 +31,7 @@
 #include "report/partial.h"
 #include "report/table.h"
 #include "util/check.h"
+#include "util/rowmask.h"
 #include "util/strings.h"
 #include "util/values.h"
 
@@ -378,11 +379,15 @@ static bool pair_set_add(pair_set *ps, uint64_t key) {
     return true;
 }
 
-/* The customers from one pass over the rows in row order (R1.6: by time,
- * then input order), each row added to its identity's accumulator.  The rows
- * of one identity come in the same order as in the by-identity walk (ts,
- * then input order), so every figure is the same; the columns are read
- * sequentially and only the accumulator is random.  "Counted this order
+/* The customers from passes over the rows in row order (R1.6: by time,
+ * then input order): the purchase and return lines added to their
+ * identity's accumulator, then the last activity of each.  The rows of one
+ * identity come in the same order as in the by-identity walk (ts, then
+ * input order), so every figure is the same; the columns are read
+ * sequentially and only the accumulator is random.  Purchases and returns
+ * are a few percent of the rows: that pass visits them alone
+ * (util/rowmask.h); the last activity (any event) is the last row of each
+ * identity, one store a row into a table by identity.  "Counted this order
  * already": a flag per order for its owner identity, a pair set for any
  * other identity (shared order ids).  Customers come out in slot order;
  * the caller sorts them by identity bytes.  Returns false on OOM or when
@@ -413,20 +418,10 @@ static bool collect_by_rows(const cp_report_ctx *ctx, int64_t cal_end_ms, cp_cus
     pair_set ps = {0};
     bool ok = slot_of && counted && cs;
     if (ok) memset(slot_of, 0xff, ((size_t)max_id + 1) * sizeof *slot_of);
-    for (size_t row = 0; ok && row < n_rows; row++) {
-        /* two-stage prefetch of the scattered slot and accumulator */
-        if (row + 32 < n_rows) {
-            cp_str a = ev->identity[row + 32];
-            if (a != CP_STR_NONE) __builtin_prefetch(&slot_of[a]);
-        }
-        if (row + 16 < n_rows) {
-            cp_str a = ev->identity[row + 16];
-            uint32_t s16 = a != CP_STR_NONE ? slot_of[a] : UINT32_MAX;
-            if (s16 != UINT32_MAX) {
-                __builtin_prefetch(&cs[s16], 1);
-                __builtin_prefetch((const char *)&cs[s16] + 64, 1);
-            }
-        }
+    for (cp_rows r = cp_rows_not(ev->type, n_rows, CP_IMPRESSION); ok && cp_rows_next(&r);) {
+        size_t row = r.i;
+        uint8_t type = ev->type[row];
+        if (type != CP_PURCHASE && type != CP_RETURN) continue;
         cp_str id = ev->identity[row];
         if (id == CP_STR_NONE) continue;
         uint32_t sl = slot_of[id];
@@ -446,14 +441,11 @@ static bool collect_by_rows(const cp_report_ctx *ctx, int64_t cal_end_ms, cp_cus
         }
         cp_customer *c = &cs[sl];
         int64_t ts = ev->ts_ms[row];
-        c->last_activity_ms = ts;
-        uint8_t type = ev->type[row];
         if (type == CP_RETURN) {
             c->units_returned += ev->units[row];
             c->refunds_micros += ev->money_micros[row];
             continue;
         }
-        if (type != CP_PURCHASE) continue;
         if (c->first_row == CP_NONE) {
             c->first_row = (uint32_t)row;
             c->first_ts_ms = ts;
@@ -496,9 +488,15 @@ static bool collect_by_rows(const cp_report_ctx *ctx, int64_t cal_end_ms, cp_cus
             if (day > c->first_day) c->repeat_micros += ev->money_micros[row];
         }
     }
-    free(slot_of);
     free(counted);
     free(ps.k);
+    if (ok) {
+        /* the last activity: the last row of the identity at or before
+         * as-of (any event); slot_of now holds each identity's last row */
+        for (size_t row = 0; row < n_rows; row++) slot_of[ev->identity[row]] = (uint32_t)row;
+        for (size_t i = 0; i < n; i++) cs[i].last_activity_ms = ev->ts_ms[slot_of[cs[i].id]];
+    }
+    free(slot_of);
     if (!ok) {
         free(cs);
         return false;

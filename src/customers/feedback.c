@@ -27,6 +27,7 @@
 #include "report/table.h"
 #include "util/check.h"
 #include "util/rowmap.h"
+#include "util/rowmask.h"
 #include "util/strings.h"
 
 #define FEEDBACK_WINDOW_MS (90 * CP_DAY_MS)
@@ -121,7 +122,11 @@ cp_result cp_feedback_acc_add(cp_feedback_acc *a, const cp_report_ctx *ctx, cp_e
         free(pairs);
         return cp_customers_oom(err);
     }
-    for (size_t i = 0; i < ev->n && ev->ts_ms[i] <= as_of; i++) {
+    /* rows with an order are purchases, returns and feedback: never an
+     * impression (util/rowmask.h); rows are in time order */
+    for (cp_rows r = cp_rows_not(ev->type, ev->n, CP_IMPRESSION); cp_rows_next(&r);) {
+        size_t i = r.i;
+        if (ev->ts_ms[i] > as_of) break;
         uint32_t o = ev->order[i];
         if (o == CP_NONE) continue;
         if (ev->type[i] == CP_FEEDBACK) {

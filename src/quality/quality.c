@@ -28,6 +28,7 @@
 #include "quality/quality.h"
 #include "report/partial.h"
 #include "report/table.h"
+#include "util/rowmask.h"
 #include "util/values.h"
 
 static cp_result oom(cp_error *err) {
@@ -150,8 +151,9 @@ cp_result cp_quality_build_status(cp_report_ctx *ctx, cp_error *err) {
     bool by_ip_given = cp_run_flood_given(ctx->run);
     size_t n_grouped = n_clicks;
     if (by_ip_given) {
-        for (size_t i = 0; i < n; i++) {
-            if (ev->type[i] != CP_CLICK || ev->ip[i] == CP_STR_NONE) continue;
+        for (cp_rows r = cp_rows_of(ev->type, n, CP_CLICK); cp_rows_next(&r);) {
+            size_t i = r.i;
+            if (ev->ip[i] == CP_STR_NONE) continue;
             n_grouped--;
             if ((ev->flags[i] & CP_EV_FLOOD) && status[i] == CP_CLICK_VALID) status[i] = CP_CLICK_FLOOD;
         }
@@ -161,15 +163,17 @@ cp_result cp_quality_build_status(cp_report_ctx *ctx, cp_error *err) {
         group_start = calloc(n_buckets + 1, sizeof *group_start);
         grouped = malloc(n_clicks * sizeof *grouped);
         if (!group_start || !grouped) { rc = oom(err); goto done; }
-        for (size_t i = 0; i < n; i++) {
-            if (ev->type[i] != CP_CLICK || (by_ip_given && ev->ip[i] != CP_STR_NONE)) continue;
+        for (cp_rows r = cp_rows_of(ev->type, n, CP_CLICK); cp_rows_next(&r);) {
+            size_t i = r.i;
+            if (by_ip_given && ev->ip[i] != CP_STR_NONE) continue;
             size_t b = ev->ip[i] != CP_STR_NONE ? ev->ip[i] : (size_t)n_str + 1 + ev->identity[i];
             group_start[b + 1]++;
         }
         for (size_t b = 0; b < n_buckets; b++) group_start[b + 1] += group_start[b];
         /* Fill using group_start as cursors, then restore by shifting. */
-        for (size_t i = 0; i < n; i++) {
-            if (ev->type[i] != CP_CLICK || (by_ip_given && ev->ip[i] != CP_STR_NONE)) continue;
+        for (cp_rows r = cp_rows_of(ev->type, n, CP_CLICK); cp_rows_next(&r);) {
+            size_t i = r.i;
+            if (by_ip_given && ev->ip[i] != CP_STR_NONE) continue;
             size_t b = ev->ip[i] != CP_STR_NONE ? ev->ip[i] : (size_t)n_str + 1 + ev->identity[i];
             grouped[group_start[b]++] = (uint32_t)i;
         }
@@ -211,8 +215,9 @@ cp_result cp_quality_build_status(cp_report_ctx *ctx, cp_error *err) {
         table = calloc(cap, sizeof *table);
         if (!table) { rc = oom(err); goto done; }
         const cp_placement *pl = cp_run_placements(ctx->run, NULL);
-        for (size_t i = 0; i < n; i++) {
-            if (ev->type[i] != CP_CLICK || status[i] != CP_CLICK_VALID) continue;
+        for (cp_rows r = cp_rows_of(ev->type, n, CP_CLICK); cp_rows_next(&r);) {
+            size_t i = r.i;
+            if (status[i] != CP_CLICK_VALID) continue;
             dedup_slot k = {0};
             k.identity = ev->identity[i];
             if (ev->placement[i] != CP_NONE) {
@@ -273,19 +278,17 @@ cp_result cp_quality_build_links(cp_report_ctx *ctx, cp_error *err) {
     /* R4.3 click_id links.  first_click: per click_id string, the first
      * click row in R1.6 order. */
     for (size_t s = 0; s <= n_str; s++) first_click[s] = CP_NONE;
-    for (size_t i = 0; i < n; i++) {
-        landing[i] = CP_NONE;
-        cp_str c = ev->click_id[i];
-        if (ev->type[i] == CP_CLICK && c != CP_STR_NONE && first_click[c] == CP_NONE)
-            first_click[c] = (uint32_t)i;
+    memset(landing, 0xff, n * sizeof *landing); /* CP_NONE */
+    for (cp_rows r = cp_rows_of(ev->type, n, CP_CLICK); cp_rows_next(&r);) {
+        cp_str c = ev->click_id[r.i];
+        if (c != CP_STR_NONE && first_click[c] == CP_NONE) first_click[c] = (uint32_t)r.i;
     }
-    for (size_t i = 0; i < n; i++) {
-        cp_str c = ev->click_id[i];
-        uint32_t f = c != CP_STR_NONE ? first_click[c] : CP_NONE;
-        click_of[i] = f;
-        if (f != CP_NONE && ev->type[i] == CP_PAGE_VIEW && (ev->flags[i] & CP_EV_LOADED) &&
-            landing[f] == CP_NONE)
-            landing[f] = (uint32_t)i;
+    /* every row (first_click[CP_STR_NONE] stays CP_NONE), then the first
+     * loaded page view of each click, in row order */
+    for (size_t i = 0; i < n; i++) click_of[i] = first_click[ev->click_id[i]];
+    for (cp_rows r = cp_rows_of(ev->type, n, CP_PAGE_VIEW); cp_rows_next(&r);) {
+        uint32_t f = click_of[r.i];
+        if (f != CP_NONE && (ev->flags[r.i] & CP_EV_LOADED) && landing[f] == CP_NONE) landing[f] = (uint32_t)r.i;
     }
     free(first_click);
     ctx->click_of = click_of;

@@ -39,7 +39,9 @@
 #include "quality/quality.h"
 #include "report/partial.h"
 #include "report/table.h"
+#include "util/daycache.h"
 #include "util/rowmap.h"
+#include "util/rowmask.h"
 #include "util/strings.h"
 #include "util/values.h"
 
@@ -245,13 +247,14 @@ cp_result cp_business_acc_add(cp_business_acc *a, cp_report_ctx *ctx, cp_error *
     size_t n = ev->n;
     uint32_t n_str = cp_strings_count(str);
     cp_result rc = CP_OK;
-    uint32_t *last_sess = malloc(((size_t)n_str + 1) * sizeof *last_sess);
     uint32_t *ids = malloc(((size_t)n_str + 1) * sizeof *ids); /* partition id -> ours */
-    uint32_t *start = NULL, *pv = NULL;
-    if (!last_sess || !ids) { rc = oom(err); goto done; }
-    for (size_t s = 0; s <= n_str; s++) last_sess[s] = ids[s] = CP_NONE;
+    uint64_t *seen = NULL; /* (session, asin) pairs met, open addressing */
+    size_t n_slots = 0;
+    if (!ids) { rc = oom(err); goto done; }
+    for (size_t s = 0; s <= n_str; s++) ids[s] = CP_NONE;
 
-#define DAY_OF(ts) (cp_tz_day(tz, (ts)))
+    cp_day_cache dc = {.tz = tz}; /* the passes below go in time order */
+#define DAY_OF(ts) (cp_day_cache_get(&dc, (ts)))
 #define ASIN_ROW(r, day, asin)                                                          \
     do {                                                                                \
         uint32_t k_ = acc_asin(a, str, ids, (asin));                                    \
@@ -264,50 +267,49 @@ cp_result cp_business_acc_add(cp_business_acc *a, cp_report_ctx *ctx, cp_error *
         if (!(d)) { rc = oom(err); goto done; }                                         \
     } while (0)
 
-    /* Sessions and ASIN sessions (R4.4), page views.  Page views grouped by
-     * session with a stable counting sort (rows are in R1.6 order), so each
-     * session's page views come in time order and the first page view of
-     * an ASIN in a session is met first. */
-    for (uint32_t s = 0; s < ctx->n_sessions; s++) {
-        const cp_session *se = &ctx->sessions[s];
-        day_row *d;
-        DAY_ROW(d, DAY_OF(ev->ts_ms[se->first_pv]));
-        d->sessions[se->source]++;
-    }
+    /* Sessions and ASIN sessions (R4.4), page views: the loaded page views
+     * in row order (sequential reads of the columns).  A session's page
+     * views come in time order, so the first one met of an ASIN in a
+     * session is that session's first page view of it: a set of (session,
+     * asin) pairs says which.  A session counts on the day of its first
+     * page view. */
     {
-        uint32_t ns = ctx->n_sessions;
-        start = calloc((size_t)ns + 1, sizeof *start);
-        if (!start) { rc = oom(err); goto done; }
-        for (uint32_t s = 0; s < ns; s++) start[s + 1] = start[s] + ctx->sessions[s].n_page_views;
-        size_t n_pv = start[ns];
-        pv = malloc((n_pv ? n_pv : 1) * sizeof *pv);
-        if (!pv) { rc = oom(err); goto done; }
-        for (size_t i = 0; i < n; i++)
-            if (ctx->session_of[i] != CP_NONE) pv[start[ctx->session_of[i]]++] = (uint32_t)i;
-        free(start);
-        start = NULL;
-        for (size_t k = 0; k < n_pv; k++) {
-            uint32_t i = pv[k];
+        size_t n_pv = 0;
+        for (uint32_t s = 0; s < ctx->n_sessions; s++) n_pv += ctx->sessions[s].n_page_views;
+        n_slots = 16;
+        while (n_slots < 2 * n_pv) n_slots *= 2;
+        seen = calloc(n_slots, sizeof *seen);
+        if (!seen) { rc = oom(err); goto done; }
+        for (cp_rows rows = cp_rows_of(ev->type, n, CP_PAGE_VIEW); cp_rows_next(&rows);) {
+            size_t i = rows.i;
             uint32_t s = ctx->session_of[i];
+            if (s == CP_NONE) continue; /* not loaded (R4.1) */
+            const cp_session *se = &ctx->sessions[s];
             cp_str asin = ev->asin[i];
             int32_t day = DAY_OF(ev->ts_ms[i]);
             day_row *d;
             DAY_ROW(d, day);
+            if (se->first_pv == i) d->sessions[se->source]++;
             d->page_views[ctx->pv_source[i]]++;
             asin_row *r;
             ASIN_ROW(r, day, asin);
             r->page_views[ctx->pv_source[i]]++;
-            if (last_sess[asin] != s) {
+            /* (session + 1, asin): never 0, the empty slot */
+            uint64_t key = ((uint64_t)s + 1) << 32 | asin;
+            size_t h = (size_t)cp_hash_u64(key) & (n_slots - 1);
+            while (seen[h] && seen[h] != key) h = (h + 1) & (n_slots - 1);
+            if (!seen[h]) {
                 /* First page view of this ASIN in this session. */
-                last_sess[asin] = s;
-                r->sessions[ctx->sessions[s].source]++;
+                seen[h] = key;
+                r->sessions[se->source]++;
             }
         }
     }
 
     /* Carts, purchases, returns on their own day; bounced clicks on the
      * click's day (R3.4). */
-    for (size_t i = 0; i < n; i++) {
+    for (cp_rows rows = cp_rows_not(ev->type, n, CP_IMPRESSION); cp_rows_next(&rows);) {
+        size_t i = rows.i;
         uint8_t ty = ev->type[i];
         if (ty == CP_CLICK) {
             if (ctx->status[i] == CP_CLICK_VALID && cp_quality_landing(ctx, (uint32_t)i) == CP_NONE) {
@@ -353,9 +355,7 @@ cp_result cp_business_acc_add(cp_business_acc *a, cp_report_ctx *ctx, cp_error *
 #undef ASIN_ROW
 #undef DAY_ROW
 done:
-    free(start);
-    free(pv);
-    free(last_sess);
+    free(seen);
     free(ids);
     return rc;
 }

@@ -29,6 +29,7 @@
 #include "quality/quality.h"
 #include "report/partial.h"
 #include "report/table.h"
+#include "util/rowmask.h"
 #include "util/values.h"
 
 static cp_result oom(cp_error *err) {
@@ -174,8 +175,8 @@ cp_result cp_diagnostics_acc_add(cp_diagnostics_acc *a, cp_report_ctx *ctx, cp_e
     uint8_t *unloaded_of = calloc(n ? n : 1, 1);
     if (!unloaded_of) return oom(err);
     scope_figs *f = a->f;
-    for (size_t i = 0; i < n; i++) {
-        if (ev->type[i] != CP_PAGE_VIEW) continue;
+    for (cp_rows r = cp_rows_of(ev->type, n, CP_PAGE_VIEW); cp_rows_next(&r);) {
+        size_t i = r.i;
         if (!(ev->flags[i] & CP_EV_LOADED)) {
             a->unloaded++;
             if (ctx->click_of[i] != CP_NONE) unloaded_of[ctx->click_of[i]] = 1;
@@ -185,8 +186,8 @@ cp_result cp_diagnostics_acc_add(cp_diagnostics_acc *a, cp_report_ctx *ctx, cp_e
         uint8_t src = ctx->pv_source[i];
         if (src < 2) f[src].page_views++;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (ev->type[i] != CP_CLICK) continue;
+    for (cp_rows r = cp_rows_of(ev->type, n, CP_CLICK); cp_rows_next(&r);) {
+        size_t i = r.i;
         scope_figs *g = &f[ev->placement[i] != CP_NONE ? CP_SRC_SPONSORED : CP_SRC_EXTERNAL];
         uint8_t st = ctx->status[i];
         if (st != CP_CLICK_VALID) { g->invalid[st]++; continue; }

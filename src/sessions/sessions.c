@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "clickpath/report.h"
+#include "util/rowmask.h"
 
 static cp_result oom(cp_error *err) {
     if (err) {
@@ -39,11 +40,13 @@ cp_result cp_sessions_build(cp_report_ctx *ctx, cp_error *err) {
         free(pv_source);
         return oom(err);
     }
+    /* every row first (memset: CP_NONE is all ones), then the page views
+     * alone (util/rowmask.h) */
+    memset(session_of, 0xff, n * sizeof *session_of);
+    memset(pv_source, CP_SRC_ORGANIC, n);
     size_t n_loaded = 0;
-    for (size_t i = 0; i < n; i++) {
-        session_of[i] = CP_NONE;
-        pv_source[i] = CP_SRC_ORGANIC;
-        if (ev->type[i] != CP_PAGE_VIEW) continue;
+    for (cp_rows r = cp_rows_of(ev->type, n, CP_PAGE_VIEW); cp_rows_next(&r);) {
+        size_t i = r.i;
         /* R4.3: the source follows the click that owns the click_id, valid
          * or not. */
         uint32_t c = ctx->click_of ? ctx->click_of[i] : CP_NONE;
@@ -73,13 +76,11 @@ cp_result cp_sessions_build(cp_report_ctx *ctx, cp_error *err) {
         free(pv_source);
         return oom(err);
     }
-    for (size_t i = 0; i < n; i++)
-        if (ev->type[i] == CP_PAGE_VIEW && (ev->flags[i] & CP_EV_LOADED))
-            id_start[ev->identity[i] + 1]++;
+    for (cp_rows r = cp_rows_of(ev->type, n, CP_PAGE_VIEW); cp_rows_next(&r);)
+        if (ev->flags[r.i] & CP_EV_LOADED) id_start[ev->identity[r.i] + 1]++;
     for (size_t s = 0; s <= n_str; s++) id_start[s + 1] += id_start[s];
-    for (size_t i = 0; i < n; i++)
-        if (ev->type[i] == CP_PAGE_VIEW && (ev->flags[i] & CP_EV_LOADED))
-            pv[id_start[ev->identity[i]]++] = (uint32_t)i;
+    for (cp_rows r = cp_rows_of(ev->type, n, CP_PAGE_VIEW); cp_rows_next(&r);)
+        if (ev->flags[r.i] & CP_EV_LOADED) pv[id_start[ev->identity[r.i]]++] = (uint32_t)r.i;
     free(id_start);
 
     bool fixed = ctx->opt->session_rule == CP_SESSION_FIXED;

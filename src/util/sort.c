@@ -147,6 +147,128 @@ static void time_gather(void *arg, unsigned part, unsigned n_parts) {
     for (size_t k = lo; k < hi; k++) j->sorted_ts[k] = j->ts[j->perm[k]];
 }
 
+/* One stage, large inputs: most significant digit first.  The keys are
+ * scattered once by their top time bits into buckets of some ten thousand
+ * keys, then each bucket is sorted on the remaining bits by LSD passes that
+ * stay in the cache, and its permutation and times are written while it is
+ * there: two passes over memory instead of a read and a write per digit.
+ * The buckets are disjoint ranges of the output, so threads take whole
+ * buckets and the result is the one-thread sort's. */
+#define MSD_MIN_KEYS 2048
+#define BUCKET_DIGIT_BITS 9
+/* A bucket this large (skewed times: most keys in a few buckets) fits no
+ * cache: it is sorted by cp_radix_sort_u64 on every thread instead. */
+#define MSD_BIG_BUCKET ((size_t)1 << 20)
+
+typedef struct msd_job {
+    uint64_t *a, *b;       /* a: the keys; b: the buckets, then the sorted keys */
+    size_t m;
+    unsigned row_bits, lo_bit, shift; /* bucket digit: key >> shift; sort bits [lo_bit, shift) */
+    const size_t *start;   /* bucket d holds b[start[d], start[d + 1]) */
+    size_t n_buckets;
+    int64_t tmin;
+    uint32_t *perm;
+} msd_job;
+
+static void msd_buckets(void *arg, unsigned part, unsigned n_parts) {
+    msd_job *j = arg;
+    size_t lo, hi;
+    cp_part_range(j->m, part, n_parts, &lo, &hi);
+    /* this part's buckets: those that start in [lo, hi) */
+    size_t d = 0;
+    while (d < j->n_buckets && j->start[d] < lo) d++;
+    uint64_t row_mask = ((uint64_t)1 << j->row_bits) - 1;
+    unsigned bits = j->shift - j->lo_bit;
+    unsigned passes = (bits + BUCKET_DIGIT_BITS - 1) / BUCKET_DIGIT_BITS;
+    unsigned width = passes ? (bits + passes - 1) / passes : 0;
+    for (; d < j->n_buckets && j->start[d] < hi; d++) {
+        size_t s = j->start[d], e = j->start[d + 1];
+        uint64_t *x = j->b + s, *y = j->a + s;
+        size_t len = e - s;
+        if (len > MSD_BIG_BUCKET) continue; /* msd_sort's own */
+        for (unsigned sh = j->lo_bit; len > 1 && sh < j->shift; sh += width) {
+            unsigned w = j->shift - sh < width ? j->shift - sh : width;
+            uint64_t mask = ((uint64_t)1 << w) - 1;
+            size_t cnt[1u << BUCKET_DIGIT_BITS] = {0};
+            for (size_t i = 0; i < len; i++) cnt[(x[i] >> sh) & mask]++;
+            size_t sum = 0;
+            for (size_t k = 0; k <= mask; k++) {
+                size_t c = cnt[k];
+                cnt[k] = sum;
+                sum += c;
+            }
+            for (size_t i = 0; i < len; i++) y[cnt[(x[i] >> sh) & mask]++] = x[i];
+            uint64_t *t = x;
+            x = y;
+            y = t;
+        }
+        /* the bucket's permutation, and its times into b in place */
+        uint64_t *out = j->b + s;
+        for (size_t i = 0; i < len; i++) {
+            uint64_t k = x[i];
+            j->perm[s + i] = (uint32_t)(k & row_mask);
+            out[i] = (uint64_t)j->tmin + (k >> j->row_bits);
+        }
+    }
+}
+
+/* The keys a (built by time_keys over ts_bits time bits) sorted into b: the
+ * permutation in perm and the times in b.  -1 when out of memory. */
+static int msd_sort(uint64_t *a, uint64_t *b, size_t n, unsigned row_bits, unsigned ts_bits, int64_t tmin,
+                    unsigned nt, uint32_t *perm) {
+    unsigned log_n = 0;
+    while (log_n < 40 && (n >> (log_n + 1))) log_n++;
+    unsigned msd_bits = log_n > 15 ? log_n - 13 : 2; /* buckets of ~8k keys (64 KiB) */
+    if (msd_bits > DIGIT_BITS_MAX) msd_bits = DIGIT_BITS_MAX;
+    if (msd_bits > ts_bits) msd_bits = ts_bits;
+    unsigned shift = row_bits + ts_bits - msd_bits;
+    size_t n_buckets = (size_t)1 << msd_bits;
+    unsigned n_parts = cp_threads_for(nt, n, 1);
+    size_t *count = malloc((size_t)n_parts * n_buckets * sizeof *count);
+    size_t *start = malloc((n_buckets + 1) * sizeof *start);
+    if (!count || !start) {
+        free(count);
+        free(start);
+        return -1;
+    }
+    radix_job r = {.src = a, .dst = b, .m = n, .shift = shift, .mask = n_buckets - 1, .buckets = n_buckets,
+                   .count = count};
+    cp_parallel_run(n_parts, radix_count, &r);
+    size_t sum = 0;
+    for (size_t d = 0; d < n_buckets; d++) {
+        start[d] = sum;
+        for (unsigned p = 0; p < n_parts; p++) {
+            size_t c = count[(size_t)p * n_buckets + d];
+            count[(size_t)p * n_buckets + d] = sum;
+            sum += c;
+        }
+    }
+    start[n_buckets] = sum;
+    cp_parallel_run(n_parts, radix_scatter, &r);
+    msd_job j = {.a = a, .b = b, .m = n, .row_bits = row_bits, .lo_bit = row_bits, .shift = shift,
+                 .start = start, .n_buckets = n_buckets, .tmin = tmin, .perm = perm};
+    cp_parallel_run(n_parts, msd_buckets, &j);
+    int rc = 0;
+    uint64_t row_mask = ((uint64_t)1 << row_bits) - 1;
+    for (size_t d = 0; d < n_buckets && !rc; d++) {
+        size_t s = start[d], len = start[d + 1] - s;
+        if (len <= MSD_BIG_BUCKET) continue;
+        const uint64_t *x = cp_radix_sort_u64(b + s, a + s, len, row_bits, shift, nt);
+        if (!x) {
+            rc = -1;
+            break;
+        }
+        for (size_t i = 0; i < len; i++) { /* as msd_buckets ends a bucket */
+            uint64_t k = x[i];
+            perm[s + i] = (uint32_t)(k & row_mask);
+            b[s + i] = (uint64_t)tmin + (k >> row_bits);
+        }
+    }
+    free(count);
+    free(start);
+    return rc;
+}
+
 int cp_sort_by_time(int64_t *ts, size_t n, int64_t tmin, int64_t tmax, unsigned key_bits, unsigned nt,
                     uint32_t *perm, int64_t **sorted_ts, int64_t **spare) {
     *sorted_ts = *spare = NULL;
@@ -170,6 +292,16 @@ int cp_sort_by_time(int64_t *ts, size_t n, int64_t tmin, int64_t tmax, unsigned 
     if (times != ts) memcpy(times, ts, n * sizeof *ts);
     nt = cp_threads_for(nt, n, 1);
     time_job j = {.ts = times, .tmin = tmin, .n = n, .row_bits = row_bits, .perm = perm};
+    if (one_stage && n >= MSD_MIN_KEYS && ts_bits > 0) {
+        j.lo = 0;
+        j.width = ts_bits;
+        j.keys = a;
+        cp_parallel_run(nt, time_keys, &j);
+        if (msd_sort(a, b, n, row_bits, ts_bits, tmin, nt, perm) != 0) goto oom;
+        *sorted_ts = (int64_t *)b;
+        *spare = (int64_t *)a;
+        return 0;
+    }
     unsigned lo = 0;
     do {
         j.lo = lo;

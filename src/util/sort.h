@@ -38,7 +38,9 @@ uint64_t *cp_sort_by_identity(uint64_t *keys, uint64_t *tmp, size_t m, uint32_t 
  * Keys are (ts - tmin) << row_bits | position, key_bits wide (64; tests pass
  * less), sorted on their time bits only: the position bits are in order
  * already and every pass is stable.  One sort when the time span fits beside
- * the positions (a span of 2^40 ms, 35 years, beside 2^24 rows); else one
+ * the positions (a span of 2^40 ms, 35 years, beside 2^24 rows) -- from 2048
+ * rows on, most significant digit first: one scatter by the top time bits
+ * into buckets of ~8k keys, each then sorted in the cache; else one
  * stable sort per key_bits - row_bits time bits, lowest first, each on the
  * order the previous one made (LSD over the stages; the times are then
  * copied first). */
