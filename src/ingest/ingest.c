@@ -2147,6 +2147,7 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
      * (cp_reader_map): the blocks are windows into it, never written, and
      * what read() would copy is not copied. */
     size_t map_len = 0;
+    uint64_t map_released = 0; /* map[0, map_released) given back (madvise) */
     const char *map = input_size > cap ? cp_reader_map(rd, &map_len) : NULL;
     if (map) {
         blk[0].cap = blk[1].cap = cap; /* a window's size, not an allocation */
@@ -2162,6 +2163,17 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
     for (;;) {
         /* refill: keep the unconsumed tail at the front */
         if (!eof && map) {
+            /* Pages before every block still in use are not read again:
+             * give them back (they stay in the page cache; a mapped page
+             * read again would only fault in again), so that the mapping
+             * does not count the whole file as this process's memory. */
+            uint64_t keep = cur->off + cur->pos;
+            if (fly && fly->off + fly->pos < keep) keep = fly->off + fly->pos;
+            keep &= ~(uint64_t)((2u << 20) - 1);
+            if (keep >= map_released + (32u << 20)) {
+                (void)madvise((char *)map + map_released, (size_t)(keep - map_released), MADV_DONTNEED);
+                map_released = keep;
+            }
             /* the window moves past what was consumed and takes in up to
              * a block more (twice itself for one record longer than it) */
             cur->off += cur->pos;
