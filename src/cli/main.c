@@ -26,6 +26,7 @@
 #include "gen/gen.h"
 #include "report/table.h"
 #include "server/server.h" /* cp_cli_serve, cp_segments_list */
+#include "util/error.h"
 #include "util/values.h"
 
 void cp_summary_inputs(const cp_run *run, cp_summary *sum);
@@ -853,33 +854,34 @@ static int run_report(report_args *a, char **files, int n_files) {
 
 /* `mpirun -np N clickpath report --mpi`: every rank runs this; rank 0
  * writes the report and prints the summary. */
+/* load_each's reader for --mpi: only collects the paths (a collector's DIR
+ * as its segments), which every rank then reads itself. */
+typedef struct path_list {
+    char **paths;
+    size_t n, cap;
+} path_list;
+
+static cp_result collect_path(void *user, const char *path, cp_error *err) {
+    path_list *l = user;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        char **np = realloc(l->paths, cap * sizeof *np);
+        if (!np) return cp_error_setf(err, CP_ENOMEM, "out of memory");
+        l->paths = np;
+        l->cap = cap;
+    }
+    if (!(l->paths[l->n] = strdup(path))) return cp_error_setf(err, CP_ENOMEM, "out of memory");
+    l->n++;
+    return CP_OK;
+}
+
 static int run_report_mpi(report_args *a, char **files, int n_files) {
     cp_error err = {0};
-    /* a collector's DIR is its segments, in log order */
-    char **paths = NULL;
-    size_t n_paths = 0, cap = 0;
-    int rc = 0;
-    for (int i = 0; i < n_files && !rc; i++) {
-        struct stat st;
-        char **segs = &files[i];
-        size_t n_segs = 1;
-        bool dir = stat(files[i], &st) == 0 && S_ISDIR(st.st_mode);
-        if (dir && cp_segments_list(files[i], &segs, &n_segs, &err) != CP_OK) {
-            if (err.code == CP_EIO) err.code = CP_EUSAGE;
-            rc = die_err(&err);
-            break;
-        }
-        for (size_t k = 0; k < n_segs; k++) {
-            if (n_paths == cap) {
-                cap = cap ? cap * 2 : 16;
-                char **np = realloc(paths, cap * sizeof *np);
-                if (!np) { rc = 4; break; }
-                paths = np;
-            }
-            paths[n_paths++] = strdup(segs[k]);
-        }
-        if (dir) cp_segments_free(segs, n_segs);
-    }
+    path_list l = {0};
+    progress pg = {0};
+    int rc = load_each(files, n_files, collect_path, &l, &pg);
+    char **paths = l.paths;
+    size_t n_paths = l.n;
     cp_run *run = rc ? NULL : cp_run_new(&a->m.opt, &err);
     cp_summary *sum = cp_summary_new();
     if (!rc && (!run || !sum)) rc = run ? 4 : die_err(&err);

@@ -269,6 +269,15 @@ static uint32_t placement_index(cp_run *run, cp_str c, cp_str a, cp_str k) {
     return (uint32_t)run->n_pl++;
 }
 
+/* --delimiter: the CSV field separator; 0 for runs of spaces and tabs. */
+static char delimiter_of(const cp_ingest_options *o) {
+    const char *d = o->delimiter;
+    if (!d) return ',';
+    if (strcmp(d, "ws") == 0) return 0;
+    if (strcmp(d, "tab") == 0 || strcmp(d, "\\t") == 0) return '\t';
+    return d[0];
+}
+
 /* ---- per-file parsing state ------------------------------------------------ */
 
 typedef struct span {
@@ -2118,8 +2127,7 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
     bool sized = false;
 
     file_ctx fc = {.run = run, .path = path, .file_idx = (uint16_t)run->n_inputs, .stats = stats, .err = err};
-    const char *d = run->opt.delimiter;
-    fc.delim = !d ? ',' : strcmp(d, "ws") == 0 ? 0 : (strcmp(d, "tab") == 0 || strcmp(d, "\\t") == 0) ? '\t' : d[0];
+    fc.delim = delimiter_of(&run->opt);
     run->n_inputs++; /* counted even when it fails: the summary names it */
 
     size_t n_parts = run->opt.threads ? run->opt.threads : (size_t)sysconf(_SC_NPROCESSORS_ONLN);
@@ -2559,8 +2567,7 @@ cp_result cp_run_load_frames(cp_run *run, const cp_input_stats *inputs, const cp
             file_ctx *fc = &fcs[h.file];
             *fc = (file_ctx){.run = run, .path = run->inputs[h.file].path, .file_idx = h.file,
                              .stats = &run->inputs[h.file], .err = err};
-            const char *d = run->opt.delimiter;
-            fc->delim = !d ? ',' : strcmp(d, "ws") == 0 ? 0 : (strcmp(d, "tab") == 0 || strcmp(d, "\\t") == 0) ? '\t' : d[0];
+            fc->delim = delimiter_of(&run->opt);
             fc->jsonl = fmt[h.file].jsonl;
             if (fc->jsonl) result = plan_jsonl(fc);
             else if (fmt[h.file].header) result = setup_header(fc, fmt[h.file].header_text, fmt[h.file].header_len, REC_OK);

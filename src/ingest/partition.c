@@ -70,13 +70,17 @@ static int uf_grow(cp_partitions *ps) {
 }
 
 /* The node of key, made when new; UINT32_MAX when out of memory. */
+/* The slot of key: the one holding it, else the empty one where it goes. */
+static uint32_t uf_slot(const cp_partitions *ps, uint64_t key) {
+    uint32_t j = (uint32_t)key & ps->slot_mask;
+    while (ps->slot_key[j] && ps->slot_key[j] != key) j = (j + 1) & ps->slot_mask;
+    return j;
+}
+
 static uint32_t uf_node(cp_partitions *ps, uint64_t key) {
     if ((uint64_t)(ps->n_nodes + 1) * 2 > (uint64_t)ps->slot_mask + 1 && uf_grow(ps) != 0) return UINT32_MAX;
-    uint32_t j = (uint32_t)key & ps->slot_mask;
-    while (ps->slot_key[j]) {
-        if (ps->slot_key[j] == key) return ps->slot_node[j];
-        j = (j + 1) & ps->slot_mask;
-    }
+    uint32_t j = uf_slot(ps, key);
+    if (ps->slot_key[j]) return ps->slot_node[j];
     if (ps->n_nodes == ps->cap_nodes) {
         uint32_t cap = ps->cap_nodes ? ps->cap_nodes * 2 : 1u << 15;
         uint32_t *parent = realloc(ps->parent, (size_t)cap * sizeof *parent);
@@ -98,12 +102,8 @@ static uint32_t uf_node(cp_partitions *ps, uint64_t key) {
 /* The node of key if it exists, else UINT32_MAX. */
 static uint32_t uf_lookup(const cp_partitions *ps, uint64_t key) {
     if (!ps->slot_mask) return UINT32_MAX;
-    uint32_t j = (uint32_t)key & ps->slot_mask;
-    while (ps->slot_key[j]) {
-        if (ps->slot_key[j] == key) return ps->slot_node[j];
-        j = (j + 1) & ps->slot_mask;
-    }
-    return UINT32_MAX;
+    uint32_t j = uf_slot(ps, key);
+    return ps->slot_key[j] ? ps->slot_node[j] : UINT32_MAX;
 }
 
 static uint32_t uf_find(uint32_t *parent, uint32_t x) {
@@ -152,18 +152,24 @@ cp_result cp_partitions_join(cp_partitions *ps, const uint64_t *pairs, size_t n,
 
 /* ---- first pass -------------------------------------------------------------------------- */
 
-static int first_pass_row(void *user, const cp_row_view *v) {
-    cp_partitions *ps = user;
-    uint32_t ids[4];
-    int n = 0;
+/* The keys of the nodes a row carries, in a fixed order (visitor, customer,
+ * order, click_id); their number. */
+static int row_keys(const cp_row_view *v, uint64_t keys[4]) {
     const cp_text *t[4] = {&v->visitor, &v->customer, &v->order, &v->click_id};
     static const char kinds[4] = {'v', 'c', 'o', 'k'};
-    for (int k = 0; k < 4; k++) {
-        if (!t[k]->len) continue;
-        uint32_t id = uf_node(ps, node_key(kinds[k], *t[k]));
-        if (id == UINT32_MAX) return -1;
-        ids[n++] = id;
-    }
+    int n = 0;
+    for (int k = 0; k < 4; k++)
+        if (t[k]->len) keys[n++] = node_key(kinds[k], *t[k]);
+    return n;
+}
+
+static int first_pass_row(void *user, const cp_row_view *v) {
+    cp_partitions *ps = user;
+    uint64_t keys[4];
+    uint32_t ids[4];
+    int n = row_keys(v, keys);
+    for (int k = 0; k < n; k++)
+        if ((ids[k] = uf_node(ps, keys[k])) == UINT32_MAX) return -1;
     for (int k = 1; k < n; k++) uf_union(ps, ids[0], ids[k]);
     if (!ps->any_event || v->ts_ms > ps->max_ts) ps->max_ts = v->ts_ms;
     ps->any_event = true;
@@ -302,7 +308,6 @@ cp_result cp_partitions_plan(cp_partitions *ps, const cp_report_options *ropt, c
         cp_result r = cp_partitions_floods(ps, ropt, err);
         if (r) return r;
     }
-    uint64_t n_flood = ps->n_flood;
 
     /* P: a partition's events (store, stage columns and parsing: about
      * 160 bytes each, measured) within what is left of --memory after the
@@ -312,7 +317,7 @@ cp_result cp_partitions_plan(cp_partitions *ps, const cp_report_options *ropt, c
         ps->n_parts = ps->popt.partitions;
     } else {
         uint64_t mem = ps->popt.memory_bytes ? ps->popt.memory_bytes : UINT64_C(4) << 30;
-        uint64_t held = (uint64_t)(ps->slot_mask + 1) * 12 + (uint64_t)ps->cap_nodes * 12 + n_flood * 8;
+        uint64_t held = cp_partitions_aux_bytes(ps);
         uint64_t budget = mem > held * 2 ? mem - held : mem / 2;
         uint64_t per_part = budget / 160 / cp_partitions_workers(ps); /* that many at once */
         if (per_part < 1000) per_part = 1000;
@@ -455,11 +460,9 @@ void cp_part_writer_discard(cp_part_writer *w) {
 
 static int route_row(void *user, const cp_row_view *v) {
     cp_partitions *ps = user;
-    const cp_text *t[4] = {&v->visitor, &v->customer, &v->order, &v->click_id};
-    static const char kinds[4] = {'v', 'c', 'o', 'k'};
-    uint32_t node = UINT32_MAX;
-    for (int k = 0; k < 4 && node == UINT32_MAX; k++)
-        if (t[k]->len) node = uf_lookup(ps, node_key(kinds[k], *t[k]));
+    uint64_t keys[4];
+    /* any node of the row finds its component: the first one will do */
+    uint32_t node = row_keys(v, keys) ? uf_lookup(ps, keys[0]) : UINT32_MAX;
     if (node == UINT32_MAX) {
         /* the first pass saw every accepted row; only a changed input gets here */
         ps->changed = true;

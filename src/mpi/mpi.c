@@ -298,6 +298,74 @@ static int field_index(const char *name) {
     return 255;
 }
 
+/* Rank 0 takes what every other rank sends it, in rank order: take() gets
+ * each rank's bytes; a rank other than 0 sends `mine` (a rank that cannot
+ * build it takes the job down).  A collective call. */
+static cp_result to_root(int rank, int size, const cp_bytes *mine,
+                         cp_result (*take)(void *user, int src, cp_bytes_reader *in, cp_error *err), void *user,
+                         cp_error *err) {
+    if (rank != 0) {
+        if (mine->oom) {
+            cp_error_setf(err, CP_ENOMEM, "out of memory");
+            die(rank, err);
+        }
+        send_bytes(mine->p, mine->n);
+        return CP_OK;
+    }
+    cp_result r = CP_OK;
+    for (int s = 1; s < size; s++) {
+        uint64_t n;
+        uint8_t *p = recv_bytes(s, &n); /* every rank's message is received, also after an error */
+        if (!p && !r) r = cp_error_setf(err, CP_ENOMEM, "out of memory");
+        if (p && !r) {
+            cp_bytes_reader in = cp_bytes_reader_of(p, n);
+            r = take(user, s, &in, err);
+            if (!r && in.bad) r = cp_error_setf(err, CP_EIO, "--mpi: a damaged message from rank %d", s);
+        }
+        free(p);
+    }
+    return r;
+}
+
+/* Another rank's rejects into rank 0's run. */
+static cp_result take_rejects(void *user, int src, cp_bytes_reader *in, cp_error *err) {
+    cp_run *run = user;
+    (void)src;
+    uint64_t nr = cp_bytes_get_u64(in);
+    for (uint64_t i = 0; i < nr && !in->bad; i++) {
+        cp_reject r = {0};
+        r.file = (uint16_t)cp_bytes_get_u32(in);
+        r.reason = cp_bytes_get_u8(in);
+        r.line = cp_bytes_get_u64(in);
+        uint8_t f = cp_bytes_get_u8(in);
+        r.field = f < CP_N_FIELDS ? cp_field_names[f] : NULL;
+        size_t len;
+        const char *t = cp_bytes_get_str(in, &len);
+        char *text = strndup(t, len);
+        r.text = text;
+        int bad = !text || cp_run_add_reject(run, &r) != 0;
+        free(text);
+        if (bad) return cp_error_setf(err, CP_ENOMEM, "out of memory");
+    }
+    return CP_OK;
+}
+
+/* Another rank's accumulators, merged into rank 0's. */
+typedef struct accs_sink {
+    cp_accs *accs;
+    const cp_report_options *ropt;
+} accs_sink;
+
+static cp_result take_accs(void *user, int src, cp_bytes_reader *in, cp_error *err) {
+    accs_sink *k = user;
+    (void)src;
+    cp_accs other = {0};
+    cp_result r = cp_accs_load(&other, k->ropt, in, err);
+    if (!r) r = cp_accs_merge(k->accs, &other, err);
+    cp_accs_free(&other);
+    return r;
+}
+
 /* The first pass, striped: each rank reads its stripes of the inputs; then
  * the ranks agree on everything the first pass of one process knows. */
 static void first_pass(cp_partitions *ps, cp_run *run, char *const *paths, size_t n_paths,
@@ -345,8 +413,8 @@ static void first_pass(cp_partitions *ps, cp_run *run, char *const *paths, size_
     free(all);
 
     /* rejects, to rank 0, in input order (R1.4b) */
+    cp_bytes b = {0};
     if (rank != 0) {
-        cp_bytes b = {0};
         size_t nr;
         const cp_reject *rj = cp_run_rejects(run, &nr);
         cp_bytes_u64(&b, nr);
@@ -357,48 +425,10 @@ static void first_pass(cp_partitions *ps, cp_run *run, char *const *paths, size_
             cp_bytes_u8(&b, (uint8_t)field_index(rj[i].field));
             cp_bytes_str(&b, rj[i].text, strlen(rj[i].text));
         }
-        if (b.oom) {
-            cp_error_setf(err, CP_ENOMEM, "out of memory");
-            die(rank, err);
-        }
-        send_bytes(b.p, b.n);
-        cp_bytes_free(&b);
-    } else {
-        for (int s = 1; s < size; s++) {
-            uint64_t n;
-            uint8_t *p = recv_bytes(s, &n);
-            if (!p) {
-                cp_error_setf(err, CP_ENOMEM, "out of memory");
-                die(rank, err);
-            }
-            cp_bytes_reader in = cp_bytes_reader_of(p, n);
-            uint64_t nr = cp_bytes_get_u64(&in);
-            for (uint64_t i = 0; i < nr && !in.bad; i++) {
-                cp_reject r = {0};
-                r.file = (uint16_t)cp_bytes_get_u32(&in);
-                r.reason = cp_bytes_get_u8(&in);
-                r.line = cp_bytes_get_u64(&in);
-                uint8_t f = cp_bytes_get_u8(&in);
-                r.field = f < CP_N_FIELDS ? cp_field_names[f] : NULL;
-                size_t len;
-                const char *t = cp_bytes_get_str(&in, &len);
-                char *text = strndup(t, len);
-                r.text = text;
-                int bad = !text || cp_run_add_reject(run, &r) != 0;
-                free(text);
-                if (bad) {
-                    cp_error_setf(err, CP_ENOMEM, "out of memory");
-                    die(rank, err);
-                }
-            }
-            free(p);
-            if (in.bad) {
-                cp_error_setf(err, CP_EIO, "--mpi: a damaged message from rank %d", s);
-                die(rank, err);
-            }
-        }
-        cp_run_sort_rejects(run);
     }
+    if (to_root(rank, size, &b, take_rejects, run, err) != CP_OK) die(rank, err);
+    cp_bytes_free(&b);
+    if (rank == 0) cp_run_sort_rejects(run);
 
     /* components: every rank joins every rank's (node, root) pairs; roots
      * are least keys, so the ranks agree on every component's partition */
@@ -619,33 +649,12 @@ cp_result cp_report_mpi(cp_run *run, char *const *paths, size_t n_paths, const c
     if (cp_accs_init(&accs, ropt, err) != CP_OK) die(rank, err);
     if (report_own(ps, &accs, ropt, as_of_ms, err) != CP_OK) die(rank, err);
     /* 5. to rank 0 */
-    cp_result r = CP_OK;
-    if (rank != 0) {
-        cp_bytes b = {0};
-        cp_accs_save(&accs, &b);
-        if (b.oom) {
-            cp_error_setf(err, CP_ENOMEM, "out of memory");
-            die(rank, err);
-        }
-        send_bytes(b.p, b.n);
-        cp_bytes_free(&b);
-    } else {
-        for (int s = 1; s < size && !r; s++) {
-            uint64_t n;
-            uint8_t *p = recv_bytes(s, &n);
-            if (!p) {
-                r = cp_error_setf(err, CP_ENOMEM, "out of memory");
-                break;
-            }
-            cp_bytes_reader in = cp_bytes_reader_of(p, n);
-            cp_accs other = {0};
-            r = cp_accs_load(&other, ropt, &in, err);
-            if (!r) r = cp_accs_merge(&accs, &other, err);
-            cp_accs_free(&other);
-            free(p);
-        }
-        if (!r) r = cp_accs_emit(&accs, run, ropt, as_of_ms, sum, err);
-    }
+    cp_bytes saved = {0};
+    if (rank != 0) cp_accs_save(&accs, &saved);
+    accs_sink sink = {&accs, ropt};
+    cp_result r = to_root(rank, size, &saved, take_accs, &sink, err);
+    cp_bytes_free(&saved);
+    if (rank == 0 && !r) r = cp_accs_emit(&accs, run, ropt, as_of_ms, sum, err);
     cp_accs_free(&accs);
     cp_partitions_free(ps);
     MPI_Finalize();
