@@ -699,23 +699,35 @@ static void threads_give_identical_results(void **state) {
     for (int t = 0; t < N_RUNS; t++) cp_run_free(runs[t]);
 }
 
+/* About cap bytes of CSV where every third record spans two lines (a
+ * quoted line end); with rejects, every 17th record has a bad timestamp
+ * and is followed by a blank line.  Its length in *len when not NULL. */
+static char *quoted_line_ends_text(size_t cap, bool rejects, size_t *len_out) {
+    size_t len = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    len += (size_t)snprintf(text + len, cap - len, HDR);
+    for (int i = 0; len + 512 < cap; i++) {
+        if (i % 3 == 0)
+            len += (size_t)snprintf(text + len, cap - len,
+                                    "2024-03-01T12:00:%02dZ,page_view,v%d,,A1,,,,,,,,,,\"two\nlines %d\"\n", i % 60, i % 50, i);
+        else if (rejects && i % 17 == 0)
+            len += (size_t)snprintf(text + len, cap - len, "not a time,purchase,v1,,A1,,,,1,1.5,,,,o%d,\n\n", i);
+        else
+            len += (size_t)snprintf(text + len, cap - len, "2024-03-%02dT%02d:00:00Z,purchase,v%d,,A%d,,,,%d,1.5,,,,o%d,\"UA %d\"\n",
+                                    1 + i % 28, i % 24, i % 1000, i % 7, 1 + i % 3, i, i % 5);
+    }
+    if (len_out) *len_out = len;
+    return text;
+}
+
 /* The parsing pipeline (a block parsed while the one before it commits)
  * when quoted line ends are frequent: every third record spans two lines, so
  * many blocks straddle a quote at a cut or at the block end and go back to
  * one thread, and the block after such a block continues the pipeline. */
 static void pipeline_with_frequent_quoted_line_ends(void **state) {
     (void)state;
-    size_t cap = 1u << 21, len = 0;
-    char *text = malloc(cap);
-    len += (size_t)snprintf(text + len, cap - len, HDR);
-    for (int i = 0; len + 512 < cap; i++) {
-        if (i % 3 == 0)
-            len += (size_t)snprintf(text + len, cap - len,
-                                    "2024-03-01T12:00:%02dZ,page_view,v%d,,A1,,,,,,,,,,\"two\nlines %d\"\n", i % 60, i % 50, i);
-        else
-            len += (size_t)snprintf(text + len, cap - len, "2024-03-%02dT%02d:00:00Z,purchase,v%d,,A%d,,,,%d,1.5,,,,o%d,\"UA %d\"\n",
-                                    1 + i % 28, i % 24, i % 1000, i % 7, 1 + i % 3, i, i % 5);
-    }
+    char *text = quoted_line_ends_text(1u << 21, false, NULL);
     enum { N_RUNS = 4 };
     cp_run *runs[N_RUNS];
     for (unsigned t = 1; t <= N_RUNS; t++) {
@@ -793,19 +805,8 @@ static void csv_fields_at_every_offset(void **state) {
  * blank lines included, for any thread count and block size. */
 static void stripes_share_the_records(void **state) {
     (void)state;
-    size_t cap = 1u << 18, len = 0;
-    char *text = malloc(cap);
-    len += (size_t)snprintf(text + len, cap - len, HDR);
-    for (int i = 0; len + 512 < cap; i++) {
-        if (i % 3 == 0)
-            len += (size_t)snprintf(text + len, cap - len,
-                                    "2024-03-01T12:00:%02dZ,page_view,v%d,,A1,,,,,,,,,,\"two\nlines %d\"\n", i % 60, i % 50, i);
-        else if (i % 17 == 0)
-            len += (size_t)snprintf(text + len, cap - len, "not a time,purchase,v1,,A1,,,,1,1.5,,,,o%d,\n\n", i);
-        else
-            len += (size_t)snprintf(text + len, cap - len, "2024-03-%02dT%02d:00:00Z,purchase,v%d,,A%d,,,,%d,1.5,,,,o%d,\"UA %d\"\n",
-                                    1 + i % 28, i % 24, i % 1000, i % 7, 1 + i % 3, i, i % 5);
-    }
+    size_t len;
+    char *text = quoted_line_ends_text(1u << 18, true, &len);
     cp_ingest_options whole_o = {.threads = 1};
     cp_run *whole = load_text(text, &whole_o);
     const cp_events *we = cp_run_events(whole);
