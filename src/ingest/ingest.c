@@ -1793,7 +1793,6 @@ typedef struct part {
     span (*spans)[N_S]; /* [row] its string fields, for a run's sink only */
     size_t n_rows, cap_rows;
     size_t n_accepted;  /* rows of kind ROW_ACCEPTED */
-    pthread_t thread;
 } part;
 
 /* The record at p (avail bytes; eof: nothing follows them): its length
@@ -1896,10 +1895,10 @@ static void part_free(part *pt) {
 }
 
 /* A block of input and the parts it is parsed in.  Two blocks make the
- * parallel pipeline: while threads parse one block, the loading thread reads
- * the next into the other block and commits the block before it, in input
- * order.  A block's rows point into its buffer and its workers' scratch, so
- * a block is refilled only after it is committed. */
+ * parallel pipeline: while the pool parses one block, the loading thread
+ * reads the next into the other block and commits the block before it, in
+ * input order, then helps parse.  A block's rows point into its buffer and
+ * its workers' scratch, so a block is refilled only after it is committed. */
 typedef struct block {
     char *buf;
     size_t cap, have, pos;   /* data is buf[0, have); the next record at pos */
@@ -1907,12 +1906,74 @@ typedef struct block {
     size_t region_end;       /* in flight: parts cover buf[pos, region_end) */
     part *parts;             /* n_parts parts, each with its own worker */
     bool in_flight;
-    bool started[64];        /* parts[k] runs on its own thread */
 } block;
 
-/* Cuts buf[pos, region_end) at line ends into n_parts parts and starts a
- * thread on each (a part whose thread cannot start is parsed here). */
-static void block_start(block *b, size_t n_parts, size_t region_end, bool eof_at_end) {
+/* The parsing threads of one input: threads - 1 of them, and the loading
+ * thread, which joins in once it has committed the block before.  A block
+ * is cut into more parts than threads (PARTS_PER_THREAD), taken one at a
+ * time, so that no core waits at the end of a block for a part that a
+ * busy neighbour slowed down. */
+#define PARTS_PER_THREAD 4
+typedef struct parse_pool {
+    pthread_mutex_t lock;
+    pthread_cond_t work;  /* a block was started, or quit */
+    pthread_cond_t done;  /* the block's last part was parsed */
+    block *b;             /* the block in flight; NULL: none */
+    size_t n_parts, next, n_done;
+    bool quit;
+    size_t n_threads;
+    pthread_t tid[64];
+} parse_pool;
+
+/* Parses parts of p->b until none is left to take; caller holds the lock. */
+static void pool_help(parse_pool *p) {
+    while (p->b && p->next < p->n_parts) {
+        part *pt = &p->b->parts[p->next++];
+        pthread_mutex_unlock(&p->lock);
+        part_run(pt);
+        pthread_mutex_lock(&p->lock);
+        if (++p->n_done == p->n_parts) pthread_cond_signal(&p->done);
+    }
+}
+
+static void *pool_thread(void *arg) {
+    parse_pool *p = arg;
+    pthread_mutex_lock(&p->lock);
+    while (!p->quit) {
+        pool_help(p);
+        if (!p->quit) pthread_cond_wait(&p->work, &p->lock);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+/* Starts up to want - 1 threads (fewer when the system refuses: the
+ * loading thread parses what they would). */
+static void pool_init(parse_pool *p, size_t want) {
+    memset(p, 0, sizeof *p);
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->done, NULL);
+    for (size_t k = 0; k + 1 < want && k < 64; k++) {
+        if (pthread_create(&p->tid[k], NULL, pool_thread, p) != 0) break;
+        p->n_threads++;
+    }
+}
+
+static void pool_free(parse_pool *p) {
+    pthread_mutex_lock(&p->lock);
+    p->quit = true;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->lock);
+    for (size_t k = 0; k < p->n_threads; k++) pthread_join(p->tid[k], NULL);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->done);
+    pthread_mutex_destroy(&p->lock);
+}
+
+/* Cuts buf[pos, region_end) at line ends into n_parts parts and hands them
+ * to the pool. */
+static void block_start(parse_pool *p, block *b, size_t n_parts, size_t region_end, bool eof_at_end) {
     size_t pos = b->pos, len = region_end - pos, cut = pos;
     b->region_end = region_end;
     for (size_t k = 0; k < n_parts; k++) {
@@ -1930,19 +1991,24 @@ static void block_start(block *b, size_t n_parts, size_t region_end, bool eof_at
         pt->eof_at_end = k + 1 == n_parts && eof_at_end;
         cut = next;
     }
-    for (size_t k = 0; k < n_parts; k++) {
-        b->started[k] = pthread_create(&b->parts[k].thread, NULL, part_run, &b->parts[k]) == 0;
-        if (!b->started[k]) part_run(&b->parts[k]);
-    }
+    pthread_mutex_lock(&p->lock);
+    p->b = b;
+    p->n_parts = n_parts;
+    p->next = p->n_done = 0;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->lock);
     b->in_flight = true;
 }
 
-/* Waits for a started block: 1 when every part parsed, 0 when the block
- * must be parsed on one thread instead (a quoted line end across a cut),
- * -1 when out of memory. */
-static int block_join(block *b, size_t n_parts) {
-    for (size_t k = 0; k < n_parts; k++)
-        if (b->started[k]) pthread_join(b->parts[k].thread, NULL);
+/* Parses what is left of the block in flight, waits for its last part:
+ * 1 when every part parsed, 0 when the block must be parsed on one thread
+ * instead (a quoted line end across a cut), -1 when out of memory. */
+static int block_join(parse_pool *p, block *b, size_t n_parts) {
+    pthread_mutex_lock(&p->lock);
+    pool_help(p);
+    while (p->n_done < p->n_parts) pthread_cond_wait(&p->done, &p->lock);
+    p->b = NULL;
+    pthread_mutex_unlock(&p->lock);
     b->in_flight = false;
     int result = 1;
     for (size_t k = 0; k < n_parts; k++) {
@@ -2130,11 +2196,14 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
     fc.delim = delimiter_of(&run->opt);
     run->n_inputs++; /* counted even when it fails: the summary names it */
 
-    size_t n_parts = run->opt.threads ? run->opt.threads : (size_t)sysconf(_SC_NPROCESSORS_ONLN);
-    if (n_parts < 1) n_parts = 1;
-    if (n_parts > 64) n_parts = 64;
+    size_t n_threads = run->opt.threads ? run->opt.threads : (size_t)sysconf(_SC_NPROCESSORS_ONLN);
+    if (n_threads < 1) n_threads = 1;
+    if (n_threads > 64) n_threads = 64;
+    size_t n_parts = n_threads * PARTS_PER_THREAD > 64 ? 64 : n_threads * PARTS_PER_THREAD;
+    parse_pool pool;
+    bool pool_ready = false;
     /* with threads to spare, gzip and zstd inputs decompress on their own */
-    if (n_parts > 1) (void)cp_reader_prefetch(rd);
+    if (n_threads > 1) (void)cp_reader_prefetch(rd);
     part one;  /* the rows parsed on this thread (below the parallel threshold) */
     memset(&one, 0, sizeof one);
     bool workers_ready = false;
@@ -2149,6 +2218,7 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
     /* A small input (a collector's request, a fuzz case) gets a block of its
      * own size, not 8 MiB; the block still grows for a longer record. */
     size_t cap = run->opt.block_bytes ? run->opt.block_bytes : BLOCK_BYTES;
+    if (!run->opt.block_bytes && n_threads * (2u << 20) > cap) cap = n_threads * (2u << 20); /* parts of 512 KiB or more */
     if (cap < 64) cap = 64;
     if (input_size > 0 && input_size + 1 < cap) cap = input_size + 1 < 4096 ? 4096 : (size_t)input_size + 1;
     /* Input larger than a block, uncompressed, is parsed in place
@@ -2248,7 +2318,7 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
         }
         /* the parts of both blocks, made when a first block is large enough
          * for them (a collector's small request never needs them) */
-        bool parallel = header_done && n_parts > 1 && have - cur->pos >= min_parallel;
+        bool parallel = header_done && n_threads > 1 && have - cur->pos >= min_parallel;
         if (parallel && !blk[0].parts) {
             for (int b = 0; b < 2; b++) {
                 blk[b].parts = aligned_alloc(_Alignof(part), n_parts * sizeof *blk[b].parts);
@@ -2260,6 +2330,8 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
                         goto done;
                     }
             }
+            pool_init(&pool, n_threads);
+            pool_ready = true;
         }
         /* parallel: every complete record up to the last line end, parsed
          * on n_parts threads while this thread commits the block before */
@@ -2271,11 +2343,11 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
             }
             if (region_end > cur->pos) {
                 if (fly) {
-                    int jr = block_join(fly, n_parts);
+                    int jr = block_join(&pool, fly, n_parts);
                     if (jr < 0) { result = fail(err, CP_ENOMEM, path, line, "out of memory"); goto done; }
                     if (jr == 0) goto flush; /* fly must be parsed on one thread */
                 }
-                block_start(cur, n_parts, region_end, eof && region_end == have);
+                block_start(&pool, cur, n_parts, region_end, eof && region_end == have);
                 if (fly) {
                     uint64_t rows_before = stats->lines;
                     size_t fly_len = fly->region_end - fly->pos;
@@ -2313,7 +2385,7 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
         }
         /* one thread: first commit the block in flight, in input order */
         if (fly && fly->in_flight) {
-            int jr = block_join(fly, n_parts);
+            int jr = block_join(&pool, fly, n_parts);
             if (jr < 0) { result = fail(err, CP_ENOMEM, path, line, "out of memory"); goto done; }
             if (jr == 0) goto flush;
         }
@@ -2385,13 +2457,14 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
     }
 done:
     for (int b = 0; b < 2; b++) {
-        if (blk[b].in_flight) (void)block_join(&blk[b], n_parts);
+        if (blk[b].in_flight) (void)block_join(&pool, &blk[b], n_parts);
         if (blk[b].parts) {
             for (size_t k = 0; k < n_parts; k++) part_free(&blk[b].parts[k]);
             free(blk[b].parts);
         }
         if (!map) free(blk[b].buf); /* windows of a mapped input own nothing */
     }
+    if (pool_ready) pool_free(&pool);
     part_free(&one);
     cp_reader_close(rd);
     return result;
