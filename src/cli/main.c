@@ -142,7 +142,7 @@ static const char help_report[] =
 "  --no-clv                  skip the CLV model\n"
 "  --max-reject-rate R       exit 1 when rejected/(accepted+rejected) is above R\n"
 "                            (0.01 or 1%%; default 1%%); everything is still written\n"
-"  --stats                   print the event store's memory per event\n"
+"  --stats                   print the memory per event and the time of each phase\n"
 "  --quiet                   no human summary, no progress\n"
 "Durations: 90s, 30m, 24h, 7d, 2w (and combinations such as 1d12h).\n"
 "\n"
@@ -172,7 +172,7 @@ static const char help_validate[] =
 "file, rejects by reason with the first examples of each (file, line, field).\n"
 "--format json prints the input part of summary.json (SPEC R8).\n"
 "  --max-reject-rate R       exit 1 when the reject rate is above R (default 1%%)\n"
-"  --stats                   print the memory per event and the time of each phase\n"
+"  --stats                   print the event store's memory per event\n"
 "\n"
 MAPPING_HELP;
 
