@@ -168,23 +168,45 @@ static bool gather_column(void *slot, size_t elem, const uint32_t *perm, size_t 
     return true;
 }
 
-/* R2.1 over rows in R1.6 order.  first[v]: (row << 32 | customer) of the
- * first row where visitor v has a customer; parts take the minimum with an
- * atomic compare-and-swap, so the earliest row wins whatever the timing. */
+/* R2.1 on the rows as loaded, before the R1.6 sort: a visitor's first
+ * customer is the one on its least (ts_ms, row) row, since the sort is
+ * stable and rows are loaded in input order.  Found in two passes, so that
+ * each minimum fits one atomic word: first_ts[v], the least ts_ms of v's rows
+ * with a customer; then first[v], (row << 32 | customer) least over v's rows
+ * at that time.  Parts take the minima with compare-and-swap, so the result
+ * does not depend on the threads.  Doing it here lets the raw visitor and
+ * customer columns go before the sort: only identity is sorted. */
 typedef struct stitch_job {
     const cp_str *visitor, *customer;
-    uint64_t *first; /* NULL: --no-stitch */
+    const int64_t *ts;
+    int64_t *first_ts; /* NULL: --no-stitch */
+    uint64_t *first;
     cp_str *identity;
     size_t n;
 } stitch_job;
 
-static void stitch_part(void *arg, unsigned part, unsigned n_parts) {
+static void stitch_ts_part(void *arg, unsigned part, unsigned n_parts) {
+    stitch_job *j = arg;
+    size_t lo, hi;
+    cp_part_range(j->n, part, n_parts, &lo, &hi);
+    for (size_t k = lo; k < hi; k++) {
+        cp_str v = j->visitor[k];
+        if (!v || !j->customer[k]) continue;
+        int64_t t = j->ts[k];
+        int64_t cur = __atomic_load_n(&j->first_ts[v], __ATOMIC_RELAXED);
+        while (t < cur &&
+               !__atomic_compare_exchange_n(&j->first_ts[v], &cur, t, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+        }
+    }
+}
+
+static void stitch_row_part(void *arg, unsigned part, unsigned n_parts) {
     stitch_job *j = arg;
     size_t lo, hi;
     cp_part_range(j->n, part, n_parts, &lo, &hi);
     for (size_t k = lo; k < hi; k++) {
         cp_str v = j->visitor[k], c = j->customer[k];
-        if (!v || !c) continue;
+        if (!v || !c || j->ts[k] != j->first_ts[v]) continue;
         uint64_t mine = (uint64_t)k << 32 | c;
         uint64_t cur = __atomic_load_n(&j->first[v], __ATOMIC_RELAXED);
         while (mine < cur &&
@@ -222,6 +244,7 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
     size_t n = e->n;
     uint32_t *perm = NULL;
     uint64_t *first = NULL;
+    int64_t *first_ts = NULL;
     uint32_t *order_of_str = NULL;
     spares sp = {0};
     int64_t *syn_ts = NULL; /* per order index: the synthetic key's ts */
@@ -247,6 +270,37 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
         if (scan.max[p] > tmax) tmax = scan.max[p];
     }
     PHASE("scan");
+
+    /* R2.1 identity, on the rows as loaded (stitch_job) */
+    size_t n_str = (size_t)cp_strings_count(run->str) + 1;
+    stitch_job sj = {.visitor = e->visitor, .customer = e->customer, .ts = e->ts_ms, .n = n};
+    sj.identity = malloc((n ? n : 1) * sizeof *sj.identity);
+    if (!sj.identity) goto oom;
+    if (!run->opt.no_stitch) {
+        first = malloc(n_str * sizeof *first);
+        first_ts = malloc(n_str * sizeof *first_ts);
+        if (!first || !first_ts) { free(sj.identity); goto oom; }
+        memset(first, 0xff, n_str * sizeof *first); /* UINT64_MAX: no customer seen */
+        for (size_t v = 0; v < n_str; v++) first_ts[v] = INT64_MAX;
+        sj.first = first;
+        sj.first_ts = first_ts;
+        cp_parallel_run(nt, stitch_ts_part, &sj);
+        cp_parallel_run(nt, stitch_row_part, &sj);
+    }
+    cp_parallel_run(nt, identity_part, &sj);
+    free(first);
+    free(first_ts);
+    first = NULL;
+    first_ts = NULL;
+    e->identity = sj.identity;
+    if (!run->opt.keep_raw_ids) {
+        /* reports read identity only: 8 bytes an event less, before the
+         * sort and its scratch take their memory */
+        free(e->visitor);
+        free(e->customer);
+        e->visitor = e->customer = NULL;
+    }
+    PHASE("identity");
     if (!sorted) {
         int64_t *sorted_ts, *spare_ts;
         perm = malloc(n * sizeof *perm);
@@ -254,45 +308,24 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
         e->ts_ms = sorted_ts;
         spare_give(&sp, sizeof *e->ts_ms, spare_ts);
         PHASE("sort");
-        /* R2.1 needs visitor and customer in R1.6 order */
-        if (!gather_column(&e->visitor, sizeof *e->visitor, perm, n, nt, &sp) ||
-            !gather_column(&e->customer, sizeof *e->customer, perm, n, nt, &sp))
-            goto oom;
+        /* money first, into the sort's spare: then no 8-byte buffer is
+         * kept while the narrower columns are gathered */
+        if (!gather_column(&e->money_micros, sizeof *e->money_micros, perm, n, nt, &sp)) goto oom;
+        spares_free(&sp);
     }
-
-    PHASE("gather_ids");
-    /* R2.1 identity */
-    size_t n_str = (size_t)cp_strings_count(run->str) + 1;
-    stitch_job sj = {.visitor = e->visitor, .customer = e->customer, .n = n};
-    sj.identity = spare_take(&sp, sizeof *sj.identity, n);
-    if (!sj.identity) goto oom;
-    if (!run->opt.no_stitch) {
-        first = malloc(n_str * sizeof *first);
-        if (!first) { free(sj.identity); goto oom; }
-        memset(first, 0xff, n_str * sizeof *first); /* UINT64_MAX: no customer seen */
-        sj.first = first;
-        cp_parallel_run(nt, stitch_part, &sj);
-    }
-    cp_parallel_run(nt, identity_part, &sj);
-    free(first);
-    first = NULL;
-    e->identity = sj.identity;
-    if (!run->opt.keep_raw_ids) {
-        /* reports read identity only: 8 bytes an event saved */
-        spare_give(&sp, sizeof *e->visitor, e->visitor);
-        spare_give(&sp, sizeof *e->customer, e->customer);
-        e->visitor = e->customer = NULL;
-    }
-    PHASE("identity");
     if (!sorted) {
         /* every other column in the sorted order, one column at a time (one
          * column's worth of extra memory), its rows split over the threads */
         struct { void *slot; size_t elem; } cols[] = {
-            {&e->money_micros, 8}, {&e->ip, 4}, {&e->ua, 4}, {&e->referrer, 4}, {&e->asin, 4},
-            {&e->tag, 4}, {&e->click_id, 4}, {&e->placement, 4}, {&e->order, 4}, {&e->units, 4},
-            {&e->line, 4}, {&e->file, 2}, {&e->type, 1}, {&e->flags, 1}, {&e->rating, 1}};
-        for (size_t c = 0; c < sizeof cols / sizeof *cols; c++)
-            if (!gather_column(cols[c].slot, cols[c].elem, perm, n, nt, &sp)) goto oom;
+            {&e->identity, 4}, {&e->visitor, 4}, {&e->customer, 4}, {&e->ip, 4}, {&e->ua, 4},
+            {&e->referrer, 4}, {&e->asin, 4}, {&e->tag, 4}, {&e->click_id, 4}, {&e->placement, 4},
+            {&e->order, 4}, {&e->units, 4}, {&e->line, 4}, {&e->file, 2}, {&e->type, 1},
+            {&e->flags, 1}, {&e->rating, 1}};
+        for (size_t c = 0; c < sizeof cols / sizeof *cols; c++) {
+            void *p;
+            memcpy(&p, cols[c].slot, sizeof p);
+            if (p && !gather_column(cols[c].slot, cols[c].elem, perm, n, nt, &sp)) goto oom;
+        }
     }
     spares_free(&sp);
     {
@@ -416,6 +449,7 @@ oom:
     free(syn_ts);
     free(perm);
     free(first);
+    free(first_ts);
     free(order_of_str);
     if (err) { err->code = CP_ENOMEM; snprintf(err->msg, sizeof err->msg, "out of memory while sorting events"); }
     return CP_ENOMEM;
