@@ -3,6 +3,8 @@
  * it. */
 #include "clickpath/events.h"
 #include "testutil.h"
+#include "util/csvscan.h"
+#include "util/values.h"
 
 #include <zlib.h>
 #include <zstd.h>
@@ -652,6 +654,11 @@ static void assert_same_runs(cp_run **runs, int n_runs, size_t min_events) {
             assert_int_equal(a->money_micros[i], b->money_micros[i]);
             assert_int_equal(a->identity[i], b->identity[i]); /* same ids: interned in input order */
             assert_int_equal(a->ua[i], b->ua[i]);
+            assert_int_equal(a->asin[i], b->asin[i]);
+            assert_int_equal(a->ip[i], b->ip[i]); /* HDR has no ip column: the absent one */
+            assert_int_equal(a->order[i], b->order[i]);
+            assert_int_equal(a->type[i], b->type[i]);
+            assert_int_equal(a->flags[i], b->flags[i]);
         }
         size_t na, nb;
         const cp_reject *ra = cp_run_rejects(runs[0], &na), *rb = cp_run_rejects(runs[t], &nb);
@@ -800,6 +807,165 @@ static void csv_fields_at_every_offset(void **state) {
     for (int t = 0; t < 2; t++) cp_run_free(runs[t]);
 }
 
+/* One line of csv_simd_levels_match_bytewise_reader's input (HDR's 15
+ * columns): field values chosen so that quotes, delimiters inside quotes,
+ * doubled quotes, non-ASCII and bad UTF-8 bytes, CR, quoting errors and
+ * wrong field counts land at every offset of the 16-, 32- and 64-byte steps
+ * of the line scan, and lines end at every offset of a block. */
+static size_t scan_case_line(char *out, size_t cap, unsigned *seed) {
+    static const char *const uas[] = {
+        "plain", "\"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)\"",
+        "\"a \"\"quoted\"\" word, and more\"", "\"\"", "\"\"\"\"", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+        "\"\xc3\xa9, \xe2\x82\xac\"", "bad \xff byte", "cut \xc3", "overlong \xc0\xaf", "surrogate \xed\xa0\x80",
+        "a\"b",            /* csv_bad_quote: a quote inside an unquoted field */
+        "\"closed\"after", /* csv_bad_quote: text after the closing quote */
+        "\"x\",\"y\"",     /* one field too many */
+        "cr\rinside",
+        "\"multi\nline, record\"",
+        "\"unterminated",   /* runs on to the next line's quotes */
+    };
+    char pad[300];
+    unsigned r = *seed = *seed * 1103515245u + 12345u;
+    size_t n_pad = (r >> 8) % 160, o = 0;
+    memset(pad, (r >> 20) % 2 ? 'p' : ' ', n_pad);
+    pad[n_pad] = '\0';
+    unsigned kind = (r >> 16) % 24;
+    const char *ua = uas[(r >> 4) % (sizeof uas / sizeof *uas)];
+    const char *end = (r >> 12) % 5 == 0 ? "\r\n" : "\n";
+#define PUT(...) (o += (size_t)snprintf(out + o, cap - o, __VA_ARGS__))
+    if (kind == 0) {
+        PUT("%s", (r >> 24) % 2 ? "\n" : " \t \r\n"); /* blank */
+    } else if (kind == 1) { /* too many fields: more than a 64-byte word ends */
+        PUT("2024-03-01T12:00:00.000Z,page_view,v1,,A1");
+        for (unsigned k = 0; k < 70 + (r >> 24) % 70; k++) PUT(",%s", k % 2 ? "" : "z");
+        PUT("%s%s", (r >> 23) % 2 ? "\"late\"error" : "x", end); /* a quoting error after them, or none */
+    } else if (kind == 2) { /* too few fields */
+        PUT("2024-03-01T12:00:00.000Z,page_view,v%s%s", pad, end);
+    } else if (kind == 3) { /* a quoted delimiter run across words */
+        PUT("2024-03-01T12:00:01.500Z,page_view,\"v%s", pad);
+        for (unsigned k = 0; k < (r >> 24) % 90; k++) PUT(",");
+        PUT("\",,A1,,,,,,,,,,\"%s\"%s", pad, end);
+    } else {
+        PUT("2024-03-%02uT%02u:%02u:%02u.%03uZ,purchase,v%u%s,%s,A%u,,,,%u,%u.25,,,,o%u,%s%s", 1 + (r >> 3) % 28,
+            (r >> 5) % 24, (r >> 7) % 60, (r >> 9) % 60, (r >> 11) % 1000, (r >> 13) % 50, pad,
+            (r >> 14) % 3 ? "" : "\"c,1\"", (r >> 15) % 7, 1 + (r >> 17) % 3, (r >> 18) % 90, (r >> 19) % 500, ua, end);
+    }
+#undef PUT
+    return o;
+}
+
+/* The line scan's instruction sets (cp_simd: a plain loop, SSE2, AVX2 and
+ * AVX-512BW, those this CPU has) and the bit-mask field split give the
+ * store, the rejects (R1.4b reasons, lines, texts) and the blank lines of
+ * the byte-by-byte reader (csv_find_record, csv_split), on one thread and on
+ * two with small blocks (records cut at every offset of a block). */
+static void csv_simd_levels_match_bytewise_reader(void **state) {
+    (void)state;
+    size_t cap = 3u << 20, len = 0;
+    char *text = malloc(cap);
+    len += (size_t)snprintf(text + len, cap - len, HDR);
+    unsigned seed = 7;
+    while (len + 4096 < cap) len += scan_case_line(text + len, cap - len, &seed);
+    text[len] = '\0';
+    cp_simd best = cp_simd_supported(), before = cp_simd_level();
+    enum { MAX_RUNS = 2 * (CP_SIMD_AVX512 + 1) };
+    cp_run *runs[MAX_RUNS];
+    int n_runs = 0;
+    for (int level = CP_SIMD_BYTES; level <= (int)best; level++) {
+        assert_int_equal(cp_simd_force((cp_simd)level), level);
+        cp_ingest_options one = {.threads = 1}, two = {.threads = 2, .parallel_min_bytes = 1, .block_bytes = 4096};
+        runs[n_runs++] = load_text(text, &one);
+        runs[n_runs++] = load_text(text, &two);
+    }
+    cp_simd_force(before);
+    free(text);
+    assert_true(cp_run_rejected(runs[0]) > 1000); /* every kind of reject is there */
+    uint64_t by_reason[CP_N_REJECT_REASONS];
+    cp_run_rejects_by_reason(runs[0], by_reason);
+    assert_true(by_reason[CP_R_BAD_ENCODING] > 0);
+    assert_true(by_reason[CP_R_CSV_BAD_QUOTE] > 0);
+    assert_true(by_reason[CP_R_BAD_FIELD_COUNT] > 0);
+    assert_same_runs(runs, n_runs, 1000);
+    for (int t = 0; t < n_runs; t++) cp_run_free(runs[t]);
+}
+
+/* R1.4b: a quoting error is a whole-line reason, so it wins over a field
+ * count that is also wrong, wherever the error is: here after 100 fields
+ * (more than one 64-byte word of delimiters past the header's 15). */
+static void r1_4b_bad_quote_after_too_many_fields(void **state) {
+    (void)state;
+    char text[1024];
+    size_t o = (size_t)snprintf(text, sizeof text, HDR "2024-03-01T12:00:00Z,page_view,v1,,A1");
+    for (int k = 0; k < 100; k++) text[o++] = ',';
+    snprintf(text + o, sizeof text - o, "\"a\"b\n");
+    for (int level = CP_SIMD_BYTES; level <= (int)cp_simd_supported(); level++) {
+        cp_simd before = cp_simd_level();
+        cp_simd_force((cp_simd)level);
+        assert_single_reject(text, "csv_bad_quote", NULL);
+        cp_simd_force(before);
+    }
+    /* without the error: the count (105 fields, not 15) */
+    text[o] = '\n';
+    text[o + 1] = '\0';
+    assert_single_reject(text, "bad_field_count", NULL);
+}
+
+/* --delimiter x (R1.4a): the line scan pads the last bytes of an input
+ * that ends without a line end with 'x' bytes, which must not count as
+ * delimiters: the record has its 4 fields and is accepted, at every level. */
+static void r1_4a_delimiter_like_the_scan_padding(void **state) {
+    (void)state;
+    const char *text = "tsxtypexvisitorxasin\n2024-03-01T12:00:00Zxpage_viewxv1xA1";
+    for (int level = CP_SIMD_BYTES; level <= (int)cp_simd_supported(); level++) {
+        cp_simd before = cp_simd_level();
+        cp_simd_force((cp_simd)level);
+        cp_ingest_options o = {.delimiter = "x"};
+        cp_run *run = load_text(text, &o);
+        cp_simd_force(before);
+        assert_int_equal(cp_run_accepted(run), 1);
+        assert_int_equal(cp_run_rejected(run), 0);
+        cp_run_free(run);
+    }
+}
+
+/* R1.2: YYYY-MM-DDTHH:MM:SS.mmmZ has a fast path when its date is the one
+ * parsed before on the thread (values.c).  Each value below is parsed once
+ * after another date (the general path) and once more (the fast path, or
+ * the general one where it declines): both must agree, to the millisecond
+ * and on every reject.  2024-03-01 is day 19783: 19783 * 86400000 =
+ * 1709251200000. */
+static void r1_2_timestamp_fast_path_matches_general(void **state) {
+    (void)state;
+    static const char *const cases[] = {
+        "2024-03-01T00:00:00.000Z", "2024-03-01T23:59:59.999Z", "2024-03-01T12:34:56.789Z",
+        "2024-03-01T24:00:00.000Z", "2024-03-01T12:60:00.000Z", "2024-03-01T12:00:60.000Z",
+        "2024-03-01T12:00:00.00xZ", "2024-03-01T12:00:00,000Z", "2024-03-01t12:00:00.000Z",
+        "2024-03-01T12:00:00.000z", "2024-03-01 12:00:00.000Z", "2024-03-01T1\xb2:00:00.000Z",
+        "2024-03-01T12:00:00.0001Z", "2024-03-01T12:00:00.00Z", "2024-03-01T12:0:000.000Z",
+        "2024-03-01T12-00:00.000Z", "2024-03-01T12:00:00.000+", "2024-03-01T12:00:00./00Z",
+        "2024-03-01T12:00:00.:00Z", "2024-03-01T/2:00:00.000Z", "2099-12-31T23:59:59.000Z",
+        "2099-12-31T23:59:59.999Z", "1970-01-01T00:00:00.000Z", "2024-02-29T12:00:00.000Z",
+        "2023-02-29T12:00:00.000Z",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *c = cases[i];
+        size_t len = strlen(c);
+        int64_t prime, general = -1, fast = -2;
+        assert_true(cp_parse_ts("2001-01-01T00:00:00Z", 20, NULL, &prime)); /* another date */
+        bool ok_general = cp_parse_ts(c, len, NULL, &general);
+        bool ok_fast = cp_parse_ts(c, len, NULL, &fast);
+        assert_int_equal(ok_general, ok_fast);
+        if (ok_general) assert_int_equal(general, fast);
+    }
+    int64_t t;
+    assert_true(cp_parse_ts("2024-03-01T12:34:56.789Z", 24, NULL, &t));
+    assert_true(cp_parse_ts("2024-03-01T12:34:56.789Z", 24, NULL, &t));
+    assert_int_equal(t, INT64_C(1709251200000) + 12 * 3600000 + 34 * 60000 + 56 * 1000 + 789);
+    assert_false(cp_parse_ts("2024-03-01T24:00:00.000Z", 24, NULL, &t));
+    assert_true(cp_parse_ts("2099-12-31T23:59:59.000Z", 24, NULL, &t));
+    assert_false(cp_parse_ts("2099-12-31T23:59:59.999Z", 24, NULL, &t)); /* past the range, R1.4b */
+}
+
 /* --mpi stripes (cp_ingest_options.stripe_*): the processes' stripes of one
  * input hold every record exactly once, each at its own line, rejects and
  * blank lines included, for any thread count and block size. */
@@ -912,6 +1078,10 @@ int main(void) {
         cmocka_unit_test(threads_give_identical_results),
         cmocka_unit_test(pipeline_with_frequent_quoted_line_ends),
         cmocka_unit_test(csv_fields_at_every_offset),
+        cmocka_unit_test(csv_simd_levels_match_bytewise_reader),
+        cmocka_unit_test(r1_4b_bad_quote_after_too_many_fields),
+        cmocka_unit_test(r1_4a_delimiter_like_the_scan_padding),
+        cmocka_unit_test(r1_2_timestamp_fast_path_matches_general),
         cmocka_unit_test(stripes_share_the_records),
         cmocka_unit_test(load_buffer_same_as_file),
         cmocka_unit_test(real_online_retail_loads),

@@ -10,11 +10,14 @@
  *
  * Hot path: input is mapped (uncompressed files) or read in large blocks; a
  * CSV line's end, its delimiter and quote bit masks and an ASCII check come
- * from one SSE2 pass (csv_scan_line; the quote-aware slow path runs only on
- * lines with an odd number of quotes); fields are cut from the masks and are
- * spans into the block (quoted fields with doubled quotes and JSON strings
- * with escapes are unescaped into a per-record scratch buffer); strings are
- * interned once.  No allocation per event except amortised column growth.
+ * from one vector pass (csv_scan_line over util/csvscan.c: SSE2, AVX2 or
+ * AVX-512BW as the CPU allows; the quote-aware slow path runs only on lines
+ * with an odd number of quotes); fields are cut at the delimiters outside
+ * quotes, found from the masks, and are spans into the block (quoted fields
+ * with doubled quotes and JSON strings with escapes are unescaped into a
+ * per-record scratch buffer); strings are interned once; accepted rows are
+ * laid out column by column on the parsing threads, so that the commit
+ * copies columns.  No allocation per event except amortised column growth.
  *
  * Choices where SPEC is silent are listed in docs/input-format.md.
  */
@@ -33,6 +36,7 @@
 #include "ingest/reader.h"
 #include "ingest/run.h"
 #include "util/check.h"
+#include "util/csvscan.h"
 #include "util/values.h"
 
 #define MAX_RECORD_BYTES (1u << 20) /* R1.4b line_too_long: over 1 MiB */
@@ -218,6 +222,33 @@ void cp_run_free(cp_run *run) {
         if (!np_) return -1;                                   \
         (ptr) = np_; } while (0)
 
+#define POPULATE_ROWS ((size_t)1 << 18)
+
+/* Gives a column's bytes [from, to) their pages in one system call
+ * (MADV_POPULATE_WRITE, Linux 5.14), where writing them would take a page
+ * fault per 4 KiB.  Whole pages only; errors (an older kernel) are ignored:
+ * the writes fault the pages in as before. */
+static void populate(void *col, size_t from, size_t to) {
+#if defined(MADV_POPULATE_WRITE)
+    const uintptr_t page = 4096;
+    uintptr_t a = ((uintptr_t)col + from + page - 1) & ~(page - 1), e = ((uintptr_t)col + to) & ~(page - 1);
+    if (e > a) (void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+#else
+    (void)col;
+    (void)from;
+    (void)to;
+#endif
+}
+
+/* Populates the columns' rows [from, to) (populate). */
+static void populate_events(cp_events *e, size_t from, size_t to) {
+#define POP(col) populate((col), from * sizeof *(col), to * sizeof *(col))
+    POP(e->ts_ms); POP(e->type); POP(e->flags); POP(e->rating); POP(e->file); POP(e->line);
+    POP(e->visitor); POP(e->customer); POP(e->ip); POP(e->ua); POP(e->referrer); POP(e->asin);
+    POP(e->tag); POP(e->click_id); POP(e->placement); POP(e->order); POP(e->money_micros); POP(e->units);
+#undef POP
+}
+
 /* Grows the columns to at least `want` rows (0: double). */
 static int reserve_events(cp_run *run, size_t want) {
     size_t cap = run->cap ? run->cap * 2 : 65536;
@@ -306,6 +337,7 @@ typedef struct file_ctx {
     size_t n_keys;
     uint32_t *key_slots; /* hash -> slot+1 */
     uint32_t key_mask;
+    size_t populated; /* commit_part: the columns' rows [0, populated) have their pages */
     cp_error *err;
 } file_ctx;
 
@@ -325,6 +357,8 @@ enum { S_VISITOR, S_CUSTOMER, S_IP, S_UA, S_REFERRER, S_ASIN, S_TAG, S_CLICK_ID,
 typedef struct worker {
     const file_ctx *fc;
     bool quotes_in_record; /* the record holds a quote: csv_split checks */
+    cp_simd simd;          /* the instruction set of csv_scan_line; CP_SIMD_BYTES:
+                            * no masks, csv_find_record and csv_split */
     uint64_t *dmask, *qmask; /* csv_masks(): delimiter and quote bits of a record */
     size_t mask_words;       /* capacity of each, grown to the longest record */
     const char *masked;      /* csv_scan_line(): the masks hold this line's bits */
@@ -390,17 +424,20 @@ static void worker_free(worker *w) {
 static bool worker_init(worker *w, const file_ctx *fc) {
     memset(w, 0, sizeof *w);
     w->fc = fc;
+    w->simd = cp_simd_level();
     w->cap_cols = fc->n_slot_values;
-    w->cols = malloc((w->cap_cols + 1) * sizeof *w->cols);
+    /* 65 spare spans: csv_split_bits stores a word's fields (and the last
+     * field) before it checks their count */
+    w->cols = malloc((w->cap_cols + 1 + 65) * sizeof *w->cols);
     if (w->cols) w->cols[w->cap_cols] = (span){"", 0}; /* plan_direct's absent column */
     return w->cols != NULL;
 }
 
-/* One parsed record, as a worker hands it to the committing thread. */
+/* One parsed record.  An accepted one goes to the part's staged columns
+ * (part_add); the committing thread reads the rejected and blank ones, and
+ * every row of a run with a sink.  The string fields' spans stay in the
+ * worker (worker.s), and in part.spans only for a run with a sink. */
 enum { ROW_ACCEPTED = 0, ROW_REJECTED = 1, ROW_BLANK = 2 };
-/* Kept small (about 100 bytes): the committing thread reads every row,
- * written on another core.  The string fields' spans stay in the worker
- * (worker.s), and in part.spans only for a run with a sink. */
 typedef struct row {
     uint64_t line;      /* physical line (relative to the part in a worker) */
     const char *rec;    /* the raw record, for a reject's text */
@@ -570,7 +607,21 @@ void cp_run_sort_rejects(cp_run *run) {
 /* ---- values -> event (R1.3, R1.4b fields and values) ------------------------- */
 
 static inline bool bytes_eq(const char *a, const char *b, size_t n) {
-    /* inline for the short fields of a row; memcmp's call costs more */
+    /* inline for the short fields of a row; memcmp's call costs more.  Two
+     * overlapping loads cover a tail, so no byte loop but below 4 bytes. */
+#if defined(__SSE2__)
+    if (n >= 16) {
+        /* 16 bytes a step: a user agent is a hundred bytes and more */
+        for (size_t i = 0; i + 16 <= n; i += 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(a + i));
+            __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
+            if (_mm_movemask_epi8(_mm_cmpeq_epi8(x, y)) != 0xffff) return false;
+        }
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(a + n - 16));
+        __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(b + n - 16));
+        return _mm_movemask_epi8(_mm_cmpeq_epi8(x, y)) == 0xffff;
+    }
+#endif
     if (n >= 8) {
         uint64_t x, y;
         for (size_t i = 0; i + 8 <= n; i += 8) {
@@ -581,6 +632,14 @@ static inline bool bytes_eq(const char *a, const char *b, size_t n) {
         memcpy(&x, a + n - 8, 8);
         memcpy(&y, b + n - 8, 8);
         return x == y;
+    }
+    if (n >= 4) {
+        uint32_t x0, y0, x1, y1;
+        memcpy(&x0, a, 4);
+        memcpy(&y0, b, 4);
+        memcpy(&x1, a + n - 4, 4);
+        memcpy(&y1, b + n - 4, 4);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
     }
     for (size_t i = 0; i < n; i++)
         if (a[i] != b[i]) return false;
@@ -1034,27 +1093,23 @@ static bool csv_masks(worker *w, const char *p, size_t len, char delim) {
 }
 
 /* Finds the end of the CSV line at p and builds its delimiter and quote
- * masks (csv_split_bits) on the way: one pass over 64 bytes at a time,
- * where csv_find_record makes a memchr for the line end and one per quote,
- * and the masks and the UTF-8 check two more passes.  For a one-byte
- * delimiter other than a quote.  1: the line is p[0, *line_len), ended by
- * '\n' or by the end of the input, with an even number of quotes (so the
- * line end is the record's: see csv_find_record), and w->masked describes
- * it; 0: let csv_find_record decide (an odd number of quotes, a line longer
- * than a record may be, or out of memory); -1: the line may go on past
- * avail. */
+ * masks (csv_split_bits) on the way: one pass over 64 bytes at a time
+ * (cp_csv_scan: SSE2, AVX2 or AVX-512BW as the CPU allows), where
+ * csv_find_record makes a memchr for the line end and one per quote, and the
+ * masks and the UTF-8 check two more passes.  For a one-byte delimiter other
+ * than a quote.  1: the line is p[0, *line_len), ended by '\n' or by the end
+ * of the input, with an even number of quotes (so the line end is the
+ * record's: see csv_find_record), and w->masked describes it; 0: let
+ * csv_find_record decide (an odd number of quotes, a line longer than a
+ * record may be, or out of memory); -1: the line may go on past avail. */
 static int csv_scan_line(worker *w, const char *p, size_t avail, bool eof, char delim, size_t *line_len) {
     w->masked = NULL;
     size_t limit = avail < MAX_RECORD_BYTES + 64 ? avail : MAX_RECORD_BYTES + 64;
     uint64_t parity = 0; /* the quote words xor-ed: the parity of their count */
-    size_t len = avail, j = 0;
-#if defined(__SSE2__)
-    const __m128i vd = _mm_set1_epi8(delim), vq = _mm_set1_epi8('"'), vn = _mm_set1_epi8('\n');
-    __m128i any_or = _mm_setzero_si128(), any_min = _mm_set1_epi8((char)0xff);
-#else
     bool not_ascii = false;
-#endif
-    for (size_t off = 0;; off += 64, j++) {
+    size_t len = avail, j = 0, nl = SIZE_MAX;
+    for (;;) {
+        size_t off = j * 64;
         if (off >= limit) {
             if (limit < avail) return 0;  /* over MAX_RECORD_BYTES: the slow path */
             if (!eof) return -1;
@@ -1062,142 +1117,156 @@ static int csv_scan_line(worker *w, const char *p, size_t avail, bool eof, char 
             w->dmask[j] = w->qmask[j] = 0; /* the word of the end (csv_split_bits) */
             break;
         }
+        /* whole words up to the limit (a limit below avail is a multiple of
+         * 64 and leaves a byte past it), as many as the masks hold */
+        size_t whole = (avail - off) / 64, room = w->mask_words - j;
+        if (limit < avail && whole > (limit - off) / 64) whole = (limit - off) / 64;
+        if (whole && room) {
+            j += cp_csv_scan(w->simd, p + off, whole < room ? whole : room, delim, w->dmask + j, w->qmask + j,
+                             &parity, &not_ascii, &nl);
+            if (nl != SIZE_MAX) {
+                len = off + nl;
+                break;
+            }
+            continue;
+        }
         if (!mask_reserve(w, j + 1)) return 0;
-        const char *c = p + off;
+        if (whole) continue;
+        /* the last bytes, fewer than 64: in a word padded with bytes that
+         * are no line end, quote, NUL or high byte (and not the delimiter:
+         * their bits are cleared) */
         size_t n = avail - off;
         char tail[64];
-        if (n < 64) { /* padding: no line end, quote, NUL or high byte */
-            memset(tail, 'x', sizeof tail);
-            memcpy(tail, c, n);
-            c = tail;
-        }
-        uint64_t dm = 0, qm = 0, nm = 0;
-#if defined(__SSE2__)
-        for (int k = 0; k < 4; k++) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(c + 16 * k));
-            dm |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vd)) << (16 * k);
-            qm |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vq)) << (16 * k);
-            nm |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vn)) << (16 * k);
-            any_or = _mm_or_si128(any_or, v);
-            any_min = _mm_min_epu8(any_min, v);
-        }
-#else
-        for (int k = 0; k < 64; k++) {
-            dm |= (uint64_t)(c[k] == delim) << k;
-            qm |= (uint64_t)(c[k] == '"') << k;
-            nm |= (uint64_t)(c[k] == '\n') << k;
-            not_ascii |= (unsigned char)c[k] >= 0x80 || c[k] == 0;
-        }
-#endif
-        uint64_t keep = ~UINT64_C(0);
-        if (nm) {
-            size_t e = (size_t)__builtin_ctzll(nm);
-            len = off + e;
-            keep = e ? ~UINT64_C(0) >> (64 - e) : 0;
-        } else if (n < 64) {
-            keep = ~UINT64_C(0) >> (64 - n); /* the padding */
-            len = avail;
-        }
-        w->dmask[j] = dm & keep;
-        w->qmask[j] = qm & keep;
-        parity ^= qm & keep;
-        if (nm) break;
-        if (n < 64) {
-            if (!eof) return -1;
+        memset(tail, 'x', sizeof tail);
+        memcpy(tail, p + off, n);
+        (void)cp_csv_scan(w->simd, tail, 1, delim, w->dmask + j, w->qmask + j, &parity, &not_ascii, &nl);
+        if (nl != SIZE_MAX) {
+            len = off + nl;
             break;
         }
+        w->dmask[j] &= ~UINT64_C(0) >> (64 - n);
+        if (!eof) return -1;
+        break;
     }
     if (__builtin_parityll(parity)) return 0; /* a quoted line end, or a quoting error */
     *line_len = len;
     w->masked = p;
     w->masked_len = len;
-#if defined(__SSE2__)
     /* over whole words, so bytes of the next line may count: then
      * parse_record runs the exact check */
-    w->masked_ascii = !_mm_movemask_epi8(any_or) &&
-                      !_mm_movemask_epi8(_mm_cmpeq_epi8(any_min, _mm_setzero_si128()));
-#else
     w->masked_ascii = !not_ascii;
-#endif
     return 1;
 }
 
-/* A cursor over the set bits of the delimiter and quote masks, taken in
- * increasing order. */
-typedef struct bitcur {
-    const uint64_t *d, *q;
-    size_t j, nw, len;
-    uint64_t x;  /* word j's bits not taken yet */
-    uint64_t qx; /* word j's quote bits */
-} bitcur;
+/* The prefix xor of x: bit k is the parity of bits 0..k.  Over a word of
+ * quote bits it sets the bits from each opening quote up to (not including)
+ * its closing one: the bytes inside quotes, as far as this word knows. */
+static inline uint64_t prefix_xor(uint64_t x) {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
 
-/* The next set bit (taking it), or len when none is left; *quote tells
- * whether a quote is there (else a delimiter), without reading the byte. */
-static inline size_t bits_take(bitcur *c, bool *quote) {
-    while (!c->x) {
-        if (++c->j >= c->nw) {
-            *quote = false;
-            return c->len;
-        }
-        c->qx = c->q[c->j];
-        c->x = c->d[c->j] | c->qx;
+/* The first quote bit at or after byte `from` of a record of len bytes
+ * (its masks' bits past len clear), or SIZE_MAX. */
+static inline size_t next_quote(const uint64_t *qm, size_t from, size_t len) {
+    size_t j = from / 64, nw = len / 64 + 1;
+    if (j >= nw) return SIZE_MAX;
+    uint64_t x = qm[j] & (~UINT64_C(0) << (from % 64));
+    while (!x) {
+        if (++j >= nw) return SIZE_MAX;
+        x = qm[j];
     }
-    unsigned k = (unsigned)__builtin_ctzll(c->x);
-    c->x &= c->x - 1;
-    *quote = (c->qx >> k) & 1;
-    return c->j * 64 + k;
+    return j * 64 + (size_t)__builtin_ctzll(x);
+}
+
+/* A field p[s, e) of csv_split_bits that holds a quote, the first at byte q:
+ * its value as csv_split reads it, or {NULL, 0} for a quoting error.  It
+ * must be quoted (the quote at s), each quote inside must be doubled and the
+ * closing one must be its last byte, as csv_split's walk from s decides: a
+ * quote followed by a quote is a doubled one, any other closes the field,
+ * and the byte after the closing quote must be the delimiter at e or the
+ * end. */
+static span csv_quoted_field(worker *w, const char *p, size_t len, size_t s, size_t e, size_t q) {
+    const span bad = {NULL, 0};
+    if (q != s) return bad; /* a quote inside an unquoted field */
+    bool esc = false;
+    for (;;) {
+        q = next_quote(w->qmask, q + 1, len);
+        if (q >= e) return bad; /* no closing quote before the delimiter */
+        if (q + 1 < e && p[q + 1] == '"') { /* a doubled quote */
+            esc = true;
+            q++;
+            continue;
+        }
+        if (q + 1 != e) return bad; /* text after the closing quote */
+        return quoted_value(w, p + s + 1, q - s - 1, esc);
+    }
 }
 
 /* csv_split for a data record with a one-byte delimiter (not a quote): the
- * same fields and the same errors, found from the bit masks (bits past len
- * clear) by taking their set bits in order, instead of byte by byte.  Every
- * bit before a field's start is taken, so the next bit tells how the field
- * starts and ends: a quote at its start opens a quoted field, any other
- * quote is an error, a delimiter ends it.  Delimiters inside quoted fields
- * are taken and passed over. */
+ * same fields and the same errors, from the bit masks (bits past len clear)
+ * instead of byte by byte.  The delimiters that end fields are those with an
+ * even number of quotes before them (outside quotes: prefix_xor); a field
+ * without a quote is then the bytes between two of them, and only a field
+ * with one is walked (csv_quoted_field).  This finds what csv_split finds:
+ * on a record csv_split accepts, every field starts outside quotes and each
+ * quoted one holds an even number of quotes, so both cut at the same
+ * delimiters; and when every field cut here passes csv_quoted_field,
+ * csv_split's walk takes the same fields one after another, so a record
+ * csv_split rejects has a field that fails here. */
 static size_t csv_split_bits(worker *w, const char *p, size_t len) {
-    bitcur c = {.d = w->dmask, .q = w->qmask, .j = 0, .nw = len / 64 + 1, .len = len,
-                .x = w->dmask[0] | w->qmask[0], .qx = w->qmask[0]};
-    size_t n = 0, i = 0; /* i: where the field starts */
-    for (;;) {
-        span v;
-        bool quote;
-        size_t b = bits_take(&c, &quote);
-        if (quote && b == i) { /* a quoted field */
-            size_t start = i + 1, q;
-            bool esc = false;
-            for (;;) {
-                q = bits_take(&c, &quote);
-                if (q >= len) return SIZE_MAX; /* unterminated within the record */
-                if (!quote) continue;          /* a delimiter inside the quotes */
-                if (q + 1 < len && p[q + 1] == '"') { /* a doubled quote */
-                    esc = true;
-                    (void)bits_take(&c, &quote);
-                    continue;
-                }
-                break;
-            }
-            i = q + 1;
-            /* the closing quote must be followed by a delimiter (the next
-             * bit, at i) or the end */
-            if (i < len && (bits_take(&c, &quote) != i || quote)) return SIZE_MAX;
-            v = quoted_value(w, p + start, q - start, esc);
+    const uint64_t *dm = w->dmask, *qm = w->qmask;
+    const size_t cap = w->cap_cols, nw = len / 64 + 1;
+    /* fields go to out; past cap (a bad field count) they are counted in
+     * `dropped` and overwrite one another in the spare spans after
+     * cols[cap], which fit the at most 64 fields a word ends */
+    span *out = w->cols, *const spare = w->cols + cap + 1;
+    size_t dropped = 0, s = 0;         /* s: where the field starts */
+    size_t q = next_quote(qm, 0, len); /* the next quote not taken yet */
+    uint64_t inside = 0;               /* all ones: the word starts inside quotes */
+    for (size_t j = 0; j < nw; j++) {
+        uint64_t d = dm[j], qw = qm[j];
+        if (qw) {
+            uint64_t in = prefix_xor(qw) ^ inside;
+            d &= ~in;
+            inside = (uint64_t)-(int64_t)(in >> 63);
         } else {
-            if (quote) return SIZE_MAX; /* a quote inside an unquoted field */
-            v = (span){p + i, b - i};
-            i = b;
+            d &= ~inside;
         }
-        if (n < w->cap_cols) w->cols[n] = v;
-        n++;
-        if (i >= len) break;
-        i++; /* past the delimiter */
-        if (i == len) { /* trailing delimiter: one more empty field */
-            if (n < w->cap_cols) w->cols[n] = (span){p + len, 0};
-            n++;
-            break;
+        if (out > spare) {
+            dropped += (size_t)(out - spare);
+            out = spare;
+        }
+        for (const size_t base = j * 64; d; d &= d - 1) {
+            size_t e = base + (unsigned)__builtin_ctzll(d);
+            span v = {p + s, e - s};
+            if (q < e) {
+                v = csv_quoted_field(w, p, len, s, e, q);
+                if (!v.p) goto bad;
+                q = next_quote(qm, e, len);
+            }
+            *out++ = v;
+            s = e + 1;
         }
     }
+    /* the last field, empty after a trailing delimiter */
+    span v = {p + s, len - s};
+    if (q < len) {
+        v = csv_quoted_field(w, p, len, s, len, q);
+        if (!v.p) goto bad;
+    }
+    *out++ = v;
+    size_t n = (size_t)(out - w->cols) + dropped;
+    if (n > cap) w->cols[cap] = (span){"", 0}; /* plan_direct's absent column, overwritten */
     return n;
+bad:
+    if (out > w->cols + cap || dropped) w->cols[cap] = (span){"", 0}; /* as above */
+    return SIZE_MAX;
 }
 
 static bool blank(const char *p, size_t len) {
@@ -1486,7 +1555,7 @@ static bool parse_record(worker *w, const char *rec, size_t len, rec_status st, 
         if (st == REC_BAD_QUOTE) LINE_REJECT(CP_R_CSV_BAD_QUOTE);
         if (st == REC_UNTERMINATED) LINE_REJECT(CP_R_CSV_UNTERMINATED_QUOTE);
         size_t n;
-        if (fc->delim && fc->delim != '"') {
+        if (fc->delim && fc->delim != '"' && w->simd != CP_SIMD_BYTES) {
             n = masked || csv_masks(w, rec, len, fc->delim) ? csv_split_bits(w, rec, len)
                                                             : SIZE_MAX - 1; /* out of memory */
         } else {
@@ -1775,6 +1844,46 @@ static bool localize(worker *w, ldict *d, const char *rec, size_t len, row *r) {
     return true;
 }
 
+/* A part's accepted rows as the run's columns will hold them, but for their
+ * strings and placement, which are in the part's numbering (ldict): the
+ * parsing thread lays the rows out column by column, so that the commit,
+ * on the one loading thread, copies whole columns and maps string ids in
+ * tight loops instead of taking each row apart (part_stage, commit_part). */
+enum { N_STAGED_S = S_ORDER + 1 }; /* the string columns: S_VISITOR .. S_ORDER */
+typedef struct staged {
+    int64_t *ts, *money;
+    int32_t *units;
+    uint32_t *line;              /* relative to the part's first line */
+    uint32_t *lid[N_STAGED_S];   /* local string ids (0: none) */
+    uint32_t *lpl;               /* local placement, CP_NONE when none */
+    uint8_t *type, *flags, *rating;
+    size_t n, cap;
+    bool has_ua;                 /* a row has a user agent */
+} staged;
+
+static void staged_free(staged *g) {
+    free(g->ts); free(g->money); free(g->units); free(g->line); free(g->lpl);
+    free(g->type); free(g->flags); free(g->rating);
+    for (int k = 0; k < N_STAGED_S; k++) free(g->lid[k]);
+    memset(g, 0, sizeof *g);
+}
+
+#define STAGED_GROW(ptr, cap) do { void *np_ = realloc((ptr), (cap) * sizeof *(ptr)); \
+        if (!np_) return false;                                \
+        (ptr) = np_; } while (0)
+
+/* Room for more staged rows; false when out of memory (what it holds is
+ * kept either way). */
+static bool staged_grow(staged *g) {
+    size_t cap = g->cap ? g->cap * 2 : 1024;
+    STAGED_GROW(g->ts, cap); STAGED_GROW(g->money, cap); STAGED_GROW(g->units, cap);
+    STAGED_GROW(g->line, cap); STAGED_GROW(g->lpl, cap); STAGED_GROW(g->type, cap);
+    STAGED_GROW(g->flags, cap); STAGED_GROW(g->rating, cap);
+    for (int k = 0; k < N_STAGED_S; k++) STAGED_GROW(g->lid[k], cap);
+    g->cap = cap;
+    return true;
+}
+
 /* Each part is written on every record by its own thread (rows, counts,
  * the worker's remembered fields): parts start on 128-byte boundaries
  * (two cache lines, as the prefetcher pulls them) so that two threads never
@@ -1789,9 +1898,11 @@ typedef struct part {
     bool overflow, oom;
     uint64_t newlines; /* physical lines consumed */
     size_t next;       /* where parsing stopped: the first record not parsed */
-    row *rows;
+    row *rows;          /* rejected and blank rows (with a sink: every row) */
     span (*spans)[N_S]; /* [row] its string fields, for a run's sink only */
     size_t n_rows, cap_rows;
+    staged st;          /* accepted rows (without a sink) */
+    size_t n_records;   /* rows of any kind */
     size_t n_accepted;  /* rows of kind ROW_ACCEPTED */
 } part;
 
@@ -1801,7 +1912,7 @@ typedef struct part {
  * past avail bytes. */
 static bool next_record(const file_ctx *fc, worker *w, const char *p, size_t avail, bool eof, size_t *rec_len,
                         size_t *consumed, uint64_t *nls, rec_status *st) {
-    if (!fc->jsonl && w && fc->delim && fc->delim != '"') {
+    if (!fc->jsonl && w && fc->delim && fc->delim != '"' && w->simd != CP_SIMD_BYTES) {
         /* with the masks for parse_record (csv_scan_line) */
         size_t line_len;
         int found = csv_scan_line(w, p, avail, eof, fc->delim, &line_len);
@@ -1842,6 +1953,47 @@ static bool part_grow(part *pt, bool sink) {
     return true;
 }
 
+/* Keeps a parsed row for the commit: an accepted one staged (a run with a
+ * sink keeps every row whole, with the spans of its strings), any other in
+ * rows.  False when out of memory. */
+static bool part_add(part *pt, const row *r, bool sink) {
+    if (r->kind == ROW_ACCEPTED && !sink) {
+        staged *g = &pt->st;
+        if (g->n == g->cap && !staged_grow(g)) return false;
+        size_t i = g->n++;
+        g->has_ua |= r->lid[S_UA] != 0; /* 0: no user agent (localize) */
+        g->ts[i] = r->ts;
+        g->money[i] = r->money;
+        g->units[i] = r->units;
+        g->line[i] = (uint32_t)r->line; /* the column's width (commit_part) */
+        for (int k = 0; k < N_STAGED_S; k++) g->lid[k][i] = r->lid[k];
+        g->lpl[i] = r->lpl;
+        /* the bytes last: a byte store may alias anything, so the compiler
+         * reloads every pointer after one */
+        uint8_t *type = g->type, *flags = g->flags, *rating = g->rating;
+        type[i] = r->type;
+        flags[i] = r->flags;
+        rating[i] = r->rating;
+        pt->n_accepted++;
+        pt->n_records++;
+        return true;
+    }
+    if (pt->n_rows == pt->cap_rows && !part_grow(pt, sink)) return false;
+    pt->rows[pt->n_rows] = *r;
+    if (sink && r->kind == ROW_ACCEPTED) memcpy(pt->spans[pt->n_rows], pt->w.s, sizeof pt->w.s);
+    pt->n_rows++;
+    pt->n_records++;
+    if (r->kind == ROW_ACCEPTED) pt->n_accepted++;
+    return true;
+}
+
+/* Forgets the part's rows (after their commit). */
+static void part_clear(part *pt) {
+    pt->n_rows = pt->n_records = pt->n_accepted = 0;
+    pt->st.n = 0;
+    pt->st.has_ua = false;
+}
+
 static void *part_run(void *arg) {
     part *pt = arg;
     const file_ctx *fc = pt->w.fc;
@@ -1850,7 +2002,7 @@ static void *part_run(void *arg) {
     uint64_t line = 0;
     const cp_ingest_options *o = &fc->run->opt;
     unsigned stripes = o->stripe_count, stripe = o->stripe_index, shift = o->stripe_shift ? o->stripe_shift : 20;
-    pt->n_rows = pt->n_accepted = 0;
+    part_clear(pt);
     pt->overflow = pt->oom = false;
     worker_forget(&pt->w);
     ldict_reset(&pt->d);
@@ -1869,14 +2021,12 @@ static void *part_run(void *arg) {
             line += 1 + nls;
             continue;
         }
-        if (pt->n_rows == pt->cap_rows && !part_grow(pt, sink)) { pt->oom = true; break; }
-        row *r = &pt->rows[pt->n_rows++];
-        r->line = line;
-        if (!parse_record(&pt->w, rec, rec_len, st, r) ||
-            (r->kind == ROW_ACCEPTED && !localize(&pt->w, &pt->d, rec, rec_len, r))) { pt->oom = true; break; }
-        if (r->kind == ROW_ACCEPTED) {
-            pt->n_accepted++;
-            if (sink) memcpy(pt->spans[pt->n_rows - 1], pt->w.s, sizeof pt->w.s);
+        row r;
+        r.line = line;
+        if (!parse_record(&pt->w, rec, rec_len, st, &r) ||
+            (r.kind == ROW_ACCEPTED && !localize(&pt->w, &pt->d, rec, rec_len, &r)) || !part_add(pt, &r, sink)) {
+            pt->oom = true;
+            break;
         }
         pos += consumed;
         line += 1 + nls;
@@ -1891,6 +2041,7 @@ static void part_free(part *pt) {
     ldict_free(&pt->d);
     free(pt->rows);
     free(pt->spans);
+    staged_free(&pt->st);
     memset(pt, 0, sizeof *pt);
 }
 
@@ -2035,6 +2186,45 @@ static int sink_row(file_ctx *fc, const row *r, const span *s, uint64_t line) {
     return fc->run->sink(fc->run->sink_user, &v);
 }
 
+/* Appends a part's staged rows to the columns at row n0 (room made), their
+ * strings and placements mapped to the run's ids (d->gid, d->gpl). */
+static void append_staged(file_ctx *fc, cp_events *e, const ldict *d, const staged *st, size_t n0, uint32_t l0) {
+    const size_t m = st->n;
+    cp_run *run = fc->run;
+    if (n0 + m > fc->populated && run->cap > n0 + m) {
+        /* the pages of the next rows, ahead and in bulk */
+        size_t from = fc->populated > n0 ? fc->populated : n0, to = n0 + m + POPULATE_ROWS;
+        if (to > run->cap) to = run->cap;
+        populate_events(e, from, to);
+        fc->populated = to;
+    }
+    memcpy(e->ts_ms + n0, st->ts, m * sizeof *st->ts);
+    memcpy(e->money_micros + n0, st->money, m * sizeof *st->money);
+    memcpy(e->units + n0, st->units, m * sizeof *st->units);
+    memcpy(e->type + n0, st->type, m * sizeof *st->type);
+    memcpy(e->flags + n0, st->flags, m * sizeof *st->flags);
+    memcpy(e->rating + n0, st->rating, m * sizeof *st->rating);
+    uint16_t *file = e->file + n0;
+    const uint16_t file_idx = fc->file_idx;
+    for (size_t i = 0; i < m; i++) file[i] = file_idx;
+    uint32_t *ln = e->line + n0;
+    for (size_t i = 0; i < m; i++) ln[i] = st->line[i] + l0;
+    uint32_t *const cols[N_STAGED_S] = {
+        [S_VISITOR] = e->visitor, [S_CUSTOMER] = e->customer, [S_IP] = e->ip, [S_UA] = e->ua,
+        [S_REFERRER] = e->referrer, [S_ASIN] = e->asin, [S_TAG] = e->tag, [S_CLICK_ID] = e->click_id,
+        [S_ORDER] = e->order};
+    const uint32_t *g = d->gid;
+    for (int k = 0; k < N_STAGED_S; k++) {
+        uint32_t *dst = cols[k] + n0;
+        const uint32_t *lid = st->lid[k];
+        for (size_t i = 0; i < m; i++) dst[i] = g[lid[i]];
+    }
+    uint32_t *placement = e->placement + n0;
+    const uint32_t *gpl = d->gpl;
+    for (size_t i = 0; i < m; i++) placement[i] = st->lpl[i] == CP_NONE ? CP_NONE : gpl[st->lpl[i]];
+    e->n = n0 + m;
+}
+
 static int commit_part(file_ctx *fc, part *pt, uint64_t *line) {
     cp_run *run = fc->run;
     ldict *d = &pt->d;
@@ -2064,9 +2254,8 @@ static int commit_part(file_ctx *fc, part *pt, uint64_t *line) {
         if (run->ev.n + accepted > run->cap && reserve_events(run, run->ev.n + accepted) != 0) return -1;
     }
     cp_events *e = &run->ev;
-    const uint32_t *g = d->gid;
     cp_input_stats *stats = fc->stats;
-    stats->lines += pt->n_rows;
+    stats->lines += pt->n_records;
     if (run->sink) {
         for (size_t i = 0; i < pt->n_rows; i++) {
             const row *r = &pt->rows[i];
@@ -2081,54 +2270,20 @@ static int commit_part(file_ctx *fc, part *pt, uint64_t *line) {
             }
         }
     } else {
-        /* the columns' next rows in locals: stores through them cannot
-         * change them, where the compiler reloads e's pointers on every row */
-        size_t n0 = e->n, j = 0;
-        int64_t *ts = e->ts_ms + n0, *money = e->money_micros + n0;
-        uint8_t *type = e->type + n0, *flags = e->flags + n0, *rating = e->rating + n0;
-        uint16_t *file = e->file + n0;
-        uint32_t *ln = e->line + n0, *visitor = e->visitor + n0, *customer = e->customer + n0,
-                 *ip = e->ip + n0, *ua = e->ua + n0, *referrer = e->referrer + n0, *asin = e->asin + n0,
-                 *tag = e->tag + n0, *click_id = e->click_id + n0, *order = e->order + n0,
-                 *placement = e->placement + n0;
-        int32_t *units = e->units + n0;
-        const uint32_t *gpl = d->gpl;
-        const uint16_t file_idx = fc->file_idx;
+        /* the staged rows, a column at a time */
+        const staged *st = &pt->st;
+        const size_t n0 = e->n, m = st->n;
         const uint64_t line0 = *line;
-        bool has_ua = false;
+        if (m > 0) /* (none: the columns may not exist yet) */
+            append_staged(fc, e, d, st, n0, (uint32_t)line0); /* the column keeps the low 32 bits */
+        if (st->has_ua) run->has_ua = true;
+        /* then the rejected and blank rows, in line order */
         for (size_t i = 0; i < pt->n_rows; i++) {
             const row *r = &pt->rows[i];
-            if (r->kind == ROW_ACCEPTED) {
-                const uint32_t *l = r->lid;
-                has_ua |= l[S_UA] != 0; /* 0: no user agent (localize) */
-                ts[j] = r->ts;
-                type[j] = r->type;
-                flags[j] = r->flags;
-                rating[j] = r->rating;
-                file[j] = file_idx;
-                ln[j] = (uint32_t)(r->line + line0);
-                visitor[j] = g[l[S_VISITOR]];
-                customer[j] = g[l[S_CUSTOMER]];
-                ip[j] = g[l[S_IP]];
-                ua[j] = g[l[S_UA]];
-                referrer[j] = g[l[S_REFERRER]];
-                asin[j] = g[l[S_ASIN]];
-                tag[j] = g[l[S_TAG]];
-                click_id[j] = g[l[S_CLICK_ID]];
-                order[j] = g[l[S_ORDER]];
-                placement[j] = r->lpl == CP_NONE ? CP_NONE : gpl[r->lpl];
-                money[j] = r->money;
-                units[j] = r->units;
-                j++;
-            } else if (r->kind == ROW_BLANK) {
-                stats->blank_lines++;
-            } else if (add_reject(fc, r->line + line0, (cp_reject_reason)r->reason, r->field, r->rec, r->rec_len) != 0) {
-                e->n = n0 + j;
+            if (r->kind == ROW_BLANK) stats->blank_lines++;
+            else if (add_reject(fc, r->line + line0, (cp_reject_reason)r->reason, r->field, r->rec, r->rec_len) != 0)
                 return -1;
-            }
         }
-        e->n = n0 + j;
-        if (has_ua) run->has_ua = true;
     }
     run->accepted += accepted;
     fc->stats->accepted += accepted;
@@ -2260,6 +2415,14 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
             size_t want = cur->have < cur->cap ? cur->cap : cur->have * 2, left = map_len - cur->off;
             size_t got = (want < left ? want : left) - cur->have;
             cur->buf = (char *)map + cur->off;
+#if defined(MADV_POPULATE_READ)
+            /* the new bytes' pages mapped in one system call, where the
+             * scan would take a page fault per few pages */
+            if (got) {
+                uintptr_t a = (uintptr_t)(cur->buf + cur->have) & ~(uintptr_t)4095;
+                (void)madvise((void *)a, (size_t)((uintptr_t)(cur->buf + cur->have + got) - a), MADV_POPULATE_READ);
+            }
+#endif
             cur->have += got;
             eof = cur->have == left;
             stats->bytes += got;
@@ -2480,7 +2643,7 @@ static int frames_commit(file_ctx *fc, part *pt) {
     worker_reset(&pt->w);
     worker_forget(&pt->w);
     ldict_reset(&pt->d);
-    pt->n_rows = pt->n_accepted = 0;
+    part_clear(pt);
     return r;
 }
 
@@ -2659,25 +2822,23 @@ cp_result cp_run_load_frames(cp_run *run, const cp_input_stats *inputs, const cp
         }
         used += h.len;
         (void)frame_next(s, n_inputs, &bad);
-        if (cur->n_rows == cur->cap_rows && !part_grow(cur, run->sink != NULL)) {
+        row r;
+        r.line = h.line;
+        if (!parse_record(&cur->w, rec, h.len, REC_OK, &r) ||
+            (r.kind == ROW_ACCEPTED && !localize(&cur->w, &cur->d, rec, h.len, &r))) {
             result = fail(err, CP_ENOMEM, s->path, 0, "out of memory");
             goto done;
         }
-        row *r = &cur->rows[cur->n_rows++];
-        r->line = h.line;
-        if (!parse_record(&cur->w, rec, h.len, REC_OK, r) ||
-            (r->kind == ROW_ACCEPTED && !localize(&cur->w, &cur->d, rec, h.len, r))) {
-            result = fail(err, CP_ENOMEM, s->path, 0, "out of memory");
-            goto done;
-        }
-        if (run->sink && r->kind == ROW_ACCEPTED) memcpy(cur->spans[cur->n_rows - 1], cur->w.s, sizeof cur->w.s);
-        if (r->kind != ROW_ACCEPTED) {
+        if (r.kind != ROW_ACCEPTED) {
             result = fail(err, CP_EIO, s->path, h.line, "%s: a record of %s line %u no longer parses", s->path,
                           run->inputs[h.file].path, (unsigned)h.line);
             goto done;
         }
-        if (h.flags & CP_FRAME_FLOOD) r->flags |= CP_EV_FLOOD;
-        cur->n_accepted++;
+        if (h.flags & CP_FRAME_FLOOD) r.flags |= CP_EV_FLOOD;
+        if (!part_add(cur, &r, run->sink != NULL)) {
+            result = fail(err, CP_ENOMEM, s->path, 0, "out of memory");
+            goto done;
+        }
     }
     if (cur && frames_commit(cur_fc, cur) != 0) result = fail(err, CP_ENOMEM, first_path, 0, "out of memory");
 done:
