@@ -16,21 +16,15 @@ static void build(tctx *t, const char *text) {
     assert_int_equal(cp_ads_build(&t->ctx, &err), CP_OK);
 }
 
-static void done(tctx *t) {
-    free(t->ctx.ad_credit);
-    free(t->ctx.ad_same_asin);
-    t->ctx.ad_credit = NULL;
-    t->ctx.ad_same_asin = NULL;
-    tctx_free(t);
-}
+static void done(tctx *t) { tctx_free(t); }
 
 /* The input line of the click credited to the purchase at `line`, 0 if none. */
 static uint32_t credit_line(const tctx *t, uint32_t line) {
-    uint32_t c = t->ctx.ad_credit[tctx_row(t, line)];
+    uint32_t c = t->ctx.ad_credit[tctx_sub(t, line)];
     return c == CP_NONE ? 0 : t->ctx.ev->line[c];
 }
 
-static bool same_asin(const tctx *t, uint32_t line) { return t->ctx.ad_same_asin[tctx_row(t, line)]; }
+static bool same_asin(const tctx *t, uint32_t line) { return t->ctx.ad_same_asin[tctx_sub(t, line)]; }
 
 static void r6_1_purchase_exactly_7d_after_click_is_credited(void **state) {
     (void)state;

@@ -378,13 +378,14 @@ static void r10_4_cac_per_campaign_and_channel(void **state) {
             NULL, NULL);
     f.opt.tags_path = reg_path;
     const cp_events *ev = f.ctx.ev;
+    /* status per event, the credits per non-impression row (report.h) */
     f.ctx.status = calloc(ev->n, 1);
-    f.ctx.ad_credit = malloc(ev->n * sizeof(uint32_t));
-    f.ctx.offsite_credit = malloc(ev->n * sizeof(uint32_t));
+    f.ctx.ad_credit = malloc(f.ctx.sub.n * sizeof(uint32_t));
+    f.ctx.offsite_credit = malloc(f.ctx.sub.n * sizeof(uint32_t));
     assert_true(f.ctx.status && f.ctx.ad_credit && f.ctx.offsite_credit);
+    for (size_t k = 0; k < f.ctx.sub.n; k++) f.ctx.ad_credit[k] = f.ctx.offsite_credit[k] = CP_NONE;
     uint32_t click_u1 = CP_NONE, click_u3 = CP_NONE;
     for (size_t i = 0; i < ev->n; i++) {
-        f.ctx.ad_credit[i] = f.ctx.offsite_credit[i] = CP_NONE;
         if (ev->type[i] != CP_CLICK) continue;
         const char *who = cp_str_c(f.ctx.str, ev->identity[i]);
         if (strcmp(who, "u9") == 0) f.ctx.status[i] = CP_CLICK_DUPLICATE;
@@ -394,8 +395,8 @@ static void r10_4_cac_per_campaign_and_channel(void **state) {
     for (size_t i = 0; i < ev->n; i++) {
         if (ev->type[i] != CP_PURCHASE) continue;
         const char *who = cp_str_c(f.ctx.str, ev->identity[i]);
-        if (strcmp(who, "u1") == 0) f.ctx.ad_credit[i] = click_u1;
-        if (strcmp(who, "u3") == 0) f.ctx.offsite_credit[i] = click_u3;
+        if (strcmp(who, "u1") == 0) f.ctx.ad_credit[cp_report_rank(&f.ctx, i)] = click_u1;
+        if (strcmp(who, "u3") == 0) f.ctx.offsite_credit[cp_report_rank(&f.ctx, i)] = click_u3;
     }
     fx_write(&f);
     char *text = slurp(f.out, "cac.csv");

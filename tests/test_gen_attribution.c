@@ -199,14 +199,15 @@ static void check_seed(uint64_t seed, bool jsonl) {
         assert_int_equal(ev->type[r], CP_PURCHASE);
         assert_int_equal(ev->units[r], strtol(f[1], NULL, 10));
         assert_int_equal(ev->money_micros[r], money(f[2]));
-        uint32_t ad = ctx.ad_credit[r];
+        uint32_t sub = cp_report_rank(&ctx, r); /* a purchase: per sub row (report.h) */
+        uint32_t ad = ctx.ad_credit[sub];
         if (*f[3]) {
             uint32_t want = row_of[strtoull(f[3], NULL, 10)];
             if (ad != want)
                 fail_msg("seed %llu: purchase line %llu credited to line %llu, truth %s", (unsigned long long)seed,
                          (unsigned long long)line, ad == CP_NONE ? 0ULL : (unsigned long long)ev->line[ad], f[3]);
             bool same = strcmp(f[4], "1") == 0;
-            assert_int_equal(ctx.ad_same_asin[r], same);
+            assert_int_equal(ctx.ad_same_asin[sub], same);
             total *t = total_of(&want_camp, f[5]);
             t->units += ev->units[r];
             t->sales += money(f[2]);
@@ -217,7 +218,7 @@ static void check_seed(uint64_t seed, bool jsonl) {
             fail_msg("seed %llu: purchase line %llu credited to line %llu, truth none", (unsigned long long)seed,
                      (unsigned long long)line, (unsigned long long)ev->line[ad]);
         }
-        uint32_t off = ctx.offsite_credit[r];
+        uint32_t off = ctx.offsite_credit[sub];
         if (*f[6]) {
             uint32_t want = row_of[strtoull(f[6], NULL, 10)];
             if (off != want)

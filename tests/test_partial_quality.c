@@ -60,11 +60,7 @@ static void build(tctx *t, char part) {
     assert_int_equal(cp_run_load_buffer(t->run, "events.csv", text, strlen(text), &err), CP_OK);
     free(text);
     assert_int_equal(cp_run_finish(t->run, &err), CP_OK);
-    t->ctx.run = t->run;
-    t->ctx.ev = cp_run_events(t->run);
-    t->ctx.str = cp_run_strings(t->run);
-    t->ctx.by_identity = cp_run_by_identity(t->run);
-    t->ctx.opt = &t->opt;
+    tctx_init(t);
     assert_int_equal(cp_quality_build(&t->ctx, &err), CP_OK);
     assert_int_equal(cp_sessions_build(&t->ctx, &err), CP_OK);
 }

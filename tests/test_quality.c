@@ -427,11 +427,7 @@ static void r3_1_1_apache_log_loaded_as_clicks_flags_crawlers(void **state) {
     tctx t;
     tctx_defaults(&t, NULL);
     t.run = run;
-    t.ctx.run = run;
-    t.ctx.ev = cp_run_events(run);
-    t.ctx.str = cp_run_strings(run);
-    t.ctx.by_identity = cp_run_by_identity(run);
-    t.ctx.opt = &t.opt;
+    tctx_init(&t);
     assert_int_equal(cp_quality_build(&t.ctx, &err), CP_OK);
     size_t bots = 0;
     for (size_t i = 0; i < t.ctx.ev->n; i++) bots += t.ctx.status[i] == CP_CLICK_BOT;
@@ -456,14 +452,51 @@ static void r4_3_click_id_belongs_to_first_click(void **state) {
                "2024-03-01T00:03:00Z,page_view,v1,,A1,k1,1\n"
                "2024-03-01T00:04:00Z,page_view,v1,,A1,zz,1\n",
                NULL);
-    uint32_t c1 = tctx_row(&t, 2), c2 = tctx_row(&t, 3);
-    assert_int_equal(t.ctx.click_of[c1], c1);
-    assert_int_equal(t.ctx.click_of[c2], c1);
-    assert_int_equal(t.ctx.click_of[tctx_row(&t, 4)], c1);
-    assert_int_equal(t.ctx.click_of[tctx_row(&t, 5)], c1);
-    assert_int_equal(t.ctx.click_of[tctx_row(&t, 6)], CP_NONE);
-    assert_int_equal(t.ctx.landing_pv[c1], tctx_row(&t, 5));
-    assert_int_equal(t.ctx.landing_pv[c2], CP_NONE);
+    uint32_t c1 = tctx_row(&t, 2);
+    assert_int_equal(t.ctx.click_of[tctx_sub(&t, 2)], c1);
+    assert_int_equal(t.ctx.click_of[tctx_sub(&t, 3)], c1);
+    assert_int_equal(t.ctx.click_of[tctx_sub(&t, 4)], c1);
+    assert_int_equal(t.ctx.click_of[tctx_sub(&t, 5)], c1);
+    assert_int_equal(t.ctx.click_of[tctx_sub(&t, 6)], CP_NONE);
+    assert_int_equal(t.ctx.landing_pv[tctx_sub(&t, 2)], tctx_row(&t, 5));
+    assert_int_equal(t.ctx.landing_pv[tctx_sub(&t, 3)], CP_NONE);
+    tctx_free(&t);
+}
+
+static void r4_3_links_among_impressions(void **state) {
+    (void)state;
+    /* The same links with impressions around every row (one carrying k1):
+     * the stage columns hold only the other rows (report.h), 5 of 12 here,
+     * and every figure is as above.  70 impressions before the last page
+     * view put it in the next block of 64 rows. */
+    char text[8192];
+    int w = snprintf(text, sizeof text, "ts,type,visitor,tag,campaign,asin,click_id,loaded\n"
+                                        "2024-03-01T00:00:00Z,impression,v1,,C1,A1,k1,\n"
+                                        "2024-03-01T00:00:00Z,click,v1,t1,,,k1,\n"
+                                        "2024-03-01T00:00:30Z,impression,v1,,C1,A1,,\n"
+                                        "2024-03-01T00:01:00Z,click,v1,t2,,,k1,\n"
+                                        "2024-03-01T00:02:00Z,page_view,v1,,,A1,k1,0\n"
+                                        "2024-03-01T00:02:30Z,impression,v2,,C1,A1,,\n"
+                                        "2024-03-01T00:03:00Z,page_view,v1,,,A1,k1,1\n");
+    for (int k = 0; k < 70; k++)
+        w += snprintf(text + w, sizeof text - (size_t)w, "2024-03-01T00:03:30Z,impression,v3,,C1,A2,,\n");
+    snprintf(text + w, sizeof text - (size_t)w, "2024-03-01T00:04:00Z,page_view,v1,,,A1,zz,1\n");
+    tctx t;
+    tctx_defaults(&t, NULL);
+    tctx_build(&t, text, NULL);
+    assert_int_equal(t.ctx.sub.n, 5);
+    uint32_t c1 = tctx_row(&t, 3);
+    assert_int_equal(tctx_sub(&t, 3), 0);
+    assert_int_equal(tctx_sub(&t, 79), 4);
+    assert_int_equal(t.ctx.click_of[tctx_sub(&t, 3)], c1);
+    assert_int_equal(t.ctx.click_of[tctx_sub(&t, 5)], c1);
+    assert_int_equal(t.ctx.click_of[tctx_sub(&t, 6)], c1);
+    assert_int_equal(t.ctx.click_of[tctx_sub(&t, 8)], c1);
+    assert_int_equal(t.ctx.click_of[tctx_sub(&t, 79)], CP_NONE);
+    assert_int_equal(t.ctx.landing_pv[tctx_sub(&t, 3)], tctx_row(&t, 8));
+    assert_int_equal(t.ctx.landing_pv[tctx_sub(&t, 5)], CP_NONE);
+    /* the impressions keep their status, per event */
+    assert_int_equal(tctx_status(&t, 2), CP_CLICK_VALID);
     tctx_free(&t);
 }
 
@@ -528,11 +561,7 @@ static void r3_talkingdata_invalid_clicks_per_reason(void **state) {
     tctx t;
     tctx_defaults(&t, NULL);
     t.run = run;
-    t.ctx.run = run;
-    t.ctx.ev = cp_run_events(run);
-    t.ctx.str = cp_run_strings(run);
-    t.ctx.by_identity = cp_run_by_identity(run);
-    t.ctx.opt = &t.opt;
+    tctx_init(&t);
     assert_int_equal(cp_quality_build(&t.ctx, &err), CP_OK);
     assert_false(t.ctx.ua_rule_on);
     size_t count[CP_N_CLICK_STATUS] = {0};
@@ -574,11 +603,7 @@ static void r3_generated_data_matches_ground_truth(void **state) {
     tctx t;
     tctx_defaults(&t, NULL);
     t.run = run;
-    t.ctx.run = run;
-    t.ctx.ev = cp_run_events(run);
-    t.ctx.str = cp_run_strings(run);
-    t.ctx.by_identity = cp_run_by_identity(run);
-    t.ctx.opt = &t.opt;
+    tctx_init(&t);
     assert_int_equal(cp_quality_build(&t.ctx, &err), CP_OK);
     /* status by input line */
     const cp_events *ev = t.ctx.ev;
@@ -661,6 +686,7 @@ int main(void) {
         cmocka_unit_test(r3_1_1_apache_log_crawlers_flagged),
         cmocka_unit_test(r3_1_1_apache_log_loaded_as_clicks_flags_crawlers),
         cmocka_unit_test(r4_3_click_id_belongs_to_first_click),
+        cmocka_unit_test(r4_3_links_among_impressions),
         cmocka_unit_test(r8_invalid_clicks_csv_lists_every_invalid_click),
         cmocka_unit_test(r3_talkingdata_invalid_clicks_per_reason),
         cmocka_unit_test(r3_generated_data_matches_ground_truth),

@@ -5,7 +5,7 @@
 #include "testutil.h"
 #include "traffic_ctx.h"
 
-static uint32_t sess(const tctx *t, uint32_t line) { return t->ctx.session_of[tctx_row(t, line)]; }
+static uint32_t sess(const tctx *t, uint32_t line) { return t->ctx.session_of[tctx_sub(t, line)]; }
 
 static void r4_2_page_view_exactly_24h_after_start_starts_new_session(void **state) {
     (void)state;
@@ -117,8 +117,8 @@ static void r4_3_click_landing_in_open_session_keeps_session_source(void **state
                NULL);
     assert_int_equal(t.ctx.n_sessions, 1);
     assert_int_equal(t.ctx.sessions[0].source, CP_SRC_ORGANIC);
-    assert_int_equal(t.ctx.pv_source[tctx_row(&t, 4)], CP_SRC_SPONSORED);
-    assert_int_equal(t.ctx.landing_pv[tctx_row(&t, 3)], tctx_row(&t, 4));
+    assert_int_equal(t.ctx.pv_source[tctx_sub(&t, 4)], CP_SRC_SPONSORED);
+    assert_int_equal(t.ctx.landing_pv[tctx_sub(&t, 3)], tctx_row(&t, 4));
     assert_int_equal(sess(&t, 4), 0);
     tctx_free(&t);
 }

@@ -41,26 +41,25 @@ static inline void tctx_defaults(tctx *t, const char *tz) {
     t->opt.out_dir = t->out;
 }
 
+/* A context over t->run (cp_report_ctx_init: the stages index their
+ * columns by the ranks of the non-impression rows, report.h). */
+static inline void tctx_init(tctx *t) {
+    cp_error err = {0};
+    assert_int_equal(cp_report_ctx_init(&t->ctx, t->run, &t->opt, &err), CP_OK);
+}
+
 /* Loads the text and runs the quality and sessions stages. */
 static inline void tctx_build(tctx *t, const char *text, const cp_ingest_options *io) {
     t->run = cp_test_run_text(text, io);
-    t->ctx.run = t->run;
-    t->ctx.ev = cp_run_events(t->run);
-    t->ctx.str = cp_run_strings(t->run);
-    t->ctx.by_identity = cp_run_by_identity(t->run);
-    t->ctx.opt = &t->opt;
+    tctx_init(t);
     cp_error err = {0};
     assert_int_equal(cp_quality_build(&t->ctx, &err), CP_OK);
     assert_int_equal(cp_sessions_build(&t->ctx, &err), CP_OK);
 }
 
+/* Frees the context (every stage's columns) and the run. */
 static inline void tctx_free(tctx *t) {
-    free(t->ctx.status);
-    free(t->ctx.click_of);
-    free(t->ctx.landing_pv);
-    free(t->ctx.session_of);
-    free(t->ctx.pv_source);
-    free(t->ctx.sessions);
+    cp_report_ctx_free(&t->ctx);
     cp_run_free(t->run);
     cp_tz_free(t->tz);
     DIR *d = opendir(t->out);
@@ -81,6 +80,14 @@ static inline uint32_t tctx_row(const tctx *t, uint32_t line) {
         if (t->ctx.ev->line[i] == line) return (uint32_t)i;
     fail_msg("no event at line %u", line);
     return CP_NONE;
+}
+
+/* The index of that event's entry in the per-sub-row columns (report.h);
+ * it must not be an impression. */
+static inline uint32_t tctx_sub(const tctx *t, uint32_t line) {
+    uint32_t r = tctx_row(t, line);
+    assert_int_not_equal(t->ctx.ev->type[r], CP_IMPRESSION);
+    return cp_report_rank(&t->ctx, r);
 }
 
 static inline int tctx_status(const tctx *t, uint32_t line) {

@@ -100,6 +100,23 @@ typedef struct cp_session {
     uint8_t source;     /* cp_source */
 } cp_session;
 
+/* The rows that are not impressions, numbered 0, 1, ... in row order: a
+ * row's "rank".  Impressions are most rows (some 96% of real and generated
+ * logs) and, but for status, no stage column below has a value for one, so
+ * those columns ("per sub row") hold one entry per non-impression row, at
+ * the row's rank: 23 bytes an event become 1 byte (status) plus 22 bytes a
+ * non-impression row.  Built by cp_report_ctx_init(). */
+typedef struct cp_sub_block {
+    uint64_t mask;   /* bit j set when row 64 * block + j is not an impression */
+    uint64_t before; /* non-impression rows before row 64 * block */
+} cp_sub_block;
+
+typedef struct cp_sub_rows {
+    cp_sub_block *block; /* one per 64 rows */
+    size_t n;            /* non-impression rows: the length of every
+                          * per-sub-row column */
+} cp_sub_rows;
+
 typedef struct cp_report_ctx {
     const cp_run *run;
     const cp_events *ev;
@@ -111,31 +128,53 @@ typedef struct cp_report_ctx {
                             * (0 = all cores) resolved by cp_report_ctx_init();
                             * 0 in a context filled by hand means 1.  Results
                             * are the same for any value. */
+    cp_sub_rows sub;       /* the ranks of the non-impression rows */
+
+    /* The columns below but status are per sub row: the entry of
+     * non-impression row i is col[cp_report_rank(ctx, i)] (a loop over
+     * cp_rows_not(type, n, CP_IMPRESSION) has it as r.k, util/rowmask.h);
+     * an impression has none.  What they hold are row numbers, as before:
+     * only where the entry lies changes. */
 
     /* cp_quality_build (R3, R4.3 links) */
-    uint8_t *status;       /* per event: cp_click_status for clicks and
-                            * impressions (bot/blocked_ip only), 0 otherwise */
-    uint32_t *click_of;    /* per event carrying a click_id: row of the first
-                            * click carrying that id (R4.3), else CP_NONE */
-    uint32_t *landing_pv;  /* per click row: its landing page view (first
-                            * loaded page view carrying its id), else CP_NONE */
+    uint8_t *status;       /* per event (the one dense column): cp_click_status
+                            * for clicks and impressions (bot/blocked_ip
+                            * only), 0 otherwise */
+    uint32_t *click_of;    /* per sub row carrying a click_id: row of the
+                            * first click carrying that id (R4.3), else
+                            * CP_NONE.  Read for clicks and page views. */
+    uint32_t *landing_pv;  /* per sub row, set on clicks: its landing page
+                            * view (first loaded page view carrying its id),
+                            * else CP_NONE */
     bool ua_rule_on;       /* R3.1.1 empty-UA part active */
 
     /* cp_sessions_build (R4) */
-    uint32_t *session_of;  /* per event: session index of a loaded page view, else CP_NONE */
-    uint8_t *pv_source;    /* per event: cp_source of a page view */
+    uint32_t *session_of;  /* per sub row: session index of a loaded page view, else CP_NONE */
+    uint8_t *pv_source;    /* per sub row: cp_source of a page view */
     cp_session *sessions; uint32_t n_sessions;
 
     /* cp_ads_build (R6) */
-    uint32_t *ad_credit;   /* per purchase row: credited sponsored click row, else CP_NONE */
-    bool *ad_same_asin;    /* per purchase row: credit is "advertised" (same ASIN) */
+    uint32_t *ad_credit;   /* per sub row, set on purchases: credited
+                            * sponsored click row, else CP_NONE */
+    bool *ad_same_asin;    /* per sub row, set on purchases: credit is
+                            * "advertised" (same ASIN) */
 
     /* cp_attribution_build (R7) */
-    uint32_t *offsite_credit; /* per page view / add_to_cart / purchase row:
-                               * credited off-site click row, else CP_NONE */
+    uint32_t *offsite_credit; /* per sub row, set on page views, add_to_cart
+                               * and purchases: credited off-site click row,
+                               * else CP_NONE */
 } cp_report_ctx;
 
-/* Prepares a context over a finished run; resolves as-of (R10.1). */
+/* The rank of row `row`, which must not be an impression: its index in the
+ * per-sub-row columns of ctx. */
+static inline uint32_t cp_report_rank(const cp_report_ctx *ctx, size_t row) {
+    const cp_sub_block *b = &ctx->sub.block[row >> 6];
+    return (uint32_t)(b->before + (uint64_t)__builtin_popcountll(b->mask & ((UINT64_C(1) << (row & 63)) - 1)));
+}
+
+/* Prepares a context over a finished run: resolves as-of (R10.1) and ranks
+ * the non-impression rows (ctx->sub).  A context must be made by it: the
+ * stages index their columns through ctx->sub. */
 cp_result cp_report_ctx_init(cp_report_ctx *ctx, const cp_run *run,
                              const cp_report_options *opt, cp_error *err);
 void cp_report_ctx_free(cp_report_ctx *ctx);

@@ -84,14 +84,15 @@ typedef struct last_slot {
 
 cp_result cp_ads_build(cp_report_ctx *ctx, cp_error *err) {
     const cp_events *ev = ctx->ev;
-    size_t n = ev->n;
+    size_t n = ev->n, n_sub = ctx->sub.n;
     int64_t window = ctx->opt->ads_window_ms;
     free(ctx->ad_credit);
     free(ctx->ad_same_asin);
-    ctx->ad_credit = malloc((n ? n : 1) * sizeof *ctx->ad_credit);
-    ctx->ad_same_asin = calloc(n ? n : 1, sizeof *ctx->ad_same_asin);
+    /* per sub row (report.h): only purchases have a value */
+    ctx->ad_credit = malloc((n_sub ? n_sub : 1) * sizeof *ctx->ad_credit);
+    ctx->ad_same_asin = calloc(n_sub ? n_sub : 1, sizeof *ctx->ad_same_asin);
     if (!ctx->ad_credit || !ctx->ad_same_asin) return oom(err);
-    for (size_t i = 0; i < n; i++) ctx->ad_credit[i] = CP_NONE;
+    memset(ctx->ad_credit, 0xff, n_sub * sizeof *ctx->ad_credit); /* CP_NONE */
 
     /* Only valid sponsored clicks and purchase lines matter: gathered in one
      * pass over the clicks and purchases (util/rowmask.h), into buffers
@@ -159,11 +160,12 @@ cp_result cp_ads_build(cp_report_ctx *ctx, cp_error *err) {
                 size_t h = (size_t)cp_hash_u64(key) & (n_slots - 1);
                 while (tab[h].key && tab[h].key != key) h = (h + 1) & (n_slots - 1);
                 CP_TESTCASE(tab[h].key && ev->ts_ms[tab[h].row] == t - window);
+                uint32_t k = cp_report_rank(ctx, r);
                 if (tab[h].key && ev->ts_ms[tab[h].row] >= t - window) {
-                    ctx->ad_credit[r] = tab[h].row;
-                    ctx->ad_same_asin[r] = true;
+                    ctx->ad_credit[k] = tab[h].row;
+                    ctx->ad_same_asin[k] = true;
                 } else if (ev->ts_ms[last_any] >= t - window) {
-                    ctx->ad_credit[r] = last_any; /* other-ASIN sales */
+                    ctx->ad_credit[k] = last_any; /* other-ASIN sales */
                 }
             }
             t0 = t1;
@@ -442,7 +444,8 @@ cp_result cp_ads_acc_add(cp_ads_acc *a, cp_report_ctx *ctx, cp_error *err) {
     ad_row *rows;
 
     cp_rowmap_init(&t, sizeof(ad_row), 3);
-    for (cp_rows r = cp_rows_of(ev->type, n, CP_PURCHASE); cp_rows_next(&r);) n_credited += ctx->ad_credit[r.i] != CP_NONE;
+    for (cp_rows r = cp_rows_of(ev->type, n, CP_PURCHASE); cp_rows_next(&r);)
+        n_credited += ctx->ad_credit[cp_report_rank(ctx, r.i)] != CP_NONE;
     pairs = malloc((2 * n_credited + 1) * sizeof *pairs);
     orders = malloc((n_credited + 1) * sizeof *orders);
     cp_day_cache dc = {.tz = tz};
@@ -473,8 +476,9 @@ cp_result cp_ads_acc_add(cp_ads_acc *a, cp_report_ctx *ctx, cp_error *err) {
                 r->invalid_clicks++;
                 r->invalid_cost += cost;
             }
-        } else if (ty == CP_PURCHASE && ctx->ad_credit[i] != CP_NONE) {
-            uint32_t c = ctx->ad_credit[i];
+        } else if (ty == CP_PURCHASE) {
+            uint32_t k = cp_report_rank(ctx, i), c = ctx->ad_credit[k];
+            if (c == CP_NONE) continue;
             uint32_t d; /* R6.3: the click's day */
             if (!rows_of(&t, &ct, cp_tz_day(tz, ev->ts_ms[c]), ev->placement[c], ev->asin[c], &d)) {
                 rc = oom(err);
@@ -484,7 +488,7 @@ cp_result cp_ads_acc_add(cp_ads_acc *a, cp_report_ctx *ctx, cp_error *err) {
             uint32_t w = r->whole;
             r->units += ev->units[i];
             r->sales += ev->money_micros[i];
-            if (ctx->ad_same_asin[i]) r->adv_sales += ev->money_micros[i];
+            if (ctx->ad_same_asin[k]) r->adv_sales += ev->money_micros[i];
             uint64_t ok = order_key(ev, (uint32_t)i);
             /* distinct (row, order) pairs; row < 2^31 and order key < 2^33 */
             pairs[n_pairs++] = (uint64_t)w << 33 | ok;

@@ -133,12 +133,13 @@ static bool rows_by_identity(const cp_report_ctx *ctx, unsigned want, uint64_t *
 
 cp_result cp_attribution_build(cp_report_ctx *ctx, cp_error *err) {
     const cp_events *ev = ctx->ev;
-    size_t n = ev->n;
+    size_t n = ev->n, n_sub = ctx->sub.n;
     int64_t window = ctx->opt->offsite_window_ms;
     free(ctx->offsite_credit);
-    ctx->offsite_credit = malloc((n ? n : 1) * sizeof *ctx->offsite_credit);
+    /* per sub row (report.h): only conversions have a value */
+    ctx->offsite_credit = malloc((n_sub ? n_sub : 1) * sizeof *ctx->offsite_credit);
     if (!ctx->offsite_credit) return oom(err);
-    for (size_t i = 0; i < n; i++) ctx->offsite_credit[i] = CP_NONE;
+    memset(ctx->offsite_credit, 0xff, n_sub * sizeof *ctx->offsite_credit); /* CP_NONE */
     /* Only valid off-site clicks and conversions matter: gathered in one
      * sequential pass and radix-sorted by identity, instead of a walk of
      * every event through cp_run_by_identity. */
@@ -164,7 +165,8 @@ cp_result cp_attribution_build(cp_report_ctx *ctx, cp_error *err) {
                 CP_TESTCASE(ev->ts_ms[last] == t - window);
                 if (ev->ts_ms[last] >= t - window)
                     for (size_t k = t0; k < t1; k++)
-                        if (ev->type[(uint32_t)by[k]] != CP_CLICK) ctx->offsite_credit[(uint32_t)by[k]] = last;
+                        if (ev->type[(uint32_t)by[k]] != CP_CLICK)
+                            ctx->offsite_credit[cp_report_rank(ctx, (uint32_t)by[k])] = last;
             }
             t0 = t1;
         }
@@ -746,13 +748,13 @@ cp_result cp_attribution_acc_add(cp_attribution_acc *a, cp_report_ctx *ctx, cp_e
     /* credited conversions, on their click's day (R7.1a) */
     size_t n_purch = 0;
     for (cp_rows r = cp_rows_of(ev->type, n, CP_PURCHASE); cp_rows_next(&r);)
-        n_purch += ctx->offsite_credit[r.i] != CP_NONE;
+        n_purch += ctx->offsite_credit[cp_report_rank(ctx, r.i)] != CP_NONE;
     cl = malloc((n_purch + 1) * sizeof *cl);
     if (!cl) { rc = oom(err); goto out; }
     /* only conversions are credited, never an impression */
     for (cp_rows r = cp_rows_not(ev->type, n, CP_IMPRESSION); cp_rows_next(&r);) {
         size_t i = r.i;
-        uint32_t c = ctx->offsite_credit[i];
+        uint32_t c = ctx->offsite_credit[r.k];
         if (c == CP_NONE) continue;
         uint32_t ti_i = tag_of[ev->tag[c]] - 1;
         uint32_t d = day_get(&a->dt, cp_tz_day(tz, ev->ts_ms[c]), ti_i);

@@ -252,13 +252,14 @@ cp_result cp_cac_acc_add(cp_cac_acc *a, const cp_report_ctx *ctx, const cp_custo
     }
     /* new customers: the first purchase line's credit (R6, R7) */
     for (size_t k = 0; k < ct->n; k++) {
-        uint32_t row = ct->c[k].first_row;
-        if (ctx->ad_credit && ctx->ad_credit[row] != CP_NONE) {
-            uint32_t p = ev->placement[ctx->ad_credit[row]];
+        /* a purchase line: never an impression, so it has a rank (report.h) */
+        uint32_t sub = cp_report_rank(ctx, ct->c[k].first_row);
+        if (ctx->ad_credit && ctx->ad_credit[sub] != CP_NONE) {
+            uint32_t p = ev->placement[ctx->ad_credit[sub]];
             if (p != CP_NONE) pacc[p].new_customers++;
         }
-        if (ctx->offsite_credit && ctx->offsite_credit[row] != CP_NONE) {
-            uint32_t e = tag_map_get(&tm, ev->tag[ctx->offsite_credit[row]]);
+        if (ctx->offsite_credit && ctx->offsite_credit[sub] != CP_NONE) {
+            uint32_t e = tag_map_get(&tm, ev->tag[ctx->offsite_credit[sub]]);
             if (e != CP_NONE) eacc[e].new_customers++;
         }
     }

@@ -9,6 +9,8 @@
  *   click_of    R4.3: a click_id belongs to the first click carrying it.
  *   landing_pv  R4.3: a click's landing page view is the first loaded page
  *               view carrying its id (set on the first click of an id only).
+ *               Both per non-impression row (report.h: ctx->sub): links are
+ *               read for clicks and page views only.
  * cp_quality_write writes invalid_clicks.csv (R8) and the "quality" summary,
  * through the accumulator of report/partial.h (cp_quality_acc_*), which adds
  * the figures of one partition at a time, and combines accumulators of
@@ -264,10 +266,11 @@ done:
 
 cp_result cp_quality_build_links(cp_report_ctx *ctx, cp_error *err) {
     const cp_events *ev = ctx->ev;
-    size_t n = ev->n;
+    size_t n = ev->n, n_sub = ctx->sub.n;
     uint32_t n_str = cp_strings_count(ctx->str);
-    uint32_t *click_of = malloc((n ? n : 1) * sizeof *click_of);
-    uint32_t *landing = malloc((n ? n : 1) * sizeof *landing);
+    /* per sub row (report.h): an impression's click_id is never read */
+    uint32_t *click_of = malloc((n_sub ? n_sub : 1) * sizeof *click_of);
+    uint32_t *landing = malloc((n_sub ? n_sub : 1) * sizeof *landing);
     uint32_t *first_click = malloc(((size_t)n_str + 1) * sizeof *first_click);
     if (!click_of || !landing || !first_click) {
         free(click_of);
@@ -278,17 +281,20 @@ cp_result cp_quality_build_links(cp_report_ctx *ctx, cp_error *err) {
     /* R4.3 click_id links.  first_click: per click_id string, the first
      * click row in R1.6 order. */
     for (size_t s = 0; s <= n_str; s++) first_click[s] = CP_NONE;
-    memset(landing, 0xff, n * sizeof *landing); /* CP_NONE */
+    memset(landing, 0xff, n_sub * sizeof *landing); /* CP_NONE */
     for (cp_rows r = cp_rows_of(ev->type, n, CP_CLICK); cp_rows_next(&r);) {
         cp_str c = ev->click_id[r.i];
         if (c != CP_STR_NONE && first_click[c] == CP_NONE) first_click[c] = (uint32_t)r.i;
     }
-    /* every row (first_click[CP_STR_NONE] stays CP_NONE), then the first
+    /* every sub row (first_click[CP_STR_NONE] stays CP_NONE); the first
      * loaded page view of each click, in row order */
-    for (size_t i = 0; i < n; i++) click_of[i] = first_click[ev->click_id[i]];
-    for (cp_rows r = cp_rows_of(ev->type, n, CP_PAGE_VIEW); cp_rows_next(&r);) {
-        uint32_t f = click_of[r.i];
-        if (f != CP_NONE && (ev->flags[r.i] & CP_EV_LOADED) && landing[f] == CP_NONE) landing[f] = (uint32_t)r.i;
+    for (cp_rows r = cp_rows_not(ev->type, n, CP_IMPRESSION); cp_rows_next(&r);) {
+        uint32_t f = first_click[ev->click_id[r.i]];
+        click_of[r.k] = f;
+        if (f != CP_NONE && ev->type[r.i] == CP_PAGE_VIEW && (ev->flags[r.i] & CP_EV_LOADED)) {
+            uint32_t *l = &landing[cp_report_rank(ctx, f)];
+            if (*l == CP_NONE) *l = (uint32_t)r.i;
+        }
     }
     free(first_click);
     ctx->click_of = click_of;

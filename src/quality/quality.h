@@ -95,9 +95,9 @@ void cp_cidr_set_free(cp_cidr_set *set); /* accepts a zeroed struct */
  * click carrying its click_id, or CP_NONE (then a valid click is bounced,
  * R3.4).  Needs cp_quality_build. */
 static inline uint32_t cp_quality_landing(const cp_report_ctx *ctx, uint32_t click_row) {
-    uint32_t f = ctx->click_of ? ctx->click_of[click_row] : CP_NONE;
+    uint32_t f = ctx->click_of ? ctx->click_of[cp_report_rank(ctx, click_row)] : CP_NONE;
     if (f == CP_NONE || !ctx->landing_pv) return CP_NONE;
-    return ctx->landing_pv[f];
+    return ctx->landing_pv[cp_report_rank(ctx, f)];
 }
 
 /* Reads a whole file into a NUL-terminated heap buffer (free with free()). */

@@ -282,7 +282,8 @@ cp_result cp_business_acc_add(cp_business_acc *a, cp_report_ctx *ctx, cp_error *
         if (!seen) { rc = oom(err); goto done; }
         for (cp_rows rows = cp_rows_of(ev->type, n, CP_PAGE_VIEW); cp_rows_next(&rows);) {
             size_t i = rows.i;
-            uint32_t s = ctx->session_of[i];
+            uint32_t k = cp_report_rank(ctx, i);
+            uint32_t s = ctx->session_of[k];
             if (s == CP_NONE) continue; /* not loaded (R4.1) */
             const cp_session *se = &ctx->sessions[s];
             cp_str asin = ev->asin[i];
@@ -290,10 +291,10 @@ cp_result cp_business_acc_add(cp_business_acc *a, cp_report_ctx *ctx, cp_error *
             day_row *d;
             DAY_ROW(d, day);
             if (se->first_pv == i) d->sessions[se->source]++;
-            d->page_views[ctx->pv_source[i]]++;
+            d->page_views[ctx->pv_source[k]]++;
             asin_row *r;
             ASIN_ROW(r, day, asin);
-            r->page_views[ctx->pv_source[i]]++;
+            r->page_views[ctx->pv_source[k]]++;
             /* (session + 1, asin): never 0, the empty slot */
             uint64_t key = ((uint64_t)s + 1) << 32 | asin;
             size_t h = (size_t)cp_hash_u64(key) & (n_slots - 1);

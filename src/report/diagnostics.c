@@ -171,19 +171,21 @@ void cp_diagnostics_acc_free(cp_diagnostics_acc *a) { free(a); }
 cp_result cp_diagnostics_acc_add(cp_diagnostics_acc *a, cp_report_ctx *ctx, cp_error *err) {
     const cp_events *ev = ctx->ev;
     size_t n = ev->n;
-    /* Per click row: an unloaded page view carries its id (bounce kind). */
-    uint8_t *unloaded_of = calloc(n ? n : 1, 1);
+    /* Per sub row (report.h), set on clicks: an unloaded page view carries
+     * its id (bounce kind). */
+    uint8_t *unloaded_of = calloc(ctx->sub.n ? ctx->sub.n : 1, 1);
     if (!unloaded_of) return oom(err);
     scope_figs *f = a->f;
     for (cp_rows r = cp_rows_of(ev->type, n, CP_PAGE_VIEW); cp_rows_next(&r);) {
         size_t i = r.i;
+        uint32_t k = cp_report_rank(ctx, i);
         if (!(ev->flags[i] & CP_EV_LOADED)) {
             a->unloaded++;
-            if (ctx->click_of[i] != CP_NONE) unloaded_of[ctx->click_of[i]] = 1;
+            if (ctx->click_of[k] != CP_NONE) unloaded_of[cp_report_rank(ctx, ctx->click_of[k])] = 1;
             continue;
         }
         a->pv_total++;
-        uint8_t src = ctx->pv_source[i];
+        uint8_t src = ctx->pv_source[k];
         if (src < 2) f[src].page_views++;
     }
     for (cp_rows r = cp_rows_of(ev->type, n, CP_CLICK); cp_rows_next(&r);) {
@@ -195,10 +197,10 @@ cp_result cp_diagnostics_acc_add(cp_diagnostics_acc *a, cp_report_ctx *ctx, cp_e
         uint32_t lp = cp_quality_landing(ctx, (uint32_t)i);
         if (lp == CP_NONE) {
             g->bounced++;
-            uint32_t first = ctx->click_of[i];
-            if (first != CP_NONE && unloaded_of[first]) g->bounced_unloaded++;
+            uint32_t first = ctx->click_of[cp_report_rank(ctx, i)];
+            if (first != CP_NONE && unloaded_of[cp_report_rank(ctx, first)]) g->bounced_unloaded++;
             else g->bounced_none++;
-        } else if (ctx->sessions[ctx->session_of[lp]].first_pv == lp) {
+        } else if (ctx->sessions[ctx->session_of[cp_report_rank(ctx, lp)]].first_pv == lp) {
             g->started++;
         } else {
             g->in_open++;
@@ -211,10 +213,10 @@ cp_result cp_diagnostics_acc_add(cp_diagnostics_acc *a, cp_report_ctx *ctx, cp_e
         if (se->source >= 2) continue;
         scope_figs *g = &f[se->source];
         g->sessions++;
-        uint32_t c = ctx->click_of[se->first_pv];
+        uint32_t c = ctx->click_of[cp_report_rank(ctx, se->first_pv)];
         if (c == CP_NONE) continue; /* cannot happen: the source came from a click */
         if (ctx->status[c] != CP_CLICK_VALID) g->from_invalid++;
-        else if (ctx->landing_pv[c] == se->first_pv) g->from_landing++;
+        else if (ctx->landing_pv[cp_report_rank(ctx, c)] == se->first_pv) g->from_landing++;
         else g->from_repeat++;
     }
     return CP_OK;

@@ -32,26 +32,28 @@ static cp_result oom(cp_error *err) {
 
 cp_result cp_sessions_build(cp_report_ctx *ctx, cp_error *err) {
     const cp_events *ev = ctx->ev;
-    size_t n = ev->n;
-    uint32_t *session_of = malloc((n ? n : 1) * sizeof *session_of);
-    uint8_t *pv_source = malloc(n ? n : 1);
+    size_t n = ev->n, n_sub = ctx->sub.n;
+    /* per sub row (report.h): only page views have a value */
+    uint32_t *session_of = malloc((n_sub ? n_sub : 1) * sizeof *session_of);
+    uint8_t *pv_source = malloc(n_sub ? n_sub : 1);
     if (!session_of || !pv_source) {
         free(session_of);
         free(pv_source);
         return oom(err);
     }
-    /* every row first (memset: CP_NONE is all ones), then the page views
-     * alone (util/rowmask.h) */
-    memset(session_of, 0xff, n * sizeof *session_of);
-    memset(pv_source, CP_SRC_ORGANIC, n);
+    /* every sub row first (memset: CP_NONE is all ones), then the page
+     * views alone (util/rowmask.h) */
+    memset(session_of, 0xff, n_sub * sizeof *session_of);
+    memset(pv_source, CP_SRC_ORGANIC, n_sub);
     size_t n_loaded = 0;
     for (cp_rows r = cp_rows_of(ev->type, n, CP_PAGE_VIEW); cp_rows_next(&r);) {
         size_t i = r.i;
+        uint32_t k = cp_report_rank(ctx, i);
         /* R4.3: the source follows the click that owns the click_id, valid
          * or not. */
-        uint32_t c = ctx->click_of ? ctx->click_of[i] : CP_NONE;
+        uint32_t c = ctx->click_of ? ctx->click_of[k] : CP_NONE;
         if (c != CP_NONE)
-            pv_source[i] = ev->placement[c] != CP_NONE ? CP_SRC_SPONSORED : CP_SRC_EXTERNAL;
+            pv_source[k] = ev->placement[c] != CP_NONE ? CP_SRC_SPONSORED : CP_SRC_EXTERNAL;
         if (ev->flags[i] & CP_EV_LOADED) n_loaded++;
     }
     cp_session *sessions = malloc((n_loaded ? n_loaded : 1) * sizeof *sessions);
@@ -90,7 +92,7 @@ cp_result cp_sessions_build(cp_report_ctx *ctx, cp_error *err) {
     int64_t start_ms = 0, prev_ms = 0;
     bool open = false;
     for (size_t k = 0; k < n_loaded; k++) {
-        uint32_t i = pv[k];
+        uint32_t i = pv[k], ki = cp_report_rank(ctx, i);
         int64_t t = ev->ts_ms[i];
         bool start;
         if (!open || ev->identity[i] != cur_identity) {
@@ -106,14 +108,14 @@ cp_result cp_sessions_build(cp_report_ctx *ctx, cp_error *err) {
             sessions[ns].identity = ev->identity[i];
             sessions[ns].first_pv = i;
             sessions[ns].n_page_views = 0;
-            sessions[ns].source = pv_source[i];
+            sessions[ns].source = pv_source[ki];
             ns++;
             open = true;
             cur_identity = ev->identity[i];
             start_ms = t;
         }
         sessions[ns - 1].n_page_views++;
-        session_of[i] = ns - 1;
+        session_of[ki] = ns - 1;
         prev_ms = t;
     }
     free(pv);

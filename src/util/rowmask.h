@@ -13,8 +13,11 @@
  *         ...
  *     }
  *
- * `continue` and `break` work as in a plain loop over the rows.  Stateless
- * but for the iterator; thread-safe.
+ * `continue` and `break` work as in a plain loop over the rows.  r.k counts
+ * the rows visited before r.i: over cp_rows_not(type, n, CP_IMPRESSION) it
+ * is r.i's rank, the index of its entry in the report stages' per-sub-row
+ * columns (clickpath/report.h).  Stateless but for the iterator;
+ * thread-safe.
  */
 #ifndef CLICKPATH_ROWMASK_H
 #define CLICKPATH_ROWMASK_H
@@ -56,16 +59,17 @@ typedef struct cp_rows {
     uint8_t t;
     bool negate;
     size_t i;            /* the current row, after cp_rows_next() returned true */
+    size_t k;            /* rows visited before i (SIZE_MAX before the first) */
 } cp_rows;
 
 /* The rows whose type is t. */
 static inline cp_rows cp_rows_of(const uint8_t *type, size_t n, uint8_t t) {
-    return (cp_rows){.type = type, .n = n, .t = t};
+    return (cp_rows){.type = type, .n = n, .t = t, .k = SIZE_MAX};
 }
 
 /* The rows whose type is not t. */
 static inline cp_rows cp_rows_not(const uint8_t *type, size_t n, uint8_t t) {
-    return (cp_rows){.type = type, .n = n, .t = t, .negate = true};
+    return (cp_rows){.type = type, .n = n, .t = t, .negate = true, .k = SIZE_MAX};
 }
 
 /* The mask of the 64 rows from base on (bits past n clear). */
@@ -95,6 +99,7 @@ static inline bool cp_rows_next(cp_rows *r) {
     }
     r->i = r->next_base - 64 + (size_t)__builtin_ctzll(r->bits);
     r->bits &= r->bits - 1;
+    r->k++;
     return true;
 }
 
