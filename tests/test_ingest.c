@@ -549,6 +549,76 @@ static void zstd_read_ahead_same_as_direct(void **state) {
     free(text);
 }
 
+/* Chunks taken whole (reader.c cp_reader_take, ingest.c block_take): with
+ * threads, a zstd or gzip input's decompressed chunks become the blocks
+ * themselves, each block's unparsed tail copied in front of the next
+ * chunk.  Blocks of 256 KiB, records that cross every chunk boundary,
+ * quoted line ends (R1.1) and records longer than the head room (so the
+ * copying path takes over for them) load into the same store as one thread
+ * reading directly. */
+static void chunks_taken_whole_same_as_direct(void **state) {
+    (void)state;
+    size_t cap = 6u << 20, len = 0;
+    char *text = malloc(cap);
+    len += (size_t)snprintf(text + len, cap - len, HDR);
+    for (int i = 0; len + 300000 < cap; i++) {
+        if (i % 997 == 5) { /* a record of 150 KB: longer than the 64 KiB head room */
+            len += (size_t)snprintf(text + len, cap - len, "2024-03-%02dT10:00:00Z,page_view,v%d,,A1,,,,,,,,,,\"", 1 + i % 28, i % 300);
+            memset(text + len, 'x', 150000);
+            len += 150000;
+            len += (size_t)snprintf(text + len, cap - len, "\"\n");
+        } else if (i % 7 == 3) { /* a quoted line end inside the user agent */
+            len += (size_t)snprintf(text + len, cap - len,
+                                    "2024-03-%02dT%02d:%02d:00Z,page_view,v%d,,A%d,,,,,,,,,,\"UA\nline %d\"\n", 1 + i % 28,
+                                    i % 24, i % 60, i % 300, i % 5, i);
+        } else {
+            len += (size_t)snprintf(text + len, cap - len,
+                                    "2024-03-%02dT%02d:%02d:00Z,purchase,v%d,,A%d,,,,%d,1.5,,,,o%d,\"UA %d\"\n", 1 + i % 28,
+                                    i % 24, i % 60, i % 300, i % 7, 1 + i % 3, i, i % 5);
+        }
+    }
+    size_t zcap = ZSTD_compressBound(len);
+    char *z = malloc(zcap);
+    size_t zn = ZSTD_compress(z, zcap, text, len, 1);
+    assert_false(ZSTD_isError(zn));
+    char zpath[] = "/tmp/cp_test_takeXXXXXX";
+    int fd = mkstemp(zpath);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, z, zn), (ssize_t)zn);
+    close(fd);
+    char gzpath[] = "/tmp/cp_test_takegzXXXXXX";
+    fd = mkstemp(gzpath);
+    assert_true(fd >= 0);
+    gzFile g = gzdopen(fd, "wb1");
+    assert_non_null(g);
+    assert_int_equal(gzwrite(g, text, (unsigned)len), (int)len);
+    assert_int_equal(gzclose(g), Z_OK);
+    const char *paths[2] = {zpath, gzpath};
+    for (int f = 0; f < 2; f++) {
+        cp_run *runs[3];
+        for (unsigned t = 1; t <= 3; t++) {
+            cp_ingest_options o = {.threads = t, .keep_raw_ids = true, .parallel_min_bytes = 4096,
+                                   .block_bytes = t == 1 ? 0 : 262144};
+            cp_error err = {0};
+            runs[t - 1] = cp_run_new(&o, &err);
+            assert_int_equal(cp_run_load(runs[t - 1], paths[f], &err), CP_OK);
+            assert_int_equal(cp_run_finish(runs[t - 1], &err), CP_OK);
+        }
+        assert_same_runs(runs, 3, 20000);
+        for (int t = 0; t < 3; t++) {
+            size_t n_in = 0;
+            const cp_input_stats *in = cp_run_inputs(runs[t], &n_in);
+            assert_int_equal(n_in, 1);
+            assert_int_equal(in[0].bytes, len); /* every decompressed byte counted once */
+        }
+        for (int t = 0; t < 3; t++) cp_run_free(runs[t]);
+    }
+    unlink(zpath);
+    unlink(gzpath);
+    free(z);
+    free(text);
+}
+
 /* Real data (shared/data README): the Online Retail export through the
  * column mapping.  541,909 rows; the only rejects are the two "Adjust bad
  * debt" rows with a negative UnitPrice (bad_price); 4,372 customers. */
@@ -1075,6 +1145,7 @@ int main(void) {
         cmocka_unit_test(r1_1_formats_and_compression_agree),
         cmocka_unit_test(r1_4b_truncated_gzip_is_an_error),
         cmocka_unit_test(zstd_read_ahead_same_as_direct),
+        cmocka_unit_test(chunks_taken_whole_same_as_direct),
         cmocka_unit_test(threads_give_identical_results),
         cmocka_unit_test(pipeline_with_frequent_quoted_line_ends),
         cmocka_unit_test(csv_fields_at_every_offset),

@@ -2052,6 +2052,9 @@ static void part_free(part *pt) {
  * its workers' scratch, so a block is refilled only after it is committed. */
 typedef struct block {
     char *buf;
+    char *base;              /* the allocation buf lies in (buf - base: the
+                              * head room left of a taken chunk); NULL for a
+                              * window of a mapped input */
     size_t cap, have, pos;   /* data is buf[0, have); the next record at pos */
     uint64_t off;            /* offset of buf[0] in the input (after decompression) */
     size_t region_end;       /* in flight: parts cover buf[pos, region_end) */
@@ -2303,13 +2306,56 @@ static int block_commit(file_ctx *fc, block *b, size_t n_parts, uint64_t *line) 
 /* Makes room for `need` bytes in b's buffer; false when out of memory. */
 static bool block_reserve(block *b, size_t need) {
     if (need <= b->cap) return true;
+    size_t lead = b->base ? (size_t)(b->buf - b->base) : 0;
     size_t cap = b->cap ? b->cap : 4096;
     while (cap < need) cap *= 2;
-    char *nb = realloc(b->buf, cap);
+    char *nb = realloc(b->base, lead + cap);
     if (!nb) return false;
-    b->buf = nb;
+    b->base = nb;
+    b->buf = nb + lead;
     b->cap = cap;
     return true;
+}
+
+/* The head room of a prefetch chunk: a block's unparsed tail (part of a
+ * line, as a rule) is copied into it, in front of the chunk's bytes. */
+#define TAKE_ROOM ((size_t)64 << 10)
+
+/* Refills b from a decompressed chunk taken whole (cp_reader_take) instead
+ * of copying the chunk's bytes: b's unparsed tail goes into the chunk's head
+ * room, and b's buffer goes back to the reader's ring.  1: done, with *got
+ * new bytes (0 at the end); 0: cannot (read with cp_reader_read); -1: error
+ * (err filled by the reader) or out of memory (err untouched: *oom). */
+static int block_take(cp_reader *rd, block *b, size_t *got, bool *oom, cp_error *err) {
+    size_t tail = b->have - b->pos;
+    if (!b->base || tail > TAKE_ROOM || (size_t)(b->buf - b->base) + b->cap < cp_reader_chunk_size(rd)) return 0;
+    void *chunk;
+    char *data;
+    size_t len;
+    int t = cp_reader_take(rd, &chunk, &data, &len, err);
+    if (t == 2) return 0;
+    if (t < 0) return -1;
+    if (t == 0) { /* the end: nothing taken */
+        *got = 0;
+        return 1;
+    }
+    memcpy(data - tail, b->buf + b->pos, tail);
+    size_t total = cp_reader_chunk_size(rd); /* the chunk's allocation */
+    if (!cp_reader_give(rd, b->base)) {
+        free(chunk);
+        b->base = b->buf = NULL;
+        b->cap = b->have = b->pos = 0;
+        *oom = true;
+        return -1;
+    }
+    b->off += b->pos;
+    b->base = chunk;
+    b->buf = data - tail;
+    b->cap = total - (size_t)(b->buf - (char *)chunk);
+    b->have = tail + len;
+    b->pos = 0;
+    *got = len;
+    return 1;
 }
 
 static cp_result load_from(cp_run *run, const char *path, const void *data, size_t data_len, cp_error *err);
@@ -2357,8 +2403,6 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
     size_t n_parts = n_threads * PARTS_PER_THREAD > 64 ? 64 : n_threads * PARTS_PER_THREAD;
     parse_pool pool;
     bool pool_ready = false;
-    /* with threads to spare, gzip and zstd inputs decompress on their own */
-    if (n_threads > 1) (void)cp_reader_prefetch(rd);
     part one;  /* the rows parsed on this thread (below the parallel threshold) */
     memset(&one, 0, sizeof one);
     bool workers_ready = false;
@@ -2376,6 +2420,13 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
     if (!run->opt.block_bytes && n_threads * (2u << 20) > cap) cap = n_threads * (2u << 20); /* parts of 512 KiB or more */
     if (cap < 64) cap = 64;
     if (input_size > 0 && input_size + 1 < cap) cap = input_size + 1 < 4096 ? 4096 : (size_t)input_size + 1;
+    /* with threads to spare, gzip and zstd inputs decompress on their own,
+     * into chunks of a block each, which the blocks take over whole */
+    bool take = false;
+    if (n_threads > 1) {
+        take = cap >= 4 * TAKE_ROOM && cp_reader_prefetch_chunks(rd, cap, TAKE_ROOM);
+        if (!take) (void)cp_reader_prefetch(rd);
+    }
     /* Input larger than a block, uncompressed, is parsed in place
      * (cp_reader_map): the blocks are windows into it, never written, and
      * what read() would copy is not copied. */
@@ -2431,6 +2482,22 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
                 next_progress = stats->bytes + (64u << 20);
             }
         } else if (!eof) {
+            size_t took = 0;
+            bool oom = false;
+            int tr = take ? block_take(rd, cur, &took, &oom, err) : 0;
+            if (tr < 0) {
+                result = oom ? fail(err, CP_ENOMEM, path, line, "out of memory") : err ? err->code : CP_EFORMAT;
+                goto done;
+            }
+            if (tr > 0) {
+                if (took == 0) eof = true;
+                stats->bytes += took;
+                if (run->opt.on_progress && stats->bytes >= next_progress) {
+                    run->opt.on_progress(run->opt.progress_user, path, stats->bytes);
+                    next_progress = stats->bytes + (64u << 20);
+                }
+                if (!eof && cur->have < cur->cap / 2) continue;
+            } else {
             if (cur->pos > 0) {
                 memmove(cur->buf, cur->buf + cur->pos, cur->have - cur->pos);
                 cur->have -= cur->pos;
@@ -2453,6 +2520,7 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
             }
             /* fill the block before parsing, so parallel parts are large */
             if (!eof && cur->have < cur->cap / 2) continue;
+            }
         }
         char *buf = cur->buf;
         size_t have = cur->have;
@@ -2625,7 +2693,7 @@ done:
             for (size_t k = 0; k < n_parts; k++) part_free(&blk[b].parts[k]);
             free(blk[b].parts);
         }
-        if (!map) free(blk[b].buf); /* windows of a mapped input own nothing */
+        if (!map) free(blk[b].base); /* windows of a mapped input own nothing */
     }
     if (pool_ready) pool_free(&pool);
     part_free(&one);

@@ -302,15 +302,20 @@ static ssize_t read_direct(cp_reader *r, void *buf, size_t cap, cp_error *err) {
 #define PF_CHUNK_BYTES (4u << 20)
 
 /* A ring of PF_CHUNKS chunks: the filler thread decompresses into the free
- * ones, cp_reader_read() copies out of the filled ones in order.  A chunk
- * belongs to the filler while it is free and to the reader while it is
- * filled, so only the counters need the lock. */
+ * ones, cp_reader_read() copies out of the filled ones in order, or
+ * cp_reader_take() hands a filled one over whole (its slot then waits for
+ * cp_reader_give()).  A chunk is `room` bytes of head room, then up to
+ * `bytes` of data.  A chunk belongs to the filler while it is free and to
+ * the reader while it is filled, so only the counters need the lock. */
 typedef struct prefetch {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t filled, freed;
-    unsigned char *chunk[PF_CHUNKS];
+    unsigned char *chunk[PF_CHUNKS]; /* allocations; NULL: taken, not given back yet */
     size_t len[PF_CHUNKS];
+    size_t room, bytes;   /* head room and data bytes of every chunk */
+    unsigned taken;       /* the slot whose chunk was taken last (cp_reader_give) */
+    bool has_taken;
     unsigned head, count; /* filled chunks: head .. head + count - 1 */
     size_t off;           /* bytes of chunk[head] already read */
     bool done;            /* the filler reached the end, or failed */
@@ -324,18 +329,27 @@ static void *prefetch_run(void *arg) {
     prefetch *pf = r->pf;
     for (;;) {
         pthread_mutex_lock(&pf->mu);
-        while (pf->count == PF_CHUNKS && !pf->stop) pthread_cond_wait(&pf->freed, &pf->mu);
-        bool stop = pf->stop;
         unsigned slot = (pf->head + pf->count) % PF_CHUNKS;
+        while ((pf->count == PF_CHUNKS || !pf->chunk[slot]) && !pf->stop) {
+            pthread_cond_wait(&pf->freed, &pf->mu);
+            slot = (pf->head + pf->count) % PF_CHUNKS;
+        }
+        bool stop = pf->stop;
+        unsigned char *dst = pf->chunk[slot] + pf->room;
         pthread_mutex_unlock(&pf->mu);
         if (stop) return NULL;
+        /* a whole chunk (a decompressor hands back less at the end of its
+         * input buffer), so that a chunk taken whole is a full block */
         cp_error e = {0};
-        ssize_t n = read_direct(r, pf->chunk[slot], PF_CHUNK_BYTES, &e);
+        size_t got = 0;
+        ssize_t n = 1;
+        while (got < pf->bytes && (n = read_direct(r, dst + got, pf->bytes - got, &e)) > 0) got += (size_t)n;
         pthread_mutex_lock(&pf->mu);
-        if (n > 0) {
-            pf->len[slot] = (size_t)n;
+        if (got > 0) {
+            pf->len[slot] = got;
             pf->count++;
-        } else {
+        }
+        if (n <= 0) {
             pf->done = true;
             pf->end_rc = n < 0 ? -1 : 0;
             if (n < 0) pf->err = e;
@@ -346,12 +360,16 @@ static void *prefetch_run(void *arg) {
     }
 }
 
-bool cp_reader_prefetch(cp_reader *r) {
-    if (r->pf || r->mem || r->comp == CP_COMP_NONE) return false;
+bool cp_reader_prefetch(cp_reader *r) { return cp_reader_prefetch_chunks(r, PF_CHUNK_BYTES, 0); }
+
+bool cp_reader_prefetch_chunks(cp_reader *r, size_t chunk_bytes, size_t head_room) {
+    if (r->pf || r->mem || r->comp == CP_COMP_NONE || chunk_bytes <= head_room) return false;
     prefetch *pf = calloc(1, sizeof *pf);
     if (!pf) return false;
+    pf->room = head_room;
+    pf->bytes = chunk_bytes - head_room;
     for (int k = 0; k < PF_CHUNKS; k++) {
-        pf->chunk[k] = malloc(PF_CHUNK_BYTES);
+        pf->chunk[k] = malloc(chunk_bytes);
         if (!pf->chunk[k]) {
             for (int j = 0; j < k; j++) free(pf->chunk[j]);
             free(pf);
@@ -390,7 +408,7 @@ static ssize_t read_prefetched(prefetch *pf, unsigned char *buf, size_t cap, cp_
         size_t n = pf->len[h] - pf->off;
         if (n > cap - out) n = cap - out;
         pthread_mutex_unlock(&pf->mu);
-        memcpy(buf + out, pf->chunk[h] + pf->off, n);
+        memcpy(buf + out, pf->chunk[h] + pf->room + pf->off, n);
         pthread_mutex_lock(&pf->mu);
         out += n;
         pf->off += n;
@@ -403,6 +421,54 @@ static ssize_t read_prefetched(prefetch *pf, unsigned char *buf, size_t cap, cp_
     }
     pthread_mutex_unlock(&pf->mu);
     return (ssize_t)out;
+}
+
+int cp_reader_take(cp_reader *r, void **chunk, char **data, size_t *len, cp_error *err) {
+    prefetch *pf = r->pf;
+    if (!pf) return 2;
+    pthread_mutex_lock(&pf->mu);
+    if (pf->has_taken || pf->off > 0) { /* one at a time; a chunk partly read is copied */
+        pthread_mutex_unlock(&pf->mu);
+        return 2;
+    }
+    while (pf->count == 0 && !pf->done) pthread_cond_wait(&pf->filled, &pf->mu);
+    if (pf->count == 0) {
+        int rc = pf->end_rc < 0 ? -1 : 0;
+        if (rc < 0 && err) *err = pf->err;
+        pthread_mutex_unlock(&pf->mu);
+        return rc;
+    }
+    unsigned h = pf->head;
+    *chunk = pf->chunk[h];
+    *data = (char *)pf->chunk[h] + pf->room;
+    *len = pf->len[h];
+    pf->chunk[h] = NULL; /* the filler waits for cp_reader_give() */
+    pf->taken = h;
+    pf->has_taken = true;
+    pf->head = (h + 1) % PF_CHUNKS;
+    pf->count--;
+    pthread_mutex_unlock(&pf->mu);
+    return 1;
+}
+
+bool cp_reader_give(cp_reader *r, void *chunk) {
+    prefetch *pf = r->pf;
+    if (!pf || !pf->has_taken) {
+        free(chunk);
+        return true;
+    }
+    if (!chunk) chunk = malloc(pf->room + pf->bytes);
+    if (!chunk) return false;
+    pthread_mutex_lock(&pf->mu);
+    pf->chunk[pf->taken] = chunk;
+    pf->has_taken = false;
+    pthread_cond_signal(&pf->freed);
+    pthread_mutex_unlock(&pf->mu);
+    return true;
+}
+
+size_t cp_reader_chunk_size(const cp_reader *r) {
+    return r->pf ? r->pf->room + r->pf->bytes : 0;
 }
 
 ssize_t cp_reader_read(cp_reader *r, void *buf, size_t cap, cp_error *err) {

@@ -36,6 +36,24 @@ ssize_t cp_reader_read(cp_reader *r, void *buf, size_t cap, cp_error *err);
  * decompression overlaps parsing and committing.  The same bytes and the
  * same errors as without; after it, use the reader from one thread only. */
 bool cp_reader_prefetch(cp_reader *r);
+/* The same with chunks of chunk_bytes (allocation), the first head_room of
+ * which are left free for the caller (cp_reader_take()). */
+bool cp_reader_prefetch_chunks(cp_reader *r, size_t chunk_bytes, size_t head_room);
+/* With prefetching on: hands over the next filled chunk whole, where
+ * cp_reader_read() would copy it.  *data is its first byte, *len the bytes
+ * (the next ones of the input), *chunk the allocation (head room before
+ * *data, from malloc), which becomes the caller's.  Returns 1 when it did, 0
+ * at the end, -1 on error (err), 2 when it cannot: no prefetching, a chunk
+ * partly read by cp_reader_read(), or one taken and not yet given back;
+ * read with cp_reader_read() then.  The ring is a chunk short until
+ * cp_reader_give(). */
+int cp_reader_take(cp_reader *r, void **chunk, char **data, size_t *len, cp_error *err);
+/* Gives the ring a chunk in place of the one taken: `chunk` from malloc and
+ * at least cp_reader_chunk_size() bytes, or NULL for a new one.  Without a
+ * taken chunk it frees `chunk`.  False when out of memory. */
+bool cp_reader_give(cp_reader *r, void *chunk);
+/* The allocation size of a prefetch chunk; 0 without prefetching. */
+size_t cp_reader_chunk_size(const cp_reader *r);
 /* The whole input as bytes in place of cp_reader_read(), when it is
  * uncompressed and either in memory or a regular file that can be mapped
  * (not one larger than half the memory, read with its page cache dropped
