@@ -144,6 +144,18 @@ static void spare_give(spares *s, size_t elem, void *p) {
     free(p);
 }
 
+/* A spare of this element size, or NULL when there is none. */
+static void *spare_pop(spares *s, size_t elem) {
+    void **c = s->p[size_class(elem)];
+    for (int k = SPARES - 1; k >= 0; k--)
+        if (c[k]) {
+            void *p = c[k];
+            c[k] = NULL;
+            return p;
+        }
+    return NULL;
+}
+
 static void spares_free(spares *s) {
     for (int c = 0; c < 4; c++)
         for (int k = 0; k < SPARES; k++) free(s->p[c][k]);
@@ -243,6 +255,7 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
     cp_events *e = &run->ev;
     size_t n = e->n;
     uint32_t *perm = NULL;
+    uint32_t *rows_buf = NULL; /* a raw id column's room for n row numbers: perm, or by_identity */
     uint64_t *first = NULL;
     int64_t *first_ts = NULL;
     uint32_t *order_of_str = NULL;
@@ -293,25 +306,44 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
     first = NULL;
     first_ts = NULL;
     e->identity = sj.identity;
+    /* reports read identity only: the raw ids' buffers (8 bytes an event)
+     * become the permutation and the sort's scratch, memory with its pages
+     * already (a fresh page costs a fault: 0.3-1 s per GB here) */
+    void *scratch = NULL;      /* n sort keys' room */
     if (!run->opt.keep_raw_ids) {
-        /* reports read identity only: 8 bytes an event less, before the
-         * sort and its scratch take their memory */
-        free(e->visitor);
-        free(e->customer);
+        rows_buf = e->visitor;
+        if (!sorted && n) {
+            scratch = realloc(e->customer, n * sizeof(uint64_t)); /* grows in place or moves its pages */
+            if (!scratch) free(e->customer);
+        } else {
+            free(e->customer);
+        }
         e->visitor = e->customer = NULL;
     }
     PHASE("identity");
     if (!sorted) {
         int64_t *sorted_ts, *spare_ts;
-        perm = malloc(n * sizeof *perm);
-        if (!perm || cp_sort_by_time(e->ts_ms, n, tmin, tmax, 64, nt, perm, &sorted_ts, &spare_ts) != 0) goto oom;
+        perm = rows_buf ? rows_buf : malloc(n * sizeof *perm);
+        rows_buf = NULL;
+        if (!perm) {
+            free(scratch);
+            goto oom;
+        }
+        if (cp_sort_by_time_in(e->ts_ms, n, tmin, tmax, 64, nt, perm, scratch, &sorted_ts, &spare_ts) != 0) goto oom;
         e->ts_ms = sorted_ts;
         spare_give(&sp, sizeof *e->ts_ms, spare_ts);
         PHASE("sort");
         /* money first, into the sort's spare: then no 8-byte buffer is
-         * kept while the narrower columns are gathered */
+         * kept while the narrower columns are gathered; the one money
+         * leaves, cut to 4 bytes a row, takes the first of them */
         if (!gather_column(&e->money_micros, sizeof *e->money_micros, perm, n, nt, &sp)) goto oom;
+        void *wide = spare_pop(&sp, sizeof *e->money_micros);
         spares_free(&sp);
+        if (wide) {
+            void *narrow = n ? realloc(wide, n * sizeof(uint32_t)) : NULL; /* shrinking never moves it */
+            if (narrow) spare_give(&sp, sizeof(uint32_t), narrow);
+            else free(wide);
+        }
     }
     if (!sorted) {
         /* every other column in the sorted order, one column at a time (one
@@ -436,8 +468,8 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
 
     PHASE("orders");
     /* by-identity permutation: counting sort over identity ids (stable) */
-    run->by_identity = perm ? perm : malloc((n ? n : 1) * sizeof *run->by_identity); /* perm's buffer */
-    perm = NULL;
+    run->by_identity = perm ? perm : rows_buf ? rows_buf : malloc((n ? n : 1) * sizeof *run->by_identity);
+    perm = rows_buf = NULL;
     if (!run->by_identity || cp_counting_sort_rows(e->identity, n, (uint32_t)n_str, run->by_identity, nt) != 0)
         goto oom;
     PHASE("by_identity");
@@ -448,6 +480,7 @@ oom:
     spares_free(&sp);
     free(syn_ts);
     free(perm);
+    free(rows_buf);
     free(first);
     free(first_ts);
     free(order_of_str);

@@ -271,18 +271,26 @@ static int msd_sort(uint64_t *a, uint64_t *b, size_t n, unsigned row_bits, unsig
 
 int cp_sort_by_time(int64_t *ts, size_t n, int64_t tmin, int64_t tmax, unsigned key_bits, unsigned nt,
                     uint32_t *perm, int64_t **sorted_ts, int64_t **spare) {
+    return cp_sort_by_time_in(ts, n, tmin, tmax, key_bits, nt, perm, NULL, sorted_ts, spare);
+}
+
+int cp_sort_by_time_in(int64_t *ts, size_t n, int64_t tmin, int64_t tmax, unsigned key_bits, unsigned nt,
+                       uint32_t *perm, void *scratch, int64_t **sorted_ts, int64_t **spare) {
     *sorted_ts = *spare = NULL;
     unsigned row_bits = 1, ts_bits = 0;
     while (row_bits < 32 && n > 1 && ((n - 1) >> row_bits)) row_bits++;
     uint64_t span = tmax > tmin ? (uint64_t)tmax - (uint64_t)tmin : 0;
     while (ts_bits < 64 && (span >> ts_bits)) ts_bits++;
     if (key_bits > 64) key_bits = 64;
-    if (key_bits <= row_bits) return -1;
+    if (key_bits <= row_bits) {
+        free(scratch);
+        return -1;
+    }
     unsigned stage_bits = key_bits - row_bits;
     bool one_stage = ts_bits <= stage_bits;
     /* the keys are built over ts itself (each row's key replaces its time);
      * with several stages every stage reads the times, so they are kept */
-    uint64_t *a = (uint64_t *)ts, *b = malloc((n ? n : 1) * sizeof *b);
+    uint64_t *a = (uint64_t *)ts, *b = scratch ? scratch : malloc((n ? n : 1) * sizeof *b);
     int64_t *times = one_stage ? ts : malloc((n ? n : 1) * sizeof *times);
     if (!b || !times) {
         free(b);

@@ -46,6 +46,12 @@ uint64_t *cp_sort_by_identity(uint64_t *keys, uint64_t *tmp, size_t m, uint32_t 
  * copied first). */
 int cp_sort_by_time(int64_t *ts, size_t n, int64_t tmin, int64_t tmax, unsigned key_bits, unsigned nt,
                     uint32_t *perm, int64_t **sorted_ts, int64_t **spare);
+/* The same with the sort's n-key scratch given: `scratch` (from malloc, at
+ * least n * 8 bytes, or NULL for a new one) becomes the sort's, as ts does,
+ * and is freed or returned as *sorted_ts or *spare.  Memory that was in use
+ * already has its pages, where a new buffer takes a page fault per 4 KiB. */
+int cp_sort_by_time_in(int64_t *ts, size_t n, int64_t tmin, int64_t tmax, unsigned key_bits, unsigned nt,
+                       uint32_t *perm, void *scratch, int64_t **sorted_ts, int64_t **spare);
 
 /* out[0..n) = the rows 0..n-1 stably sorted by bucket[row] (every bucket id
  * < n_buckets).  Returns 0, or -1 when out of memory (out untouched). */
