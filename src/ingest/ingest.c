@@ -2067,7 +2067,7 @@ typedef struct block {
  * is cut into more parts than threads (PARTS_PER_THREAD), taken one at a
  * time, so that no core waits at the end of a block for a part that a
  * busy neighbour slowed down. */
-#define PARTS_PER_THREAD 4
+#define PARTS_PER_THREAD 8
 typedef struct parse_pool {
     pthread_mutex_t lock;
     pthread_cond_t work;  /* a block was started, or quit */
