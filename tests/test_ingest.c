@@ -503,6 +503,23 @@ static void r1_4b_truncated_gzip_is_an_error(void **state) {
 
 static void assert_same_runs(cp_run **runs, int n_runs, size_t min_events);
 
+/* Writes text[0, len) zstd-compressed (level 1) to a new file made from
+ * the mkstemp() template `path` (rewritten in place); returns the file's
+ * compressed size. */
+static size_t write_zstd_file(char *path, const char *text, size_t len) {
+    size_t zcap = ZSTD_compressBound(len);
+    char *z = malloc(zcap);
+    assert_non_null(z);
+    size_t zn = ZSTD_compress(z, zcap, text, len, 1);
+    assert_false(ZSTD_isError(zn));
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, z, zn), (ssize_t)zn);
+    close(fd);
+    free(z);
+    return zn;
+}
+
 /* Decompression on its own thread (--threads > 1, reader.c prefetch): a
  * zstd file of several 4 MiB chunks loads into the same store as on one
  * thread, and the same file cut short fails the same way on both. */
@@ -514,15 +531,8 @@ static void zstd_read_ahead_same_as_direct(void **state) {
     for (int i = 0; len + 256 < cap; i++)
         len += (size_t)snprintf(text + len, cap - len, "2024-03-%02dT%02d:%02d:00Z,purchase,v%d,,A%d,,,,%d,1.5,,,,o%d,\"UA %d\"\n",
                                 1 + i % 28, i % 24, i % 60, i % 5000, i % 7, 1 + i % 3, i, i % 5);
-    size_t zcap = ZSTD_compressBound(len);
-    char *z = malloc(zcap);
-    size_t zn = ZSTD_compress(z, zcap, text, len, 1);
-    assert_false(ZSTD_isError(zn));
     char path[] = "/tmp/cp_test_zstXXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, z, zn), (ssize_t)zn);
-    close(fd);
+    size_t zn = write_zstd_file(path, text, len);
     cp_run *runs[2];
     for (unsigned t = 1; t <= 2; t++) {
         cp_ingest_options o = {.threads = t, .keep_raw_ids = true};
@@ -545,7 +555,6 @@ static void zstd_read_ahead_same_as_direct(void **state) {
         cp_run_free(run);
     }
     unlink(path);
-    free(z);
     free(text);
 }
 
@@ -577,17 +586,10 @@ static void chunks_taken_whole_same_as_direct(void **state) {
                                     i % 24, i % 60, i % 300, i % 7, 1 + i % 3, i, i % 5);
         }
     }
-    size_t zcap = ZSTD_compressBound(len);
-    char *z = malloc(zcap);
-    size_t zn = ZSTD_compress(z, zcap, text, len, 1);
-    assert_false(ZSTD_isError(zn));
     char zpath[] = "/tmp/cp_test_takeXXXXXX";
-    int fd = mkstemp(zpath);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, z, zn), (ssize_t)zn);
-    close(fd);
+    (void)write_zstd_file(zpath, text, len);
     char gzpath[] = "/tmp/cp_test_takegzXXXXXX";
-    fd = mkstemp(gzpath);
+    int fd = mkstemp(gzpath);
     assert_true(fd >= 0);
     gzFile g = gzdopen(fd, "wb1");
     assert_non_null(g);
@@ -615,7 +617,6 @@ static void chunks_taken_whole_same_as_direct(void **state) {
     }
     unlink(zpath);
     unlink(gzpath);
-    free(z);
     free(text);
 }
 

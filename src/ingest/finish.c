@@ -123,7 +123,8 @@ typedef struct spares {
 
 static int size_class(size_t elem) { return elem == 1 ? 0 : elem == 2 ? 1 : elem == 4 ? 2 : 3; }
 
-static void *spare_take(spares *s, size_t elem, size_t n) {
+/* A spare of this element size, or NULL when there is none. */
+static void *spare_pop(spares *s, size_t elem) {
     void **c = s->p[size_class(elem)];
     for (int k = SPARES - 1; k >= 0; k--)
         if (c[k]) {
@@ -131,7 +132,13 @@ static void *spare_take(spares *s, size_t elem, size_t n) {
             c[k] = NULL;
             return p;
         }
-    return malloc((n ? n : 1) * elem);
+    return NULL;
+}
+
+/* A spare of this element size, else a new buffer of n elements. */
+static void *spare_take(spares *s, size_t elem, size_t n) {
+    void *p = spare_pop(s, elem);
+    return p ? p : malloc((n ? n : 1) * elem);
 }
 
 static void spare_give(spares *s, size_t elem, void *p) {
@@ -144,17 +151,6 @@ static void spare_give(spares *s, size_t elem, void *p) {
     free(p);
 }
 
-/* A spare of this element size, or NULL when there is none. */
-static void *spare_pop(spares *s, size_t elem) {
-    void **c = s->p[size_class(elem)];
-    for (int k = SPARES - 1; k >= 0; k--)
-        if (c[k]) {
-            void *p = c[k];
-            c[k] = NULL;
-            return p;
-        }
-    return NULL;
-}
 
 static void spares_free(spares *s) {
     for (int c = 0; c < 4; c++)
