@@ -113,7 +113,7 @@ static void sort_by_time_matches_stable_sort(void **state) {
                     int64_t *consumed = malloc(n * sizeof *consumed);
                     assert_non_null(consumed);
                     memcpy(consumed, ts, n * sizeof *ts);
-                    assert_int_equal(cp_sort_by_time(consumed, n, tmin, tmax, key_bits[kb], thread_counts[t], perm,
+                    assert_int_equal(cp_sort_by_time(consumed, n, tmin, tmax, key_bits[kb], thread_counts[t], perm, NULL,
                                                      &sorted, &spare),
                                      0);
                     assert_true(sorted == consumed || spare == consumed);

@@ -151,7 +151,6 @@ static void spare_give(spares *s, size_t elem, void *p) {
     free(p);
 }
 
-
 static void spares_free(spares *s) {
     for (int c = 0; c < 4; c++)
         for (int k = 0; k < SPARES; k++) free(s->p[c][k]);
@@ -325,7 +324,7 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
             free(scratch);
             goto oom;
         }
-        if (cp_sort_by_time_in(e->ts_ms, n, tmin, tmax, 64, nt, perm, scratch, &sorted_ts, &spare_ts) != 0) goto oom;
+        if (cp_sort_by_time(e->ts_ms, n, tmin, tmax, 64, nt, perm, scratch, &sorted_ts, &spare_ts) != 0) goto oom;
         e->ts_ms = sorted_ts;
         spare_give(&sp, sizeof *e->ts_ms, spare_ts);
         PHASE("sort");

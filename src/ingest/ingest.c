@@ -2325,8 +2325,8 @@ static bool block_reserve(block *b, size_t need) {
  * of copying the chunk's bytes: b's unparsed tail goes into the chunk's head
  * room, and b's buffer goes back to the reader's ring.  1: done, with *got
  * new bytes (0 at the end); 0: cannot (read with cp_reader_read); -1: error
- * (err filled by the reader) or out of memory (err untouched: *oom). */
-static int block_take(cp_reader *rd, block *b, size_t *got, bool *oom, cp_error *err) {
+ * (err filled by the reader). */
+static int block_take(cp_reader *rd, block *b, size_t *got, cp_error *err) {
     size_t tail = b->have - b->pos;
     if (!b->base || tail > TAKE_ROOM || (size_t)(b->buf - b->base) + b->cap < cp_reader_chunk_size(rd)) return 0;
     void *chunk;
@@ -2340,22 +2340,25 @@ static int block_take(cp_reader *rd, block *b, size_t *got, bool *oom, cp_error 
         return 1;
     }
     memcpy(data - tail, b->buf + b->pos, tail);
-    size_t total = cp_reader_chunk_size(rd); /* the chunk's allocation */
-    if (!cp_reader_give(rd, b->base)) {
-        free(chunk);
-        b->base = b->buf = NULL;
-        b->cap = b->have = b->pos = 0;
-        *oom = true;
-        return -1;
-    }
+    cp_reader_give(rd, b->base);
     b->off += b->pos;
     b->base = chunk;
     b->buf = data - tail;
-    b->cap = total - (size_t)(b->buf - (char *)chunk);
+    b->cap = cp_reader_chunk_size(rd) - (size_t)(b->buf - (char *)chunk);
     b->have = tail + len;
     b->pos = 0;
     *got = len;
     return 1;
+}
+
+/* Adds n bytes read to the input's count; on_progress hears of every 64 MiB. */
+static void count_bytes(const cp_run *run, cp_input_stats *stats, const char *path, uint64_t n,
+                        uint64_t *next_progress) {
+    stats->bytes += n;
+    if (run->opt.on_progress && stats->bytes >= *next_progress) {
+        run->opt.on_progress(run->opt.progress_user, path, stats->bytes);
+        *next_progress = stats->bytes + (64u << 20);
+    }
 }
 
 static cp_result load_from(cp_run *run, const char *path, const void *data, size_t data_len, cp_error *err);
@@ -2476,51 +2479,33 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
 #endif
             cur->have += got;
             eof = cur->have == left;
-            stats->bytes += got;
-            if (run->opt.on_progress && stats->bytes >= next_progress) {
-                run->opt.on_progress(run->opt.progress_user, path, stats->bytes);
-                next_progress = stats->bytes + (64u << 20);
-            }
+            count_bytes(run, stats, path, got, &next_progress);
         } else if (!eof) {
-            size_t took = 0;
-            bool oom = false;
-            int tr = take ? block_take(rd, cur, &took, &oom, err) : 0;
-            if (tr < 0) {
-                result = oom ? fail(err, CP_ENOMEM, path, line, "out of memory") : err ? err->code : CP_EFORMAT;
-                goto done;
-            }
-            if (tr > 0) {
-                if (took == 0) eof = true;
-                stats->bytes += took;
-                if (run->opt.on_progress && stats->bytes >= next_progress) {
-                    run->opt.on_progress(run->opt.progress_user, path, stats->bytes);
-                    next_progress = stats->bytes + (64u << 20);
+            /* a decompressed chunk taken over whole, else read into the block */
+            size_t got = 0;
+            int tr = take ? block_take(rd, cur, &got, err) : 0;
+            if (tr < 0) { result = err ? err->code : CP_EFORMAT; goto done; }
+            if (tr == 0) {
+                if (cur->pos > 0) {
+                    memmove(cur->buf, cur->buf + cur->pos, cur->have - cur->pos);
+                    cur->have -= cur->pos;
+                    cur->off += cur->pos;
+                    cur->pos = 0;
                 }
-                if (!eof && cur->have < cur->cap / 2) continue;
-            } else {
-            if (cur->pos > 0) {
-                memmove(cur->buf, cur->buf + cur->pos, cur->have - cur->pos);
-                cur->have -= cur->pos;
-                cur->off += cur->pos;
-                cur->pos = 0;
+                /* one record larger than the block: grow */
+                if (cur->have == cur->cap && !block_reserve(cur, cur->cap * 2)) {
+                    result = fail(err, CP_ENOMEM, path, line, "out of memory");
+                    goto done;
+                }
+                ssize_t r = cp_reader_read(rd, cur->buf + cur->have, cur->cap - cur->have, err);
+                if (r < 0) { result = err ? err->code : CP_EFORMAT; goto done; }
+                got = (size_t)r;
+                cur->have += got;
             }
-            /* one record larger than the block: grow */
-            if (cur->have == cur->cap && !block_reserve(cur, cur->cap * 2)) {
-                result = fail(err, CP_ENOMEM, path, line, "out of memory");
-                goto done;
-            }
-            ssize_t r = cp_reader_read(rd, cur->buf + cur->have, cur->cap - cur->have, err);
-            if (r < 0) { result = err ? err->code : CP_EFORMAT; goto done; }
-            if (r == 0) eof = true;
-            cur->have += (size_t)r;
-            stats->bytes += (uint64_t)r;
-            if (run->opt.on_progress && stats->bytes >= next_progress) {
-                run->opt.on_progress(run->opt.progress_user, path, stats->bytes);
-                next_progress = stats->bytes + (64u << 20);
-            }
+            if (got == 0) eof = true;
+            count_bytes(run, stats, path, got, &next_progress);
             /* fill the block before parsing, so parallel parts are large */
             if (!eof && cur->have < cur->cap / 2) continue;
-            }
         }
         char *buf = cur->buf;
         size_t have = cur->have;

@@ -451,20 +451,17 @@ int cp_reader_take(cp_reader *r, void **chunk, char **data, size_t *len, cp_erro
     return 1;
 }
 
-bool cp_reader_give(cp_reader *r, void *chunk) {
+void cp_reader_give(cp_reader *r, void *chunk) {
     prefetch *pf = r->pf;
     if (!pf || !pf->has_taken) {
         free(chunk);
-        return true;
+        return;
     }
-    if (!chunk) chunk = malloc(pf->room + pf->bytes);
-    if (!chunk) return false;
     pthread_mutex_lock(&pf->mu);
     pf->chunk[pf->taken] = chunk;
     pf->has_taken = false;
     pthread_cond_signal(&pf->freed);
     pthread_mutex_unlock(&pf->mu);
-    return true;
 }
 
 size_t cp_reader_chunk_size(const cp_reader *r) {

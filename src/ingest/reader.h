@@ -49,9 +49,9 @@ bool cp_reader_prefetch_chunks(cp_reader *r, size_t chunk_bytes, size_t head_roo
  * cp_reader_give(). */
 int cp_reader_take(cp_reader *r, void **chunk, char **data, size_t *len, cp_error *err);
 /* Gives the ring a chunk in place of the one taken: `chunk` from malloc and
- * at least cp_reader_chunk_size() bytes, or NULL for a new one.  Without a
- * taken chunk it frees `chunk`.  False when out of memory. */
-bool cp_reader_give(cp_reader *r, void *chunk);
+ * at least cp_reader_chunk_size() bytes.  Without a taken chunk it frees
+ * `chunk`. */
+void cp_reader_give(cp_reader *r, void *chunk);
 /* The allocation size of a prefetch chunk; 0 without prefetching. */
 size_t cp_reader_chunk_size(const cp_reader *r);
 /* The whole input as bytes in place of cp_reader_read(), when it is

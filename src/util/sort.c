@@ -270,12 +270,7 @@ static int msd_sort(uint64_t *a, uint64_t *b, size_t n, unsigned row_bits, unsig
 }
 
 int cp_sort_by_time(int64_t *ts, size_t n, int64_t tmin, int64_t tmax, unsigned key_bits, unsigned nt,
-                    uint32_t *perm, int64_t **sorted_ts, int64_t **spare) {
-    return cp_sort_by_time_in(ts, n, tmin, tmax, key_bits, nt, perm, NULL, sorted_ts, spare);
-}
-
-int cp_sort_by_time_in(int64_t *ts, size_t n, int64_t tmin, int64_t tmax, unsigned key_bits, unsigned nt,
-                       uint32_t *perm, void *scratch, int64_t **sorted_ts, int64_t **spare) {
+                    uint32_t *perm, void *scratch, int64_t **sorted_ts, int64_t **spare) {
     *sorted_ts = *spare = NULL;
     unsigned row_bits = 1, ts_bits = 0;
     while (row_bits < 32 && n > 1 && ((n - 1) >> row_bits)) row_bits++;

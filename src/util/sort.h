@@ -29,11 +29,14 @@ uint64_t *cp_sort_by_identity(uint64_t *keys, uint64_t *tmp, size_t m, uint32_t 
 /* R1.6: perm[k] = the row with the k-th smallest ts, equal timestamps in row
  * order, for ts[0..n) within [tmin, tmax] and n < 2^32.
  *
- * ts is consumed: its buffer holds the sort keys.  On success *sorted_ts is
- * the times in that order and *spare a free buffer of n int64; they are ts's
- * buffer and one the sort allocated, in either order, and the caller frees
- * both (or reuses *spare).  On failure (-1: out of memory, or key_bits <=
- * row_bits) ts holds garbage and nothing is returned.
+ * ts is consumed: its buffer holds the sort keys.  `scratch` (from malloc,
+ * at least n int64, or NULL to allocate one) is the sort's other buffer:
+ * memory already in use has its pages, where a new buffer takes a page
+ * fault per 4 KiB.  On success *sorted_ts is the times in that order and
+ * *spare a free buffer of n int64; they are ts's buffer and the scratch, in
+ * either order, and the caller frees both (or reuses *spare).  On failure
+ * (-1: out of memory, or key_bits <= row_bits) ts holds garbage, the
+ * scratch is freed and nothing is returned.
  *
  * Keys are (ts - tmin) << row_bits | position, key_bits wide (64; tests pass
  * less), sorted on their time bits only: the position bits are in order
@@ -45,13 +48,7 @@ uint64_t *cp_sort_by_identity(uint64_t *keys, uint64_t *tmp, size_t m, uint32_t 
  * order the previous one made (LSD over the stages; the times are then
  * copied first). */
 int cp_sort_by_time(int64_t *ts, size_t n, int64_t tmin, int64_t tmax, unsigned key_bits, unsigned nt,
-                    uint32_t *perm, int64_t **sorted_ts, int64_t **spare);
-/* The same with the sort's n-key scratch given: `scratch` (from malloc, at
- * least n * 8 bytes, or NULL for a new one) becomes the sort's, as ts does,
- * and is freed or returned as *sorted_ts or *spare.  Memory that was in use
- * already has its pages, where a new buffer takes a page fault per 4 KiB. */
-int cp_sort_by_time_in(int64_t *ts, size_t n, int64_t tmin, int64_t tmax, unsigned key_bits, unsigned nt,
-                       uint32_t *perm, void *scratch, int64_t **sorted_ts, int64_t **spare);
+                    uint32_t *perm, void *scratch, int64_t **sorted_ts, int64_t **spare);
 
 /* out[0..n) = the rows 0..n-1 stably sorted by bucket[row] (every bucket id
  * < n_buckets).  Returns 0, or -1 when out of memory (out untouched). */
