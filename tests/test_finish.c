@@ -78,11 +78,92 @@ static void r2_1_no_stitch_unsorted(void **state) {
     cp_run_free(run);
 }
 
+/* Sub columns (events.h: tag, click_id, order, units, rating held for the
+ * non-impression rows only, at their rank) follow their rows through the
+ * R1.6 sort.  Row j of N (line j + 2) is at second (j * 37) % N, a
+ * permutation, so the sort moves every row; j % 4 picks its type:
+ *   0 impression  (campaign; it carries a click_id, which is not kept)
+ *   1 click       tag t<j>, click_id c<j>
+ *   2 purchase    order o<j>, units j % 7 + 1
+ *   3 feedback    order o<j-1> (the purchase before it), rating j % 5 + 1
+ * N = 300 spans five 64-row blocks; threads 1 and 3, and 4 KiB blocks so
+ * that several parse parts commit their sub rows in turn. */
+#define SUB_N 300
+static void sub_columns_follow_their_rows_through_the_sort(void **state) {
+    (void)state;
+    size_t cap = 64 * SUB_N + 128, len = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    len += (size_t)snprintf(text + len, cap - len, "ts,type,visitor,asin,campaign,tag,click_id,order,units,rating\n");
+    for (unsigned j = 0; j < SUB_N; j++) {
+        unsigned sec = j * 37 % SUB_N;
+        const char *ts = "2024-03-01T10";
+        int w;
+        switch (j % 4) {
+        case 0: w = snprintf(text + len, cap - len, "%s:%02u:%02uZ,impression,v%u,A,camp,,x%u,,,\n", ts, sec / 60, sec % 60, j, j); break;
+        case 1: w = snprintf(text + len, cap - len, "%s:%02u:%02uZ,click,v%u,A,,t%u,c%u,,,\n", ts, sec / 60, sec % 60, j, j, j); break;
+        case 2: w = snprintf(text + len, cap - len, "%s:%02u:%02uZ,purchase,v%u,A,,,,o%u,%u,\n", ts, sec / 60, sec % 60, j, j, j % 7 + 1); break;
+        default: w = snprintf(text + len, cap - len, "%s:%02u:%02uZ,feedback,v%u,A,,,,o%u,,%u\n", ts, sec / 60, sec % 60, j, j - 1, j % 5 + 1); break;
+        }
+        assert_true(w > 0 && (size_t)w < cap - len);
+        len += (size_t)w;
+    }
+    for (unsigned threads = 1; threads <= 3; threads += 2) {
+        cp_ingest_options o = {.threads = threads, .block_bytes = 4096, .parallel_min_bytes = 1};
+        cp_run *run = cp_test_run_text(text, &o);
+        const cp_events *e = cp_run_events(run);
+        const cp_strings *s = cp_run_strings(run);
+        size_t n_orders;
+        const cp_order *orders = cp_run_orders(run, &n_orders);
+        assert_int_equal(e->n, SUB_N);
+        assert_int_equal(e->sub.n, SUB_N / 4 * 3);
+        size_t rank = 0;
+        for (size_t i = 0; i < e->n; i++) {
+            unsigned j = e->line[i] - 2; /* the row's place in the file */
+            assert_int_equal(e->ts_ms[i] % 1000, 0);
+            assert_int_equal(e->ts_ms[i] / 1000 % 3600, j * 37 % SUB_N); /* R1.6: in time order */
+            if (j % 4 == 0) {
+                assert_int_equal(e->type[i], CP_IMPRESSION);
+                continue;
+            }
+            size_t k = cp_events_rank(e, i);
+            assert_int_equal(k, rank++); /* ranks count the non-impression rows in order */
+            char want[16];
+            switch (j % 4) {
+            case 1:
+                snprintf(want, sizeof want, "t%u", j);
+                assert_string_equal(cp_str_c(s, e->tag[k]), want);
+                snprintf(want, sizeof want, "c%u", j);
+                assert_string_equal(cp_str_c(s, e->click_id[k]), want);
+                assert_int_equal(e->order[k], CP_NONE);
+                break;
+            case 2:
+                snprintf(want, sizeof want, "o%u", j);
+                assert_true(e->order[k] < n_orders);
+                assert_string_equal(cp_str_c(s, orders[e->order[k]].id), want);
+                assert_int_equal(e->units[k], (int32_t)(j % 7 + 1));
+                assert_int_equal(e->tag[k], CP_STR_NONE);
+                break;
+            default:
+                snprintf(want, sizeof want, "o%u", j - 1);
+                assert_true(e->order[k] < n_orders);
+                assert_string_equal(cp_str_c(s, orders[e->order[k]].id), want);
+                assert_int_equal(e->rating[k], (uint8_t)(j % 5 + 1));
+                break;
+            }
+        }
+        assert_int_equal(rank, e->sub.n);
+        cp_run_free(run);
+    }
+    free(text);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(r2_1_first_customer_by_time_not_by_line),
         cmocka_unit_test(r2_1_raw_ids_kept_in_time_order),
         cmocka_unit_test(r2_1_no_stitch_unsorted),
+        cmocka_unit_test(sub_columns_follow_their_rows_through_the_sort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

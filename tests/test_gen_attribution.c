@@ -197,9 +197,10 @@ static void check_seed(uint64_t seed, bool jsonl) {
         uint32_t r = row_of[line];
         assert_true(r != CP_NONE);
         assert_int_equal(ev->type[r], CP_PURCHASE);
-        assert_int_equal(ev->units[r], strtol(f[1], NULL, 10));
-        assert_int_equal(ev->money_micros[r], money(f[2]));
         uint32_t sub = cp_report_rank(&ctx, r); /* a purchase: per sub row (report.h) */
+        assert_int_equal(sub, cp_events_rank(ev, r)); /* the store's sub rows (events.h) */
+        assert_int_equal(ev->units[sub], strtol(f[1], NULL, 10));
+        assert_int_equal(ev->money_micros[r], money(f[2]));
         uint32_t ad = ctx.ad_credit[sub];
         if (*f[3]) {
             uint32_t want = row_of[strtoull(f[3], NULL, 10)];
@@ -209,7 +210,7 @@ static void check_seed(uint64_t seed, bool jsonl) {
             bool same = strcmp(f[4], "1") == 0;
             assert_int_equal(ctx.ad_same_asin[sub], same);
             total *t = total_of(&want_camp, f[5]);
-            t->units += ev->units[r];
+            t->units += ev->units[sub];
             t->sales += money(f[2]);
             if (same) t->adv_sales += money(f[2]);
             n_ad++;
@@ -226,7 +227,7 @@ static void check_seed(uint64_t seed, bool jsonl) {
                          (unsigned long long)seed, (unsigned long long)line,
                          off == CP_NONE ? 0ULL : (unsigned long long)ev->line[off], f[6]);
             total *t = total_of(&want_tag, f[7]);
-            t->units += ev->units[r];
+            t->units += ev->units[sub];
             t->sales += money(f[2]);
             n_off++;
         } else {

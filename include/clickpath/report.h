@@ -100,22 +100,11 @@ typedef struct cp_session {
     uint8_t source;     /* cp_source */
 } cp_session;
 
-/* The rows that are not impressions, numbered 0, 1, ... in row order: a
- * row's "rank".  Impressions are most rows (some 96% of real and generated
- * logs) and, but for status, no stage column below has a value for one, so
- * those columns ("per sub row") hold one entry per non-impression row, at
- * the row's rank: 23 bytes an event become 1 byte (status) plus 22 bytes a
- * non-impression row.  Built by cp_report_ctx_init(). */
-typedef struct cp_sub_block {
-    uint64_t mask;   /* bit j set when row 64 * block + j is not an impression */
-    uint64_t before; /* non-impression rows before row 64 * block */
-} cp_sub_block;
-
-typedef struct cp_sub_rows {
-    cp_sub_block *block; /* one per 64 rows */
-    size_t n;            /* non-impression rows: the length of every
-                          * per-sub-row column */
-} cp_sub_rows;
+/* Impressions are most rows (some 96% of real and generated logs) and, but
+ * for status, no stage column below has a value for one, so those columns
+ * ("per sub row") hold one entry per non-impression row, at the row's rank
+ * (the sub rows of the store, cp_events.sub in clickpath/events.h): 23
+ * bytes an event become 1 byte (status) plus 22 bytes a non-impression row. */
 
 typedef struct cp_report_ctx {
     const cp_run *run;
@@ -128,7 +117,8 @@ typedef struct cp_report_ctx {
                             * (0 = all cores) resolved by cp_report_ctx_init();
                             * 0 in a context filled by hand means 1.  Results
                             * are the same for any value. */
-    cp_sub_rows sub;       /* the ranks of the non-impression rows */
+    cp_sub_rows sub;       /* the ranks of the non-impression rows: the
+                            * store's (ev->sub), not owned */
 
     /* The columns below but status are per sub row: the entry of
      * non-impression row i is col[cp_report_rank(ctx, i)] (a loop over
@@ -172,9 +162,9 @@ static inline uint32_t cp_report_rank(const cp_report_ctx *ctx, size_t row) {
     return (uint32_t)(b->before + (uint64_t)__builtin_popcountll(b->mask & ((UINT64_C(1) << (row & 63)) - 1)));
 }
 
-/* Prepares a context over a finished run: resolves as-of (R10.1) and ranks
- * the non-impression rows (ctx->sub).  A context must be made by it: the
- * stages index their columns through ctx->sub. */
+/* Prepares a context over a finished run: resolves as-of (R10.1) and takes
+ * the store's ranks of the non-impression rows (ctx->sub).  A context must
+ * be made by it: the stages index their columns through ctx->sub. */
 cp_result cp_report_ctx_init(cp_report_ctx *ctx, const cp_run *run,
                              const cp_report_options *opt, cp_error *err);
 void cp_report_ctx_free(cp_report_ctx *ctx);

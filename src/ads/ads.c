@@ -231,8 +231,8 @@ static int u64_cmp(const void *a, const void *b) {
 
 /* Order key of a purchase line: its order, or the line itself when it has
  * none (cannot happen after R1.3's synthetic orders; kept distinct). */
-static uint64_t order_key(const cp_events *ev, uint32_t r) {
-    return ev->order[r] != CP_NONE ? ev->order[r] : (UINT64_C(1) << 32) | r;
+static uint64_t order_key(const cp_events *ev, uint32_t k, uint32_t r) { /* k: r's rank */
+    return ev->order[k] != CP_NONE ? ev->order[k] : (UINT64_C(1) << 32) | r;
 }
 
 /* (placement, asin) -> its whole-period row and the daily row of the day
@@ -486,10 +486,10 @@ cp_result cp_ads_acc_add(cp_ads_acc *a, cp_report_ctx *ctx, cp_error *err) {
             }
             ad_row *r = CP_ROWMAP_AT(&t, ad_row, d);
             uint32_t w = r->whole;
-            r->units += ev->units[i];
+            r->units += ev->units[k];
             r->sales += ev->money_micros[i];
             if (ctx->ad_same_asin[k]) r->adv_sales += ev->money_micros[i];
-            uint64_t ok = order_key(ev, (uint32_t)i);
+            uint64_t ok = order_key(ev, k, (uint32_t)i);
             /* distinct (row, order) pairs; row < 2^31 and order key < 2^33 */
             pairs[n_pairs++] = (uint64_t)w << 33 | ok;
             pairs[n_pairs++] = (uint64_t)d << 33 | ok;

@@ -74,7 +74,7 @@ static cp_result oom(cp_error *err) {
 }
 
 static inline bool is_offsite_click(const cp_report_ctx *ctx, uint32_t i) {
-    return ctx->ev->type[i] == CP_CLICK && ctx->ev->tag[i] != CP_STR_NONE;
+    return ctx->ev->type[i] == CP_CLICK && ctx->ev->tag[cp_report_rank(ctx, i)] != CP_STR_NONE;
 }
 
 /* Rows matching `want` (1 valid off-site click, 2 conversion: a loaded page
@@ -106,7 +106,9 @@ static bool rows_by_identity(const cp_report_ctx *ctx, unsigned want, uint64_t *
         size_t i = r.i;
         bool keep;
         switch (type[i]) {
-        case CP_CLICK: keep = (want & 1) && tag[i] != CP_STR_NONE && status[i] == CP_CLICK_VALID; break;
+        case CP_CLICK: /* (clicks only in the walk over every non-impression row: r.k is the rank) */
+            keep = (want & 1) && tag[r.k] != CP_STR_NONE && status[i] == CP_CLICK_VALID;
+            break;
         case CP_PAGE_VIEW: keep = (want & 2) && (flags[i] & CP_EV_LOADED); break;
         case CP_ADD_TO_CART: keep = want & 2; break;
         case CP_PURCHASE: keep = want & (2 | 4); break;
@@ -653,7 +655,7 @@ cp_result cp_attribution_acc_add(cp_attribution_acc *a, cp_report_ctx *ctx, cp_e
     for (cp_rows r = cp_rows_of(ev->type, n, CP_CLICK); cp_rows_next(&r);) {
         size_t i = r.i;
         if (!is_offsite_click(ctx, (uint32_t)i)) continue;
-        cp_str sid = ev->tag[i];
+        cp_str sid = ev->tag[cp_report_rank(ctx, i)];
         if (!tag_of[sid]) {
             size_t len;
             const char *p = cp_strings_get(str, sid, &len);
@@ -732,7 +734,7 @@ cp_result cp_attribution_acc_add(cp_attribution_acc *a, cp_report_ctx *ctx, cp_e
             uint32_t r = (uint32_t)by[k];
             if (ev->identity[r] != cur) { cur = ev->identity[r]; have = false; }
             if (ev->type[r] != CP_PURCHASE) continue;
-            uint32_t o = ev->order[r];
+            uint32_t o = ev->order[cp_report_rank(ctx, r)];
             int64_t t = ev->ts_ms[r];
             if (o != CP_NONE && (!ntb[o] || r < ntb_row[o])) {
                 CP_TESTCASE(have && prev == t - NTB_WINDOW_MS);
@@ -756,7 +758,7 @@ cp_result cp_attribution_acc_add(cp_attribution_acc *a, cp_report_ctx *ctx, cp_e
         size_t i = r.i;
         uint32_t c = ctx->offsite_credit[r.k];
         if (c == CP_NONE) continue;
-        uint32_t ti_i = tag_of[ev->tag[c]] - 1;
+        uint32_t ti_i = tag_of[ev->tag[cp_report_rank(ctx, c)]] - 1;
         uint32_t d = day_get(&a->dt, cp_tz_day(tz, ev->ts_ms[c]), ti_i);
         if (a->dt.oom) { rc = oom(err); goto out; }
         fig *fs[2] = {&a->tags[ti_i].f, &CP_ROWMAP_AT(&a->dt, day_row, d)->f};
@@ -764,11 +766,11 @@ cp_result cp_attribution_acc_add(cp_attribution_acc *a, cp_report_ctx *ctx, cp_e
             switch (ev->type[i]) {
             case CP_PAGE_VIEW: fs[k]->dpv++; break;
             case CP_ADD_TO_CART: fs[k]->atc++; break;
-            default: fs[k]->units += ev->units[i]; fs[k]->sales += ev->money_micros[i]; break;
+            default: fs[k]->units += ev->units[r.k]; fs[k]->sales += ev->money_micros[i]; break;
             }
         }
         if (ev->type[i] == CP_PURCHASE) {
-            uint32_t o = ev->order[i];
+            uint32_t o = ev->order[r.k];
             cl[n_cl].tag = ti_i;
             cl[n_cl].day_row = d;
             cl[n_cl].order = o; /* R1.3: every purchase has an order (synthetic when absent) */

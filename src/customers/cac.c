@@ -242,8 +242,8 @@ cp_result cp_cac_acc_add(cp_cac_acc *a, const cp_report_ctx *ctx, const cp_custo
         bool valid = !ctx->status || ctx->status[i] == CP_CLICK_VALID;
         acc *s = NULL;
         if (ev->placement[i] != CP_NONE) s = &pacc[ev->placement[i]];
-        else if (type == CP_CLICK && ev->tag[i] != CP_STR_NONE) {
-            uint32_t e = tag_map_get(&tm, ev->tag[i]);
+        else if (type == CP_CLICK && ev->tag[cp_report_rank(ctx, i)] != CP_STR_NONE) {
+            uint32_t e = tag_map_get(&tm, ev->tag[cp_report_rank(ctx, i)]);
             if (e != CP_NONE) s = &eacc[e];
         }
         if (!s) continue;
@@ -259,7 +259,7 @@ cp_result cp_cac_acc_add(cp_cac_acc *a, const cp_report_ctx *ctx, const cp_custo
             if (p != CP_NONE) pacc[p].new_customers++;
         }
         if (ctx->offsite_credit && ctx->offsite_credit[sub] != CP_NONE) {
-            uint32_t e = tag_map_get(&tm, ev->tag[ctx->offsite_credit[sub]]);
+            uint32_t e = tag_map_get(&tm, ev->tag[cp_report_rank(ctx, ctx->offsite_credit[sub])]);
             if (e != CP_NONE) eacc[e].new_customers++;
         }
     }

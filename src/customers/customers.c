@@ -282,9 +282,7 @@ static void *collect_part_run(void *arg) {
                 uint32_t ahead = perm[k + PREFETCH_AHEAD];
                 __builtin_prefetch(&ev->ts_ms[ahead]);
                 __builtin_prefetch(&ev->type[ahead]);
-                __builtin_prefetch(&ev->units[ahead]);
                 __builtin_prefetch(&ev->money_micros[ahead]);
-                __builtin_prefetch(&ev->order[ahead]);
                 __builtin_prefetch(&ev->identity[ahead]);
             }
             int64_t ts = ev->ts_ms[row];
@@ -292,7 +290,7 @@ static void *collect_part_run(void *arg) {
             c.last_activity_ms = ts;
             uint8_t type = ev->type[row];
             if (type == CP_RETURN) {
-                c.units_returned += ev->units[row];
+                c.units_returned += ev->units[cp_events_rank(ev, row)];
                 c.refunds_micros += ev->money_micros[row];
                 continue;
             }
@@ -302,9 +300,10 @@ static void *collect_part_run(void *arg) {
                 c.first_ts_ms = ts;
             }
             c.last_ts_ms = ts;
-            c.units += ev->units[row];
+            uint32_t sub = cp_events_rank(ev, row); /* a purchase: a sub row */
+            c.units += ev->units[sub];
             c.gmv_micros += ev->money_micros[row];
-            uint32_t o = ev->order[row];
+            uint32_t o = ev->order[sub];
             bool new_order = true, new_recent = ts >= recent_from;
             if (CP_ALWAYS(o != CP_NONE)) {
                 new_order = stamp[o] != mark;
@@ -442,7 +441,7 @@ static bool collect_by_rows(const cp_report_ctx *ctx, int64_t cal_end_ms, cp_cus
         cp_customer *c = &cs[sl];
         int64_t ts = ev->ts_ms[row];
         if (type == CP_RETURN) {
-            c->units_returned += ev->units[row];
+            c->units_returned += ev->units[r.k];
             c->refunds_micros += ev->money_micros[row];
             continue;
         }
@@ -451,9 +450,9 @@ static bool collect_by_rows(const cp_report_ctx *ctx, int64_t cal_end_ms, cp_cus
             c->first_ts_ms = ts;
         }
         c->last_ts_ms = ts;
-        c->units += ev->units[row];
+        c->units += ev->units[r.k];
         c->gmv_micros += ev->money_micros[row];
-        uint32_t o = ev->order[row];
+        uint32_t o = ev->order[r.k];
         bool new_order = true, new_recent = ts >= recent_from;
         if (CP_ALWAYS(o != CP_NONE)) {
             if (orders[o].identity == id) {

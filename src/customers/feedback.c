@@ -127,10 +127,10 @@ cp_result cp_feedback_acc_add(cp_feedback_acc *a, const cp_report_ctx *ctx, cp_e
     for (cp_rows r = cp_rows_not(ev->type, ev->n, CP_IMPRESSION); cp_rows_next(&r);) {
         size_t i = r.i;
         if (ev->ts_ms[i] > as_of) break;
-        uint32_t o = ev->order[i];
+        uint32_t o = ev->order[r.k];
         if (o == CP_NONE) continue;
         if (ev->type[i] == CP_FEEDBACK) {
-            latest[o] = ev->rating[i]; /* R1.6 order: the last one seen is the latest */
+            latest[o] = ev->rating[r.k]; /* R1.6 order: the last one seen is the latest */
         } else if (ev->type[i] == CP_PURCHASE && ev->asin[i] != CP_STR_NONE) {
             CP_TESTCASE(orders[o].first_ts_ms == from);
             if (orders[o].first_ts_ms < from || orders[o].first_ts_ms > as_of) continue;

@@ -21,7 +21,14 @@
  * order is detected and not moved.  The other columns are then gathered
  * through the permutation, one column at a time (one column's worth of extra
  * memory), prefetching ahead of the scattered reads.
+ *
+ * Sub columns (tag, click_id, order, units, rating: clickpath/events.h) hold
+ * the non-impression rows only, at their rank.  The ranks of the rows as
+ * loaded are taken before the sort, those of the sorted rows after the type
+ * column is gathered (cp_events.sub), and each sub row is fetched from its
+ * loaded row's rank.
  */
+#include <assert.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +36,7 @@
 
 #include "ingest/run.h"
 #include "util/parallel.h"
+#include "util/rowmask.h"
 #include "util/sort.h"
 
 /* -DCP_FINISH_DEBUG prints "finish PHASE SECONDS" lines to stderr. */
@@ -175,6 +183,97 @@ static bool gather_column(void *slot, size_t elem, const uint32_t *perm, size_t 
     return true;
 }
 
+/* ---- sub rows: the ranks of the non-impression rows ------------------------ */
+
+/* The masks of the non-impression rows, 64 rows a block, in parallel
+ * (disjoint blocks), then the counts before each block on one thread (one
+ * add a block). */
+typedef struct sub_job {
+    const uint8_t *type;
+    size_t n, n_blocks;
+    cp_sub_block *block;
+} sub_job;
+
+static void sub_masks(void *arg, unsigned part, unsigned n_parts) {
+    const sub_job *j = arg;
+    size_t lo, hi;
+    cp_part_range(j->n_blocks, part, n_parts, &lo, &hi);
+    cp_rows r = cp_rows_not(j->type, j->n, CP_IMPRESSION);
+    for (size_t b = lo; b < hi; b++) j->block[b].mask = cp_rows_block(&r, b * 64);
+}
+
+/* The ranks of the rows of type[0, n) that are not impressions; NULL when
+ * out of memory.  *n_sub: how many there are. */
+static cp_sub_block *sub_build(const uint8_t *type, size_t n, unsigned nt, size_t *n_sub) {
+    size_t n_blocks = (n + 63) / 64;
+    cp_sub_block *block = malloc((n_blocks ? n_blocks : 1) * sizeof *block);
+    if (!block) return NULL;
+    sub_job j = {.type = type, .n = n, .n_blocks = n_blocks, .block = block};
+    cp_parallel_run(cp_threads_for(nt, n_blocks, 4096), sub_masks, &j);
+    uint64_t before = 0;
+    for (size_t b = 0; b < n_blocks; b++) {
+        block[b].before = before;
+        before += (uint64_t)__builtin_popcountll(block[b].mask);
+    }
+    *n_sub = (size_t)before;
+    return block;
+}
+
+static inline size_t sub_rank(const cp_sub_block *block, size_t row) {
+    const cp_sub_block *b = &block[row >> 6];
+    return (size_t)(b->before + (uint64_t)__builtin_popcountll(b->mask & ((UINT64_C(1) << (row & 63)) - 1)));
+}
+
+/* A sub column in the sorted order: sorted sub row k (rank k of the sorted
+ * rows, `sorted`) is loaded sub row sub_rank(loaded, perm[i]) of the row i
+ * it ranks.  Parts are runs of 64-row blocks. */
+typedef struct sub_gather_job {
+    const cp_sub_block *sorted, *loaded;
+    const uint32_t *perm;
+    size_t n_blocks, elem;
+    const void *old;
+    void *nc;
+} sub_gather_job;
+
+#define SUB_GATHER_LOOP(T)                                                                  \
+    do {                                                                                    \
+        const T *o = j->old;                                                                \
+        T *d = j->nc;                                                                       \
+        for (size_t b = lo; b < hi; b++) {                                                  \
+            size_t k = (size_t)j->sorted[b].before;                                         \
+            for (uint64_t m = j->sorted[b].mask; m; m &= m - 1)                             \
+                d[k++] = o[sub_rank(j->loaded, p[b * 64 + (size_t)__builtin_ctzll(m)])];    \
+        }                                                                                   \
+    } while (0)
+
+static void sub_gather_part(void *arg, unsigned part, unsigned n_parts) {
+    const sub_gather_job *j = arg;
+    size_t lo, hi;
+    cp_part_range(j->n_blocks, part, n_parts, &lo, &hi);
+    const uint32_t *p = j->perm;
+    switch (j->elem) {
+    case 1: SUB_GATHER_LOOP(uint8_t); break;
+    default: SUB_GATHER_LOOP(uint32_t); break;
+    }
+}
+
+/* Replaces the sub column at *slot (elem 1 or 4 bytes, n_sub rows) by its
+ * sorted order; false when out of memory (the column is left as it was). */
+static bool gather_sub_column(void *slot, size_t elem, const cp_events *e, const cp_sub_block *loaded,
+                              const uint32_t *perm, unsigned nt) {
+    sub_gather_job j = {.sorted = e->sub.block, .loaded = loaded, .perm = perm, .n_blocks = (e->n + 63) / 64,
+                        .elem = elem};
+    memcpy(&j.old, slot, sizeof j.old);
+    j.nc = malloc((e->sub.n ? e->sub.n : 1) * elem);
+    if (!j.nc) return false;
+    cp_parallel_run(cp_threads_for(nt, j.n_blocks, 4096), sub_gather_part, &j);
+    void *old;
+    memcpy(&old, slot, sizeof old);
+    free(old);
+    memcpy(slot, &j.nc, sizeof j.nc);
+    return true;
+}
+
 /* R2.1 on the rows as loaded, before the R1.6 sort: a visitor's first
  * customer is the one on its least (ts_ms, row) row, since the sort is
  * stable and rows are loaded in input order.  Found in two passes, so that
@@ -256,6 +355,7 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
     uint32_t *order_of_str = NULL;
     spares sp = {0};
     int64_t *syn_ts = NULL; /* per order index: the synthetic key's ts */
+    cp_sub_block *loaded = NULL; /* the sub rows' ranks as loaded (before the sort) */
     if (run->finished) return CP_OK;
     if (n >= UINT32_MAX) {
         if (err) { err->code = CP_EUSAGE; snprintf(err->msg, sizeof err->msg, "more than 4294967294 events in one run"); }
@@ -317,6 +417,16 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
     }
     PHASE("identity");
     if (!sorted) {
+        size_t n_loaded;
+        loaded = sub_build(e->type, n, nt, &n_loaded);
+        if (!loaded) {
+            free(scratch);
+            goto oom;
+        }
+        assert(n_loaded == e->sub.n); /* commit_part counted them */
+        (void)n_loaded;
+    }
+    if (!sorted) {
         int64_t *sorted_ts, *spare_ts;
         perm = rows_buf ? rows_buf : malloc(n * sizeof *perm);
         rows_buf = NULL;
@@ -345,9 +455,8 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
          * column's worth of extra memory), its rows split over the threads */
         struct { void *slot; size_t elem; } cols[] = {
             {&e->identity, 4}, {&e->visitor, 4}, {&e->customer, 4}, {&e->ip, 4}, {&e->ua, 4},
-            {&e->referrer, 4}, {&e->asin, 4}, {&e->tag, 4}, {&e->click_id, 4}, {&e->placement, 4},
-            {&e->order, 4}, {&e->units, 4}, {&e->line, 4}, {&e->file, 2}, {&e->type, 1},
-            {&e->flags, 1}, {&e->rating, 1}};
+            {&e->referrer, 4}, {&e->asin, 4}, {&e->placement, 4}, {&e->line, 4}, {&e->file, 2},
+            {&e->type, 1}, {&e->flags, 1}};
         for (size_t c = 0; c < sizeof cols / sizeof *cols; c++) {
             void *p;
             memcpy(&p, cols[c].slot, sizeof p);
@@ -356,22 +465,41 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
     }
     spares_free(&sp);
     {
+        /* the sorted rows' ranks; the sub columns follow their rows */
+        size_t n_sub;
+        e->sub.block = sub_build(e->type, n, nt, &n_sub);
+        if (!e->sub.block) goto oom;
+        assert(n_sub == e->sub.n);
+        (void)n_sub;
+        if (!sorted) {
+            struct { void *slot; size_t elem; } cols[] = {
+                {&e->tag, 4}, {&e->click_id, 4}, {&e->order, 4}, {&e->units, 4}, {&e->rating, 1}};
+            for (size_t c = 0; c < sizeof cols / sizeof *cols; c++)
+                if (!gather_sub_column(cols[c].slot, cols[c].elem, e, loaded, perm, nt)) goto oom;
+        }
+        free(loaded);
+        loaded = NULL;
+    }
+    {
         /* reused and kept buffers still have the loading capacity: give the
          * tail back (shrinking never moves a buffer's rows) */
-        struct { void *slot; size_t elem; } cols[] = {
-            {&e->ts_ms, 8}, {&e->money_micros, 8}, {&e->identity, 4}, {&e->visitor, 4}, {&e->customer, 4},
-            {&e->ip, 4}, {&e->ua, 4}, {&e->referrer, 4}, {&e->asin, 4}, {&e->tag, 4}, {&e->click_id, 4},
-            {&e->placement, 4}, {&e->order, 4}, {&e->units, 4}, {&e->line, 4}, {&e->file, 2},
-            {&e->type, 1}, {&e->flags, 1}, {&e->rating, 1}};
-        for (size_t c = 0; c < sizeof cols / sizeof *cols && n; c++) {
+        struct { void *slot; size_t elem; bool sub; } cols[] = {
+            {&e->ts_ms, 8, false}, {&e->money_micros, 8, false}, {&e->identity, 4, false},
+            {&e->visitor, 4, false}, {&e->customer, 4, false}, {&e->ip, 4, false}, {&e->ua, 4, false},
+            {&e->referrer, 4, false}, {&e->asin, 4, false}, {&e->placement, 4, false}, {&e->line, 4, false},
+            {&e->file, 2, false}, {&e->type, 1, false}, {&e->flags, 1, false}, {&e->tag, 4, true},
+            {&e->click_id, 4, true}, {&e->order, 4, true}, {&e->units, 4, true}, {&e->rating, 1, true}};
+        for (size_t c = 0; c < sizeof cols / sizeof *cols; c++) {
+            size_t rows = cols[c].sub ? e->sub.n : n;
             void *p;
             memcpy(&p, cols[c].slot, sizeof p);
-            if (!p) continue;
-            void *q = realloc(p, n * cols[c].elem);
+            if (!p || !rows) continue;
+            void *q = realloc(p, rows * cols[c].elem);
             if (q) memcpy(cols[c].slot, &q, sizeof q);
         }
     }
     run->cap = n;
+    run->sub_cap = e->sub.n;
     PHASE("gather");
 
     /* R1.3 orders.  order column holds the order string id until here. */
@@ -387,10 +515,11 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
     uint32_t *syn = calloc(syn_cap, sizeof *syn);
     size_t n_syn = 0;
     if (!syn) goto oom;
-    for (size_t i = 0; i < n; i++) {
+    for (cp_rows rw = cp_rows_not(e->type, n, CP_IMPRESSION); cp_rows_next(&rw);) {
+        size_t i = rw.i, sk = rw.k; /* the order column is a sub column: row i's entry is sk */
         uint8_t t = e->type[i];
-        if (t != CP_PURCHASE && t != CP_RETURN && t != CP_FEEDBACK) { e->order[i] = CP_NONE; continue; }
-        cp_str os = e->order[i];
+        if (t != CP_PURCHASE && t != CP_RETURN && t != CP_FEEDBACK) { e->order[sk] = CP_NONE; continue; }
+        cp_str os = e->order[sk];
         uint32_t oi;
         if (os) {
             oi = order_of_str[os];
@@ -405,7 +534,7 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
                 oi = order_of_str[os] = (uint32_t)++run->n_orders;
             }
         } else if (t == CP_FEEDBACK) {
-            e->order[i] = CP_NONE; /* cannot happen: R1.3 rejects it */
+            e->order[sk] = CP_NONE; /* cannot happen: R1.3 rejects it */
             continue;
         } else {
             if (n_syn * 2 >= syn_cap) {
@@ -449,7 +578,7 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
                 n_syn++;
             }
         }
-        e->order[i] = oi - 1;
+        e->order[sk] = oi - 1;
         cp_order *o = &run->orders[oi - 1];
         /* R10.6: an order's time is its first purchase line; an order made
          * only of returns (or feedback) has none and was never placed */
@@ -473,6 +602,7 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
     return CP_OK;
 oom:
     spares_free(&sp);
+    free(loaded);
     free(syn_ts);
     free(perm);
     free(rows_buf);

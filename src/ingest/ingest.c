@@ -208,6 +208,7 @@ void cp_run_free(cp_run *run) {
     free(e->line); free(e->visitor); free(e->customer); free(e->identity); free(e->ip);
     free(e->ua); free(e->referrer); free(e->asin); free(e->tag); free(e->click_id);
     free(e->placement); free(e->order); free(e->money_micros); free(e->units);
+    free(e->sub.block);
     free(run->pl); free(run->pl_slots); free(run->orders); free(run->by_identity);
     free(run->inputs); free(run->rejects); free(run->fmt);
     cp_strings_free(run->str);
@@ -243,9 +244,9 @@ static void populate(void *col, size_t from, size_t to) {
 /* Populates the columns' rows [from, to) (populate). */
 static void populate_events(cp_events *e, size_t from, size_t to) {
 #define POP(col) populate((col), from * sizeof *(col), to * sizeof *(col))
-    POP(e->ts_ms); POP(e->type); POP(e->flags); POP(e->rating); POP(e->file); POP(e->line);
-    POP(e->visitor); POP(e->customer); POP(e->ip); POP(e->ua); POP(e->referrer); POP(e->asin);
-    POP(e->tag); POP(e->click_id); POP(e->placement); POP(e->order); POP(e->money_micros); POP(e->units);
+    POP(e->ts_ms); POP(e->type); POP(e->flags); POP(e->file); POP(e->line); POP(e->visitor);
+    POP(e->customer); POP(e->ip); POP(e->ua); POP(e->referrer); POP(e->asin); POP(e->placement);
+    POP(e->money_micros);
 #undef POP
 }
 
@@ -254,12 +255,22 @@ static int reserve_events(cp_run *run, size_t want) {
     size_t cap = run->cap ? run->cap * 2 : 65536;
     if (want > cap) cap = want;
     cp_events *e = &run->ev;
-    GROW(e->ts_ms, cap); GROW(e->type, cap); GROW(e->flags, cap); GROW(e->rating, cap);
-    GROW(e->file, cap); GROW(e->line, cap); GROW(e->visitor, cap); GROW(e->customer, cap);
-    GROW(e->ip, cap); GROW(e->ua, cap); GROW(e->referrer, cap); GROW(e->asin, cap);
-    GROW(e->tag, cap); GROW(e->click_id, cap); GROW(e->placement, cap); GROW(e->order, cap);
-    GROW(e->money_micros, cap); GROW(e->units, cap);
+    GROW(e->ts_ms, cap); GROW(e->type, cap); GROW(e->flags, cap); GROW(e->file, cap);
+    GROW(e->line, cap); GROW(e->visitor, cap); GROW(e->customer, cap); GROW(e->ip, cap);
+    GROW(e->ua, cap); GROW(e->referrer, cap); GROW(e->asin, cap); GROW(e->placement, cap);
+    GROW(e->money_micros, cap);
     run->cap = cap;
+    return 0;
+}
+
+/* Grows the sub columns (cp_events: the non-impression rows' tag, click_id,
+ * order, units and rating) to at least `want` rows. */
+static int reserve_sub(cp_run *run, size_t want) {
+    size_t cap = run->sub_cap ? run->sub_cap * 2 : 4096;
+    if (want > cap) cap = want;
+    cp_events *e = &run->ev;
+    GROW(e->tag, cap); GROW(e->click_id, cap); GROW(e->order, cap); GROW(e->units, cap); GROW(e->rating, cap);
+    run->sub_cap = cap;
     return 0;
 }
 
@@ -1850,14 +1861,18 @@ static bool localize(worker *w, ldict *d, const char *rec, size_t len, row *r) {
  * on the one loading thread, copies whole columns and maps string ids in
  * tight loops instead of taking each row apart (part_stage, commit_part). */
 enum { N_STAGED_S = S_ORDER + 1 }; /* the string columns: S_VISITOR .. S_ORDER */
+/* S_TAG, S_CLICK_ID and S_ORDER are sub columns (cp_events), as are units
+ * and rating: staged for the non-impression rows only, n_sub of them. */
+static bool staged_sub_s(int k) { return k == S_TAG || k == S_CLICK_ID || k == S_ORDER; }
 typedef struct staged {
     int64_t *ts, *money;
-    int32_t *units;
+    int32_t *units;              /* per sub row */
     uint32_t *line;              /* relative to the part's first line */
-    uint32_t *lid[N_STAGED_S];   /* local string ids (0: none) */
+    uint32_t *lid[N_STAGED_S];   /* local string ids (0: none); per sub row
+                                  * for staged_sub_s(k) */
     uint32_t *lpl;               /* local placement, CP_NONE when none */
-    uint8_t *type, *flags, *rating;
-    size_t n, cap;
+    uint8_t *type, *flags, *rating; /* rating per sub row */
+    size_t n, n_sub, cap;        /* rows, non-impression rows, room for each */
     bool has_ua;                 /* a row has a user agent */
 } staged;
 
@@ -1964,16 +1979,22 @@ static bool part_add(part *pt, const row *r, bool sink) {
         g->has_ua |= r->lid[S_UA] != 0; /* 0: no user agent (localize) */
         g->ts[i] = r->ts;
         g->money[i] = r->money;
-        g->units[i] = r->units;
         g->line[i] = (uint32_t)r->line; /* the column's width (commit_part) */
-        for (int k = 0; k < N_STAGED_S; k++) g->lid[k][i] = r->lid[k];
+        for (int k = 0; k <= S_ASIN; k++) g->lid[k][i] = r->lid[k];
         g->lpl[i] = r->lpl;
+        if (r->type != CP_IMPRESSION) { /* the sub columns */
+            size_t k = g->n_sub++;
+            g->units[k] = r->units;
+            g->lid[S_TAG][k] = r->lid[S_TAG];
+            g->lid[S_CLICK_ID][k] = r->lid[S_CLICK_ID];
+            g->lid[S_ORDER][k] = r->lid[S_ORDER];
+            g->rating[k] = r->rating;
+        }
         /* the bytes last: a byte store may alias anything, so the compiler
          * reloads every pointer after one */
-        uint8_t *type = g->type, *flags = g->flags, *rating = g->rating;
+        uint8_t *type = g->type, *flags = g->flags;
         type[i] = r->type;
         flags[i] = r->flags;
-        rating[i] = r->rating;
         pt->n_accepted++;
         pt->n_records++;
         return true;
@@ -1990,7 +2011,7 @@ static bool part_add(part *pt, const row *r, bool sink) {
 /* Forgets the part's rows (after their commit). */
 static void part_clear(part *pt) {
     pt->n_rows = pt->n_records = pt->n_accepted = 0;
-    pt->st.n = 0;
+    pt->st.n = pt->st.n_sub = 0;
     pt->st.has_ua = false;
 }
 
@@ -2203,10 +2224,11 @@ static void append_staged(file_ctx *fc, cp_events *e, const ldict *d, const stag
     }
     memcpy(e->ts_ms + n0, st->ts, m * sizeof *st->ts);
     memcpy(e->money_micros + n0, st->money, m * sizeof *st->money);
-    memcpy(e->units + n0, st->units, m * sizeof *st->units);
     memcpy(e->type + n0, st->type, m * sizeof *st->type);
     memcpy(e->flags + n0, st->flags, m * sizeof *st->flags);
-    memcpy(e->rating + n0, st->rating, m * sizeof *st->rating);
+    const size_t k0 = e->sub.n, m_sub = st->n_sub; /* the sub columns' rows */
+    memcpy(e->units + k0, st->units, m_sub * sizeof *st->units);
+    memcpy(e->rating + k0, st->rating, m_sub * sizeof *st->rating);
     uint16_t *file = e->file + n0;
     const uint16_t file_idx = fc->file_idx;
     for (size_t i = 0; i < m; i++) file[i] = file_idx;
@@ -2218,14 +2240,17 @@ static void append_staged(file_ctx *fc, cp_events *e, const ldict *d, const stag
         [S_ORDER] = e->order};
     const uint32_t *g = d->gid;
     for (int k = 0; k < N_STAGED_S; k++) {
-        uint32_t *dst = cols[k] + n0;
+        bool sub = staged_sub_s(k);
+        uint32_t *dst = cols[k] + (sub ? k0 : n0);
         const uint32_t *lid = st->lid[k];
-        for (size_t i = 0; i < m; i++) dst[i] = g[lid[i]];
+        const size_t rows = sub ? m_sub : m;
+        for (size_t i = 0; i < rows; i++) dst[i] = g[lid[i]];
     }
     uint32_t *placement = e->placement + n0;
     const uint32_t *gpl = d->gpl;
     for (size_t i = 0; i < m; i++) placement[i] = st->lpl[i] == CP_NONE ? CP_NONE : gpl[st->lpl[i]];
     e->n = n0 + m;
+    e->sub.n = k0 + m_sub;
 }
 
 static int commit_part(file_ctx *fc, part *pt, uint64_t *line) {
@@ -2255,6 +2280,8 @@ static int commit_part(file_ctx *fc, part *pt, uint64_t *line) {
             if (d->gpl[q] == CP_NONE) return -1;
         }
         if (run->ev.n + accepted > run->cap && reserve_events(run, run->ev.n + accepted) != 0) return -1;
+        if (run->ev.sub.n + pt->st.n_sub > run->sub_cap && reserve_sub(run, run->ev.sub.n + pt->st.n_sub) != 0)
+            return -1;
     }
     cp_events *e = &run->ev;
     cp_input_stats *stats = fc->stats;
@@ -2927,10 +2954,15 @@ bool cp_run_has_user_agents(const cp_run *run) { return run->has_ua; }
 bool cp_run_flood_given(const cp_run *run) { return run->flood_given; }
 
 size_t cp_run_memory_bytes(const cp_run *run) {
-    /* per event: the columns as allocated (capacity), strings, tables */
-    size_t per = sizeof(int64_t) * 2 + 1 + 1 + 1 + 2 + 4 + 4 * 11 + 4 + 4;
+    /* per event: the columns as allocated (capacity): ts, money, type,
+     * flags, file, line, visitor, customer, identity, ip, ua, referrer,
+     * asin, placement; per sub row: tag, click_id, order, units, rating
+     * (cp_events); then strings and tables */
+    size_t per = sizeof(int64_t) * 2 + 1 + 1 + 2 + 4 + 4 * 8, per_sub = 4 * 4 + 1;
     if (run->finished && !run->ev.visitor) per -= 8; /* raw ids freed */
-    return run->cap * per + cp_strings_memory_bytes(run->str) + run->cap_pl * sizeof(cp_placement) +
+    size_t sub_blocks = run->ev.sub.block ? (run->ev.n + 63) / 64 * sizeof(cp_sub_block) : 0;
+    return run->cap * per + run->sub_cap * per_sub + sub_blocks + cp_strings_memory_bytes(run->str) +
+           run->cap_pl * sizeof(cp_placement) +
            run->n_orders * sizeof(cp_order) + (run->by_identity ? run->ev.n * 4 : 0) +
            run->cap_rejects * sizeof(cp_reject) + run->arena.used_bytes;
 }

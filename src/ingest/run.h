@@ -70,7 +70,8 @@ struct cp_run {
     cp_field_src src[CP_N_FIELDS];
 
     cp_events ev;
-    size_t cap;
+    size_t cap;     /* rows the columns have room for */
+    size_t sub_cap; /* ... and the sub columns (cp_events) */
 
     cp_placement *pl;
     size_t n_pl, cap_pl;

@@ -229,7 +229,7 @@ cp_result cp_quality_build_status(cp_report_ctx *ctx, cp_error *err) {
                 k.keyword = p->keyword;
                 k.asin = ev->asin[i];
             } else {
-                k.ad_group = ev->tag[i];
+                k.ad_group = ev->tag[cp_report_rank(ctx, i)];
             }
             size_t h = (size_t)dedup_hash(&k) & (cap - 1);
             while (table[h].used && !dedup_eq(&table[h], &k)) h = (h + 1) & (cap - 1);
@@ -283,13 +283,13 @@ cp_result cp_quality_build_links(cp_report_ctx *ctx, cp_error *err) {
     for (size_t s = 0; s <= n_str; s++) first_click[s] = CP_NONE;
     memset(landing, 0xff, n_sub * sizeof *landing); /* CP_NONE */
     for (cp_rows r = cp_rows_of(ev->type, n, CP_CLICK); cp_rows_next(&r);) {
-        cp_str c = ev->click_id[r.i];
+        cp_str c = ev->click_id[cp_report_rank(ctx, r.i)];
         if (c != CP_STR_NONE && first_click[c] == CP_NONE) first_click[c] = (uint32_t)r.i;
     }
     /* every sub row (first_click[CP_STR_NONE] stays CP_NONE); the first
      * loaded page view of each click, in row order */
     for (cp_rows r = cp_rows_not(ev->type, n, CP_IMPRESSION); cp_rows_next(&r);) {
-        uint32_t f = first_click[ev->click_id[r.i]];
+        uint32_t f = first_click[ev->click_id[r.k]];
         click_of[r.k] = f;
         if (f != CP_NONE && ev->type[r.i] == CP_PAGE_VIEW && (ev->flags[r.i] & CP_EV_LOADED)) {
             uint32_t *l = &landing[cp_report_rank(ctx, f)];
@@ -451,7 +451,7 @@ cp_result cp_quality_acc_add(cp_quality_acc *a, cp_report_ctx *ctx, cp_error *er
             cp_buf_put(target, s, len);
         } else {
             cp_buf_puts(target, "tag:");
-            s = cp_strings_get(str, ev->tag[i], &len);
+            s = cp_strings_get(str, ev->tag[cp_report_rank(ctx, i)], &len);
             cp_buf_put(target, s, len);
         }
         if (target->oom) return oom(err);

@@ -325,7 +325,7 @@ cp_result cp_business_acc_add(cp_business_acc *a, cp_report_ctx *ctx, cp_error *
         if (ty == CP_PURCHASE) {
             day_row *d;
             DAY_ROW(d, day);
-            d->units += ev->units[i];
+            d->units += ev->units[rows.k];
             d->sales_micros += ev->money_micros[i];
         }
         asin_row *r;
@@ -333,11 +333,11 @@ cp_result cp_business_acc_add(cp_business_acc *a, cp_report_ctx *ctx, cp_error *
         if (ty == CP_ADD_TO_CART) {
             r->add_to_carts++;
         } else if (ty == CP_PURCHASE) {
-            r->units += ev->units[i];
+            r->units += ev->units[rows.k];
             r->sales_micros += ev->money_micros[i];
             r->order_items++;
         } else {
-            r->units_returned += ev->units[i];
+            r->units_returned += ev->units[rows.k];
             r->refunds_micros += ev->money_micros[i];
         }
     }

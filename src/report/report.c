@@ -69,48 +69,6 @@ const char *cp_click_status_name(cp_click_status s) {
     return (unsigned)s < CP_N_CLICK_STATUS ? status_names[s] : "unknown";
 }
 
-/* ctx->sub: the masks of the non-impression rows, 64 rows a block, in
- * parallel (disjoint blocks), then the counts before each block on one
- * thread (one add a block). */
-typedef struct sub_job {
-    const uint8_t *type;
-    size_t n, n_blocks;
-    cp_sub_block *block;
-} sub_job;
-
-static void sub_masks(void *arg, unsigned part, unsigned n_parts) {
-    const sub_job *j = arg;
-    size_t lo, hi;
-    cp_part_range(j->n_blocks, part, n_parts, &lo, &hi);
-    cp_rows r = cp_rows_not(j->type, j->n, CP_IMPRESSION);
-    for (size_t b = lo; b < hi; b++) j->block[b].mask = cp_rows_block(&r, b * 64);
-}
-
-static cp_result sub_rows_build(cp_report_ctx *ctx, cp_error *err) {
-    size_t n = ctx->ev->n, n_blocks = (n + 63) / 64;
-    cp_sub_block *block = malloc((n_blocks ? n_blocks : 1) * sizeof *block);
-    if (!block) {
-        if (err) {
-            err->code = CP_ENOMEM;
-            err->file = NULL;
-            err->line = 0;
-            err->field = NULL;
-            snprintf(err->msg, sizeof err->msg, "out of memory preparing the report stages");
-        }
-        return CP_ENOMEM;
-    }
-    sub_job j = {.type = ctx->ev->type, .n = n, .n_blocks = n_blocks, .block = block};
-    cp_parallel_run(cp_threads_for(ctx->threads, n_blocks, 4096), sub_masks, &j);
-    uint64_t before = 0;
-    for (size_t b = 0; b < n_blocks; b++) {
-        block[b].before = before;
-        before += (uint64_t)__builtin_popcountll(block[b].mask);
-    }
-    ctx->sub.block = block;
-    ctx->sub.n = (size_t)before;
-    return CP_OK;
-}
-
 cp_result cp_report_ctx_init(cp_report_ctx *ctx, const cp_run *run, const cp_report_options *opt,
                              cp_error *err) {
     memset(ctx, 0, sizeof *ctx);
@@ -123,11 +81,12 @@ cp_result cp_report_ctx_init(cp_report_ctx *ctx, const cp_run *run, const cp_rep
     /* R10.1: --as-of, else the latest accepted event time */
     if (opt->has_as_of) ctx->as_of_ms = opt->as_of_ms;
     else ctx->as_of_ms = ctx->ev->n ? ctx->ev->ts_ms[ctx->ev->n - 1] : 0;
-    return sub_rows_build(ctx, err);
+    ctx->sub = ctx->ev->sub; /* cp_run_finish() ranked them */
+    (void)err;
+    return CP_OK;
 }
 
 void cp_report_ctx_free(cp_report_ctx *ctx) {
-    free(ctx->sub.block);
     free(ctx->status);
     free(ctx->click_of);
     free(ctx->landing_pv);
