@@ -2227,8 +2227,10 @@ static void append_staged(file_ctx *fc, cp_events *e, const ldict *d, const stag
     memcpy(e->type + n0, st->type, m * sizeof *st->type);
     memcpy(e->flags + n0, st->flags, m * sizeof *st->flags);
     const size_t k0 = e->sub.n, m_sub = st->n_sub; /* the sub columns' rows */
-    memcpy(e->units + k0, st->units, m_sub * sizeof *st->units);
-    memcpy(e->rating + k0, st->rating, m_sub * sizeof *st->rating);
+    if (m_sub) { /* (the sub columns may not exist yet) */
+        memcpy(e->units + k0, st->units, m_sub * sizeof *st->units);
+        memcpy(e->rating + k0, st->rating, m_sub * sizeof *st->rating);
+    }
     uint16_t *file = e->file + n0;
     const uint16_t file_idx = fc->file_idx;
     for (size_t i = 0; i < m; i++) file[i] = file_idx;
@@ -2241,9 +2243,10 @@ static void append_staged(file_ctx *fc, cp_events *e, const ldict *d, const stag
     const uint32_t *g = d->gid;
     for (int k = 0; k < N_STAGED_S; k++) {
         bool sub = staged_sub_s(k);
+        const size_t rows = sub ? m_sub : m;
+        if (!rows) continue;
         uint32_t *dst = cols[k] + (sub ? k0 : n0);
         const uint32_t *lid = st->lid[k];
-        const size_t rows = sub ? m_sub : m;
         for (size_t i = 0; i < rows; i++) dst[i] = g[lid[i]];
     }
     uint32_t *placement = e->placement + n0;
