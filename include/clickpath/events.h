@@ -133,12 +133,16 @@ typedef struct cp_events {
                           * from cp_run_finish() on) */
 } cp_events;
 
-/* The rank of row `row` of a finished run's events, which must not be an
- * impression: its index in the sub columns. */
-static inline uint32_t cp_events_rank(const cp_events *e, size_t row) {
-    const cp_sub_block *b = &e->sub.block[row >> 6];
+/* The rank of row `row` among the non-impression rows that `block` ranks
+ * (the row itself must not be an impression). */
+static inline uint32_t cp_sub_rank(const cp_sub_block *block, size_t row) {
+    const cp_sub_block *b = &block[row >> 6];
     return (uint32_t)(b->before + (uint64_t)__builtin_popcountll(b->mask & ((UINT64_C(1) << (row & 63)) - 1)));
 }
+
+/* The rank of row `row` of a finished run's events, which must not be an
+ * impression: its index in the sub columns. */
+static inline uint32_t cp_events_rank(const cp_events *e, size_t row) { return cp_sub_rank(e->sub.block, row); }
 
 /* One entry of the order table. */
 typedef struct cp_order {

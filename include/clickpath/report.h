@@ -158,8 +158,7 @@ typedef struct cp_report_ctx {
 /* The rank of row `row`, which must not be an impression: its index in the
  * per-sub-row columns of ctx. */
 static inline uint32_t cp_report_rank(const cp_report_ctx *ctx, size_t row) {
-    const cp_sub_block *b = &ctx->sub.block[row >> 6];
-    return (uint32_t)(b->before + (uint64_t)__builtin_popcountll(b->mask & ((UINT64_C(1) << (row & 63)) - 1)));
+    return cp_sub_rank(ctx->sub.block, row);
 }
 
 /* Prepares a context over a finished run: resolves as-of (R10.1) and takes

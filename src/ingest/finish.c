@@ -219,14 +219,9 @@ static cp_sub_block *sub_build(const uint8_t *type, size_t n, unsigned nt, size_
     return block;
 }
 
-static inline size_t sub_rank(const cp_sub_block *block, size_t row) {
-    const cp_sub_block *b = &block[row >> 6];
-    return (size_t)(b->before + (uint64_t)__builtin_popcountll(b->mask & ((UINT64_C(1) << (row & 63)) - 1)));
-}
-
 /* A sub column in the sorted order: sorted sub row k (rank k of the sorted
- * rows, `sorted`) is loaded sub row sub_rank(loaded, perm[i]) of the row i
- * it ranks.  Parts are runs of 64-row blocks. */
+ * rows, `sorted`) is loaded sub row cp_sub_rank(loaded, perm[i]) of the row
+ * i it ranks.  Parts are runs of 64-row blocks. */
 typedef struct sub_gather_job {
     const cp_sub_block *sorted, *loaded;
     const uint32_t *perm;
@@ -242,7 +237,7 @@ typedef struct sub_gather_job {
         for (size_t b = lo; b < hi; b++) {                                                  \
             size_t k = (size_t)j->sorted[b].before;                                         \
             for (uint64_t m = j->sorted[b].mask; m; m &= m - 1)                             \
-                d[k++] = o[sub_rank(j->loaded, p[b * 64 + (size_t)__builtin_ctzll(m)])];    \
+                d[k++] = o[cp_sub_rank(j->loaded, p[b * 64 + (size_t)__builtin_ctzll(m)])]; \
         }                                                                                   \
     } while (0)
 
@@ -425,8 +420,6 @@ cp_result cp_run_finish(cp_run *run, cp_error *err) {
         }
         assert(n_loaded == e->sub.n); /* commit_part counted them */
         (void)n_loaded;
-    }
-    if (!sorted) {
         int64_t *sorted_ts, *spare_ts;
         perm = rows_buf ? rows_buf : malloc(n * sizeof *perm);
         rows_buf = NULL;

@@ -15,9 +15,9 @@
  *
  * `continue` and `break` work as in a plain loop over the rows.  r.k counts
  * the rows visited before r.i: over cp_rows_not(type, n, CP_IMPRESSION) it
- * is r.i's rank, the index of its entry in the report stages' per-sub-row
- * columns (clickpath/report.h).  Stateless but for the iterator;
- * thread-safe.
+ * is r.i's rank, the index of its entry in the store's sub columns
+ * (clickpath/events.h) and the report stages' per-sub-row columns
+ * (clickpath/report.h).  Stateless but for the iterator; thread-safe.
  */
 #ifndef CLICKPATH_ROWMASK_H
 #define CLICKPATH_ROWMASK_H
