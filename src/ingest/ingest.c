@@ -1919,6 +1919,9 @@ typedef struct part {
     staged st;          /* accepted rows (without a sink) */
     size_t n_records;   /* rows of any kind */
     size_t n_accepted;  /* rows of kind ROW_ACCEPTED */
+    /* commit_part -> append_part: where the staged rows go */
+    size_t dst_n0, dst_k0; /* first row, first sub row */
+    uint32_t dst_line0;    /* the line of the part's first record (low 32 bits) */
 } part;
 
 /* The record at p (avail bytes; eof: nothing follows them): its length
@@ -2091,18 +2094,41 @@ typedef struct block {
 #define PARTS_PER_THREAD 8
 typedef struct parse_pool {
     pthread_mutex_t lock;
-    pthread_cond_t work;  /* a block was started, or quit */
+    pthread_cond_t work;  /* a block was started, appends were posted, or quit */
     pthread_cond_t done;  /* the block's last part was parsed */
+    pthread_cond_t appended; /* the posted appends are all done */
     block *b;             /* the block in flight; NULL: none */
     size_t n_parts, next, n_done;
+    /* block_commit: the committed parts whose rows are to be copied into
+     * the columns (append_part), taken before any part to parse */
+    const file_ctx *afc;
+    part *aparts;
+    size_t a_n, a_next, a_done;
     bool quit;
     size_t n_threads;
     pthread_t tid[64];
 } parse_pool;
 
-/* Parses parts of p->b until none is left to take; caller holds the lock. */
+static void append_part(const file_ctx *fc, const part *pt);
+
+/* Copies the posted parts' rows until none is left to take; caller holds
+ * the lock. */
+static void pool_append(parse_pool *p) {
+    while (p->a_next < p->a_n) {
+        const part *pt = &p->aparts[p->a_next++];
+        pthread_mutex_unlock(&p->lock);
+        append_part(p->afc, pt);
+        pthread_mutex_lock(&p->lock);
+        if (++p->a_done == p->a_n) pthread_cond_signal(&p->appended);
+    }
+}
+
+/* Appends (pool_append) first: the loading thread waits for them; then
+ * parses parts of p->b until none is left to take.  Caller holds the lock. */
 static void pool_help(parse_pool *p) {
-    while (p->b && p->next < p->n_parts) {
+    for (;;) {
+        pool_append(p);
+        if (!p->b || p->next >= p->n_parts) break;
         part *pt = &p->b->parts[p->next++];
         pthread_mutex_unlock(&p->lock);
         part_run(pt);
@@ -2129,6 +2155,7 @@ static void pool_init(parse_pool *p, size_t want) {
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->done, NULL);
+    pthread_cond_init(&p->appended, NULL);
     for (size_t k = 0; k + 1 < want && k < 64; k++) {
         if (pthread_create(&p->tid[k], NULL, pool_thread, p) != 0) break;
         p->n_threads++;
@@ -2143,6 +2170,7 @@ static void pool_free(parse_pool *p) {
     for (size_t k = 0; k < p->n_threads; k++) pthread_join(p->tid[k], NULL);
     pthread_cond_destroy(&p->work);
     pthread_cond_destroy(&p->done);
+    pthread_cond_destroy(&p->appended);
     pthread_mutex_destroy(&p->lock);
 }
 
@@ -2193,11 +2221,6 @@ static int block_join(parse_pool *p, block *b, size_t n_parts) {
     return result;
 }
 
-/* Commits a parsed part in input order, advancing *line: its dictionary's
- * strings and placements are interned into the run in their local order
- * (the order one thread committing row by row would meet them), then its
- * rows are appended with their ids mapped and its rejects recorded.  The
- * caller then resets the part's worker.  0, or -1 when out of memory. */
 static cp_text text_of(span v) { return (cp_text){v.len ? v.p : NULL, v.len}; }
 
 /* An accepted row to the run's sink (a partitioned run's passes, which hold
@@ -2210,23 +2233,22 @@ static int sink_row(file_ctx *fc, const row *r, const span *s, uint64_t line) {
     return fc->run->sink(fc->run->sink_user, &v);
 }
 
-/* Appends a part's staged rows to the columns at row n0 (room made), their
- * strings and placements mapped to the run's ids (d->gid, d->gpl). */
-static void append_staged(file_ctx *fc, cp_events *e, const ldict *d, const staged *st, size_t n0, uint32_t l0) {
-    const size_t m = st->n;
-    cp_run *run = fc->run;
-    if (n0 + m > fc->populated && run->cap > n0 + m) {
-        /* the pages of the next rows, ahead and in bulk */
-        size_t from = fc->populated > n0 ? fc->populated : n0, to = n0 + m + POPULATE_ROWS;
-        if (to > run->cap) to = run->cap;
-        populate_events(e, from, to);
-        fc->populated = to;
-    }
+/* Copies a committed part's staged rows into the columns at the rows
+ * commit_part gave it (pt->dst_*), their strings and placements mapped to
+ * the run's ids (d->gid, d->gpl).  Parts write disjoint rows, so the parts
+ * of a block are appended on several threads at once (block_commit). */
+static void append_part(const file_ctx *fc, const part *pt) {
+    cp_events *e = &fc->run->ev;
+    const ldict *d = &pt->d;
+    const staged *st = &pt->st;
+    const size_t m = st->n, n0 = pt->dst_n0;
+    const uint32_t l0 = pt->dst_line0;
+    if (!m) return; /* (the columns may not exist yet) */
     memcpy(e->ts_ms + n0, st->ts, m * sizeof *st->ts);
     memcpy(e->money_micros + n0, st->money, m * sizeof *st->money);
     memcpy(e->type + n0, st->type, m * sizeof *st->type);
     memcpy(e->flags + n0, st->flags, m * sizeof *st->flags);
-    const size_t k0 = e->sub.n, m_sub = st->n_sub; /* the sub columns' rows */
+    const size_t k0 = pt->dst_k0, m_sub = st->n_sub; /* the sub columns' rows */
     if (m_sub) { /* (the sub columns may not exist yet) */
         memcpy(e->units + k0, st->units, m_sub * sizeof *st->units);
         memcpy(e->rating + k0, st->rating, m_sub * sizeof *st->rating);
@@ -2252,10 +2274,15 @@ static void append_staged(file_ctx *fc, cp_events *e, const ldict *d, const stag
     uint32_t *placement = e->placement + n0;
     const uint32_t *gpl = d->gpl;
     for (size_t i = 0; i < m; i++) placement[i] = st->lpl[i] == CP_NONE ? CP_NONE : gpl[st->lpl[i]];
-    e->n = n0 + m;
-    e->sub.n = k0 + m_sub;
 }
 
+/* Commits a parsed part in input order, advancing *line: its dictionary's
+ * strings and placements are interned into the run in their local order
+ * (the order one thread committing row by row would meet them), its rows
+ * are given their place in the columns (the columns count them from here
+ * on; append_part copies them there, with their ids mapped) and its
+ * rejects are recorded.  The caller then appends the rows and resets the
+ * part's worker.  0, or -1 when out of memory. */
 static int commit_part(file_ctx *fc, part *pt, uint64_t *line) {
     cp_run *run = fc->run;
     ldict *d = &pt->d;
@@ -2303,12 +2330,23 @@ static int commit_part(file_ctx *fc, part *pt, uint64_t *line) {
             }
         }
     } else {
-        /* the staged rows, a column at a time */
+        /* the staged rows' place in the columns (append_part copies them,
+         * on this thread or, for a block, on several), and their pages */
         const staged *st = &pt->st;
         const size_t n0 = e->n, m = st->n;
         const uint64_t line0 = *line;
-        if (m > 0) /* (none: the columns may not exist yet) */
-            append_staged(fc, e, d, st, n0, (uint32_t)line0); /* the column keeps the low 32 bits */
+        pt->dst_n0 = n0;
+        pt->dst_k0 = e->sub.n;
+        pt->dst_line0 = (uint32_t)line0; /* the column keeps the low 32 bits */
+        e->n = n0 + m;
+        e->sub.n += st->n_sub;
+        if (n0 + m > fc->populated && run->cap > n0 + m) {
+            /* the pages of the next rows, ahead and in bulk */
+            size_t from = fc->populated > n0 ? fc->populated : n0, to = n0 + m + POPULATE_ROWS;
+            if (to > run->cap) to = run->cap;
+            populate_events(e, from, to);
+            fc->populated = to;
+        }
         if (st->has_ua) run->has_ua = true;
         /* then the rejected and blank rows, in line order */
         for (size_t i = 0; i < pt->n_rows; i++) {
@@ -2324,11 +2362,27 @@ static int commit_part(file_ctx *fc, part *pt, uint64_t *line) {
     return 0;
 }
 
-/* Commits a joined block's parts in order (commit_part), then forgets their
- * rows.  0, or -1 when out of memory. */
-static int block_commit(file_ctx *fc, block *b, size_t n_parts, uint64_t *line) {
+/* Commits a joined block's parts in order (commit_part: strings, places in
+ * the columns, rejects), then copies their rows into the columns on this
+ * thread and the pool's (append_part: disjoint rows; the pool threads take
+ * them before parsing more of the next block), waits for the copies, and
+ * forgets the parts' rows.  0, or -1 when out of memory. */
+static int block_commit(parse_pool *p, file_ctx *fc, block *b, size_t n_parts, uint64_t *line) {
     int result = 0;
     for (size_t k = 0; k < n_parts && result == 0; k++) result = commit_part(fc, &b->parts[k], line);
+    if (result == 0) {
+        pthread_mutex_lock(&p->lock);
+        p->afc = fc;
+        p->aparts = b->parts;
+        p->a_n = n_parts;
+        p->a_next = p->a_done = 0;
+        pthread_cond_broadcast(&p->work);
+        pool_append(p);
+        while (p->a_done < p->a_n) pthread_cond_wait(&p->appended, &p->lock);
+        p->a_n = p->a_next = p->a_done = 0;
+        p->aparts = NULL;
+        pthread_mutex_unlock(&p->lock);
+    }
     for (size_t k = 0; k < n_parts; k++) worker_reset(&b->parts[k].w);
     return result;
 }
@@ -2597,7 +2651,7 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
                 if (fly) {
                     uint64_t rows_before = stats->lines;
                     size_t fly_len = fly->region_end - fly->pos;
-                    if (block_commit(&fc, fly, n_parts, &line) != 0) {
+                    if (block_commit(&pool, &fc, fly, n_parts, &line) != 0) {
                         result = fail(err, CP_ENOMEM, path, line, "out of memory");
                         goto done;
                     }
@@ -2636,7 +2690,7 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
             if (jr == 0) goto flush;
         }
         if (fly) {
-            if (block_commit(&fc, fly, n_parts, &line) != 0) {
+            if (block_commit(&pool, &fc, fly, n_parts, &line) != 0) {
                 result = fail(err, CP_ENOMEM, path, line, "out of memory");
                 goto done;
             }
@@ -2697,6 +2751,7 @@ static cp_result load_from(cp_run *run, const char *path, const void *data, size
             result = fail(err, CP_ENOMEM, path, line, "out of memory");
             goto done;
         }
+        append_part(&fc, &one);
         worker_reset(&one.w);
         cur->pos = one.next; /* a record going on past the data waits for more */
         if (eof && cur->pos >= have) break;
@@ -2723,6 +2778,7 @@ static int frames_commit(file_ctx *fc, part *pt) {
     uint64_t line = 0; /* frame rows carry their own line numbers */
     pt->newlines = 0;
     int r = commit_part(fc, pt, &line);
+    if (r == 0) append_part(fc, pt);
     worker_reset(&pt->w);
     worker_forget(&pt->w);
     ldict_reset(&pt->d);
