@@ -347,6 +347,8 @@ typedef struct report_out {
     cp_error err;
 } report_out;
 
+static const char *blocklist_path; /* report_with's --ip-blocklist, when set */
+
 static void report_with(const char *events, const char *tags, unsigned threads, bool clv, report_out *out) {
     cp_ingest_options io = {.threads = threads, .parallel_min_bytes = threads > 1 ? 4096 : 0};
     cp_error err = {0};
@@ -360,6 +362,7 @@ static void report_with(const char *events, const char *tags, unsigned threads, 
     assert_non_null(mkdtemp(out->dir));
     opt.out_dir = out->dir;
     opt.tags_path = tags;
+    opt.ip_blocklist_path = blocklist_path;
     opt.clv = clv;
     cp_summary *sum = cp_summary_new();
     assert_non_null(sum);
@@ -418,6 +421,39 @@ static void report_all_same_for_any_thread_count(void **state) {
         report_out_free(&many);
     }
     report_out_free(&one);
+
+    /* R3.1.1 and R3.1.2 split over the threads (quality.c, a part of rows
+     * per thread with its own verdicts): with a blocklist that holds half
+     * of every address space, some clicks are blocked_ip, and every file is
+     * the one-thread run's. */
+    char blocked[4200];
+    snprintf(blocked, sizeof blocked, "%s/blocked.txt", gen_dir);
+    FILE *bf = fopen(blocked, "w");
+    assert_non_null(bf);
+    fputs("0.0.0.0/1\n::/1\n", bf);
+    fclose(bf);
+    blocklist_path = blocked;
+    report_with(events, tags, 1, false, &one);
+    assert_int_equal(one.rc, CP_OK);
+    {
+        char inv[4200];
+        snprintf(inv, sizeof inv, "%s/invalid_clicks.csv", one.dir);
+        char *text = cp_test_read_file(inv, NULL);
+        assert_non_null(text);
+        assert_non_null(strstr(text, ",blocked_ip\n"));
+        assert_non_null(strstr(text, ",bot\n"));
+        free(text);
+    }
+    for (size_t t = 1; t < N_THREAD_COUNTS; t++) {
+        report_out many;
+        report_with(events, tags, thread_counts[t], false, &many);
+        assert_int_equal(many.rc, CP_OK);
+        assert_same_dirs(one.dir, many.dir);
+        assert_string_equal(one.json, many.json);
+        report_out_free(&many);
+    }
+    report_out_free(&one);
+    blocklist_path = NULL;
 
     /* A failing writer (the tag registry cannot be read) is reported as the
      * one-thread run reports it, whatever else ran beside it. */

@@ -2116,8 +2116,9 @@ static void append_part(const file_ctx *fc, const part *pt);
 static void pool_append(parse_pool *p) {
     while (p->a_next < p->a_n) {
         const part *pt = &p->aparts[p->a_next++];
+        const file_ctx *fc = p->afc;
         pthread_mutex_unlock(&p->lock);
-        append_part(p->afc, pt);
+        append_part(fc, pt);
         pthread_mutex_lock(&p->lock);
         if (++p->a_done == p->a_n) pthread_cond_signal(&p->appended);
     }

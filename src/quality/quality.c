@@ -30,6 +30,7 @@
 #include "quality/quality.h"
 #include "report/partial.h"
 #include "report/table.h"
+#include "util/parallel.h"
 #include "util/rowmask.h"
 #include "util/values.h"
 
@@ -87,6 +88,66 @@ static cp_result load_lists(const cp_report_options *opt, cp_botlist *bots,
     return CP_OK;
 }
 
+/* R3.1.1 bot and R3.1.2 blocked_ip (R3.2: impressions too), a row at a
+ * time: rows are split into equal parts, one per thread, each with its own
+ * verdict caches (a user agent or address is matched once per part), so
+ * the statuses do not depend on the threads. */
+typedef struct bot_ip_job {
+    const cp_report_ctx *ctx;
+    const cp_botlist *bots;
+    const cp_cidr_set *blocked;
+    uint8_t *status;
+    size_t n_clicks[CP_MAX_THREADS];
+    bool oom[CP_MAX_THREADS];
+} bot_ip_job;
+
+static void bot_ip_part(void *arg, unsigned part, unsigned n_parts) {
+    bot_ip_job *j = arg;
+    const cp_events *ev = j->ctx->ev;
+    const cp_strings *str = j->ctx->str;
+    const bool ua_rule_on = j->ctx->ua_rule_on;
+    uint8_t *status = j->status;
+    size_t lo, hi, n_clicks = 0;
+    cp_part_range(ev->n, part, n_parts, &lo, &hi);
+    size_t n_ids = (size_t)cp_strings_count(str) + 1;
+    uint8_t *ua_verdict = calloc(n_ids, 1), *ip_verdict = calloc(n_ids, 1);
+    if (!ua_verdict || !ip_verdict) {
+        free(ua_verdict);
+        free(ip_verdict);
+        j->oom[part] = true;
+        return;
+    }
+    for (size_t i = lo; i < hi; i++) {
+        uint8_t t = ev->type[i];
+        if (t != CP_CLICK && t != CP_IMPRESSION) continue;
+        if (t == CP_CLICK) n_clicks++;
+        cp_str ua = ev->ua[i];
+        if (ua == CP_STR_NONE) {
+            /* An impression without a user agent is valid (R3.2). */
+            if (t == CP_CLICK && ua_rule_on) { status[i] = CP_CLICK_BOT; continue; }
+        } else {
+            if (ua_verdict[ua] == V_UNKNOWN) {
+                size_t len;
+                const char *s = cp_strings_get(str, ua, &len);
+                ua_verdict[ua] = cp_botlist_match(j->bots, s, len) ? V_YES : V_NO;
+            }
+            if (ua_verdict[ua] == V_YES) { status[i] = CP_CLICK_BOT; continue; }
+        }
+        cp_str ip = ev->ip[i];
+        if (ip != CP_STR_NONE && j->blocked->n) {
+            if (ip_verdict[ip] == V_UNKNOWN) {
+                size_t len;
+                const char *s = cp_strings_get(str, ip, &len);
+                ip_verdict[ip] = cp_cidr_set_contains(j->blocked, s, len) ? V_YES : V_NO;
+            }
+            if (ip_verdict[ip] == V_YES) status[i] = CP_CLICK_BLOCKED_IP;
+        }
+    }
+    free(ua_verdict);
+    free(ip_verdict);
+    j->n_clicks[part] = n_clicks;
+}
+
 cp_result cp_quality_build_status(cp_report_ctx *ctx, cp_error *err) {
     const cp_events *ev = ctx->ev;
     const cp_strings *str = ctx->str;
@@ -102,41 +163,22 @@ cp_result cp_quality_build_status(cp_report_ctx *ctx, cp_error *err) {
 
     ctx->ua_rule_on = cp_run_has_user_agents(ctx->run);
     uint8_t *status = calloc(n ? n : 1, 1);
-    uint8_t *ua_verdict = calloc((size_t)n_str + 1, 1);
-    uint8_t *ip_verdict = calloc((size_t)n_str + 1, 1);
     uint32_t *group_start = NULL, *grouped = NULL;
     dedup_slot *table = NULL;
-    if (!status || !ua_verdict || !ip_verdict) {
+    if (!status) {
         rc = oom(err);
         goto done;
     }
 
     /* R3.1.1 bot, R3.1.2 blocked_ip; R3.2 the same for impressions. */
     size_t n_clicks = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t t = ev->type[i];
-        if (t != CP_CLICK && t != CP_IMPRESSION) continue;
-        if (t == CP_CLICK) n_clicks++;
-        cp_str ua = ev->ua[i];
-        if (ua == CP_STR_NONE) {
-            /* An impression without a user agent is valid (R3.2). */
-            if (t == CP_CLICK && ctx->ua_rule_on) { status[i] = CP_CLICK_BOT; continue; }
-        } else {
-            if (ua_verdict[ua] == V_UNKNOWN) {
-                size_t len;
-                const char *s = cp_strings_get(str, ua, &len);
-                ua_verdict[ua] = cp_botlist_match(&bots, s, len) ? V_YES : V_NO;
-            }
-            if (ua_verdict[ua] == V_YES) { status[i] = CP_CLICK_BOT; continue; }
-        }
-        cp_str ip = ev->ip[i];
-        if (ip != CP_STR_NONE && blocked.n) {
-            if (ip_verdict[ip] == V_UNKNOWN) {
-                size_t len;
-                const char *s = cp_strings_get(str, ip, &len);
-                ip_verdict[ip] = cp_cidr_set_contains(&blocked, s, len) ? V_YES : V_NO;
-            }
-            if (ip_verdict[ip] == V_YES) status[i] = CP_CLICK_BLOCKED_IP;
+    {
+        bot_ip_job bj = {.ctx = ctx, .bots = &bots, .blocked = &blocked, .status = status};
+        unsigned nt = cp_threads_for(ctx->threads ? ctx->threads : 1, n, 4096);
+        cp_parallel_run(nt, bot_ip_part, &bj);
+        for (unsigned p = 0; p < nt; p++) {
+            if (bj.oom[p]) { rc = oom(err); goto done; }
+            n_clicks += bj.n_clicks[p];
         }
     }
 
@@ -254,8 +296,6 @@ cp_result cp_quality_build_status(cp_report_ctx *ctx, cp_error *err) {
     rc = CP_OK;
 done:
     free(status);
-    free(ua_verdict);
-    free(ip_verdict);
     free(group_start);
     free(grouped);
     free(table);
