@@ -380,6 +380,20 @@ static void report_out_free(report_out *o) {
     free(o->text);
 }
 
+/* The report at every other thread count writes the files, summary.json
+ * and human summary of `one` (the one-thread run). */
+static void same_for_every_thread_count(const report_out *one, const char *events, const char *tags, bool clv) {
+    for (size_t t = 1; t < N_THREAD_COUNTS; t++) {
+        report_out many;
+        report_with(events, tags, thread_counts[t], clv, &many);
+        assert_int_equal(many.rc, CP_OK);
+        assert_same_dirs(one->dir, many.dir);
+        assert_string_equal(one->json, many.json);
+        assert_string_equal(one->text, many.text);
+        report_out_free(&many);
+    }
+}
+
 /* Every report file, summary.json and the human summary are byte for byte
  * the one-thread run's, for 2..8 threads (R8). */
 static void report_all_same_for_any_thread_count(void **state) {
@@ -411,15 +425,7 @@ static void report_all_same_for_any_thread_count(void **state) {
         if (!next) fail_msg("summary.json: %s missing or out of order", keys[k] + 4);
         at = next;
     }
-    for (size_t t = 1; t < N_THREAD_COUNTS; t++) {
-        report_out many;
-        report_with(events, tags, thread_counts[t], true, &many);
-        assert_int_equal(many.rc, CP_OK);
-        assert_same_dirs(one.dir, many.dir);
-        assert_string_equal(one.json, many.json);
-        assert_string_equal(one.text, many.text);
-        report_out_free(&many);
-    }
+    same_for_every_thread_count(&one, events, tags, true);
     report_out_free(&one);
 
     /* R3.1.1 and R3.1.2 split over the threads (quality.c, a part of rows
@@ -444,14 +450,7 @@ static void report_all_same_for_any_thread_count(void **state) {
         assert_non_null(strstr(text, ",bot\n"));
         free(text);
     }
-    for (size_t t = 1; t < N_THREAD_COUNTS; t++) {
-        report_out many;
-        report_with(events, tags, thread_counts[t], false, &many);
-        assert_int_equal(many.rc, CP_OK);
-        assert_same_dirs(one.dir, many.dir);
-        assert_string_equal(one.json, many.json);
-        report_out_free(&many);
-    }
+    same_for_every_thread_count(&one, events, tags, false);
     report_out_free(&one);
     blocklist_path = NULL;
 
