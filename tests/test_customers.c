@@ -380,10 +380,10 @@ static void r10_4_cac_per_campaign_and_channel(void **state) {
     const cp_events *ev = f.ctx.ev;
     /* status per event, the credits per non-impression row (report.h) */
     f.ctx.status = calloc(ev->n, 1);
-    f.ctx.ad_credit = malloc(f.ctx.sub.n * sizeof(uint32_t));
-    f.ctx.offsite_credit = malloc(f.ctx.sub.n * sizeof(uint32_t));
+    f.ctx.ad_credit = malloc(f.ctx.ev->sub.n * sizeof(uint32_t));
+    f.ctx.offsite_credit = malloc(f.ctx.ev->sub.n * sizeof(uint32_t));
     assert_true(f.ctx.status && f.ctx.ad_credit && f.ctx.offsite_credit);
-    for (size_t k = 0; k < f.ctx.sub.n; k++) f.ctx.ad_credit[k] = f.ctx.offsite_credit[k] = CP_NONE;
+    for (size_t k = 0; k < f.ctx.ev->sub.n; k++) f.ctx.ad_credit[k] = f.ctx.offsite_credit[k] = CP_NONE;
     uint32_t click_u1 = CP_NONE, click_u3 = CP_NONE;
     for (size_t i = 0; i < ev->n; i++) {
         if (ev->type[i] != CP_CLICK) continue;

@@ -484,7 +484,7 @@ static void r4_3_links_among_impressions(void **state) {
     tctx t;
     tctx_defaults(&t, NULL);
     tctx_build(&t, text, NULL);
-    assert_int_equal(t.ctx.sub.n, 5);
+    assert_int_equal(t.ctx.ev->sub.n, 5);
     uint32_t c1 = tctx_row(&t, 3);
     assert_int_equal(tctx_sub(&t, 3), 0);
     assert_int_equal(tctx_sub(&t, 79), 4);

@@ -117,8 +117,6 @@ typedef struct cp_report_ctx {
                             * (0 = all cores) resolved by cp_report_ctx_init();
                             * 0 in a context filled by hand means 1.  Results
                             * are the same for any value. */
-    cp_sub_rows sub;       /* the ranks of the non-impression rows: the
-                            * store's (ev->sub), not owned */
 
     /* The columns below but status are per sub row: the entry of
      * non-impression row i is col[cp_report_rank(ctx, i)] (a loop over
@@ -158,12 +156,12 @@ typedef struct cp_report_ctx {
 /* The rank of row `row`, which must not be an impression: its index in the
  * per-sub-row columns of ctx. */
 static inline uint32_t cp_report_rank(const cp_report_ctx *ctx, size_t row) {
-    return cp_sub_rank(ctx->sub.block, row);
+    return cp_sub_rank(ctx->ev->sub.block, row);
 }
 
-/* Prepares a context over a finished run: resolves as-of (R10.1) and takes
- * the store's ranks of the non-impression rows (ctx->sub).  A context must
- * be made by it: the stages index their columns through ctx->sub. */
+/* Prepares a context over a finished run: resolves as-of (R10.1).  The
+ * stages index their per-sub-row columns through the store's ranks
+ * (ev->sub, cp_report_rank). */
 cp_result cp_report_ctx_init(cp_report_ctx *ctx, const cp_run *run,
                              const cp_report_options *opt, cp_error *err);
 void cp_report_ctx_free(cp_report_ctx *ctx);

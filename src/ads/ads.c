@@ -84,7 +84,7 @@ typedef struct last_slot {
 
 cp_result cp_ads_build(cp_report_ctx *ctx, cp_error *err) {
     const cp_events *ev = ctx->ev;
-    size_t n = ev->n, n_sub = ctx->sub.n;
+    size_t n = ev->n, n_sub = ctx->ev->sub.n;
     int64_t window = ctx->opt->ads_window_ms;
     free(ctx->ad_credit);
     free(ctx->ad_same_asin);

@@ -135,7 +135,7 @@ static bool rows_by_identity(const cp_report_ctx *ctx, unsigned want, uint64_t *
 
 cp_result cp_attribution_build(cp_report_ctx *ctx, cp_error *err) {
     const cp_events *ev = ctx->ev;
-    size_t n = ev->n, n_sub = ctx->sub.n;
+    size_t n = ev->n, n_sub = ctx->ev->sub.n;
     int64_t window = ctx->opt->offsite_window_ms;
     free(ctx->offsite_credit);
     /* per sub row (report.h): only conversions have a value */

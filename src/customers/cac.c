@@ -242,8 +242,9 @@ cp_result cp_cac_acc_add(cp_cac_acc *a, const cp_report_ctx *ctx, const cp_custo
         bool valid = !ctx->status || ctx->status[i] == CP_CLICK_VALID;
         acc *s = NULL;
         if (ev->placement[i] != CP_NONE) s = &pacc[ev->placement[i]];
-        else if (type == CP_CLICK && ev->tag[cp_report_rank(ctx, i)] != CP_STR_NONE) {
-            uint32_t e = tag_map_get(&tm, ev->tag[cp_report_rank(ctx, i)]);
+        else if (type == CP_CLICK) {
+            cp_str tag = ev->tag[cp_report_rank(ctx, i)];
+            uint32_t e = tag != CP_STR_NONE ? tag_map_get(&tm, tag) : CP_NONE;
             if (e != CP_NONE) s = &eacc[e];
         }
         if (!s) continue;

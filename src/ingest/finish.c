@@ -258,12 +258,12 @@ static bool gather_sub_column(void *slot, size_t elem, const cp_events *e, const
                               const uint32_t *perm, unsigned nt) {
     sub_gather_job j = {.sorted = e->sub.block, .loaded = loaded, .perm = perm, .n_blocks = (e->n + 63) / 64,
                         .elem = elem};
-    memcpy(&j.old, slot, sizeof j.old);
+    void *old;
+    memcpy(&old, slot, sizeof old);
+    j.old = old;
     j.nc = malloc((e->sub.n ? e->sub.n : 1) * elem);
     if (!j.nc) return false;
     cp_parallel_run(cp_threads_for(nt, j.n_blocks, 4096), sub_gather_part, &j);
-    void *old;
-    memcpy(&old, slot, sizeof old);
     free(old);
     memcpy(slot, &j.nc, sizeof j.nc);
     return true;

@@ -9,7 +9,7 @@
  *   click_of    R4.3: a click_id belongs to the first click carrying it.
  *   landing_pv  R4.3: a click's landing page view is the first loaded page
  *               view carrying its id (set on the first click of an id only).
- *               Both per non-impression row (report.h: ctx->sub): links are
+ *               Both per non-impression row (report.h, events.h: ev->sub): links are
  *               read for clicks and page views only.
  * cp_quality_write writes invalid_clicks.csv (R8) and the "quality" summary,
  * through the accumulator of report/partial.h (cp_quality_acc_*), which adds
@@ -306,7 +306,7 @@ done:
 
 cp_result cp_quality_build_links(cp_report_ctx *ctx, cp_error *err) {
     const cp_events *ev = ctx->ev;
-    size_t n = ev->n, n_sub = ctx->sub.n;
+    size_t n = ev->n, n_sub = ctx->ev->sub.n;
     uint32_t n_str = cp_strings_count(ctx->str);
     /* per sub row (report.h): an impression's click_id is never read */
     uint32_t *click_of = malloc((n_sub ? n_sub : 1) * sizeof *click_of);

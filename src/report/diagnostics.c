@@ -173,7 +173,7 @@ cp_result cp_diagnostics_acc_add(cp_diagnostics_acc *a, cp_report_ctx *ctx, cp_e
     size_t n = ev->n;
     /* Per sub row (report.h), set on clicks: an unloaded page view carries
      * its id (bounce kind). */
-    uint8_t *unloaded_of = calloc(ctx->sub.n ? ctx->sub.n : 1, 1);
+    uint8_t *unloaded_of = calloc(ctx->ev->sub.n ? ctx->ev->sub.n : 1, 1);
     if (!unloaded_of) return oom(err);
     scope_figs *f = a->f;
     for (cp_rows r = cp_rows_of(ev->type, n, CP_PAGE_VIEW); cp_rows_next(&r);) {

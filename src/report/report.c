@@ -81,7 +81,6 @@ cp_result cp_report_ctx_init(cp_report_ctx *ctx, const cp_run *run, const cp_rep
     /* R10.1: --as-of, else the latest accepted event time */
     if (opt->has_as_of) ctx->as_of_ms = opt->as_of_ms;
     else ctx->as_of_ms = ctx->ev->n ? ctx->ev->ts_ms[ctx->ev->n - 1] : 0;
-    ctx->sub = ctx->ev->sub; /* cp_run_finish() ranked them */
     (void)err;
     return CP_OK;
 }

@@ -32,7 +32,7 @@ static cp_result oom(cp_error *err) {
 
 cp_result cp_sessions_build(cp_report_ctx *ctx, cp_error *err) {
     const cp_events *ev = ctx->ev;
-    size_t n = ev->n, n_sub = ctx->sub.n;
+    size_t n = ev->n, n_sub = ctx->ev->sub.n;
     /* per sub row (report.h): only page views have a value */
     uint32_t *session_of = malloc((n_sub ? n_sub : 1) * sizeof *session_of);
     uint8_t *pv_source = malloc(n_sub ? n_sub : 1);
